@@ -1,0 +1,268 @@
+"""The contract importer on SQLite and PostgreSQL: counts, idempotency, all-or-nothing, error reports."""
+
+from __future__ import annotations
+
+import codecs
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from storeutil import dump
+
+from warmintro.importer.run import ImportRejected, import_folder
+from warmintro.importer.schema import FILES
+from warmintro.store import models as m
+
+pytestmark = pytest.mark.store
+
+EXPECTED = {
+    "accounts": 4, "contacts": 6, "signals": 6, "usage": 8, "meetings": 2, "people": 3, "employment": 3,
+    "relationships": 3, "team": 4, "opportunities": 2, "asks": 2, "partners": 2, "program": 1, "emails": 2,
+}
+
+
+def _reject(store, folder: Path) -> ImportRejected:
+    before = dump(store)
+    with pytest.raises(ImportRejected) as info:
+        import_folder(store, folder)
+    assert dump(store) == before, "a rejected import must leave the store exactly as it was"
+    return info.value
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_imports_counts_and_values(store, northwind):
+    result = import_folder(store, northwind)
+    assert result.imported == EXPECTED
+    assert result.rolled_up == {"usage_daily": 7}  # two feature_used rows on one day merge
+    with store.session() as s:
+        acc2 = s.get(m.Account, "ACC-2")
+        assert acc2.name == "Bluebird Foods, Inc."  # quoted comma
+        assert acc2.domain == "bluebird.example"  # normalised from a URL
+        assert acc2.nrr == 96
+        assert s.get(m.Account, "ACC-3").nrr is None
+        priya = s.get(m.Contact, "C-1")
+        assert priya.email == "priya.natarajan@northwind.example"  # emails compared case-insensitively
+        assert s.get(m.Contact, "C-3").do_not_contact is True
+        s3 = s.get(m.Signal, "S-3")
+        assert s3.occurred_at == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # +01:00 converted to UTC
+        assert s.get(m.Signal, "S-4").resolved_at == datetime(2026, 11, 18, tzinfo=UTC)
+        assert "\n" in s.get(m.Signal, "S-5").notes  # a quoted multi-line note
+        sam = s.execute(
+            select(m.UsageDaily.count).where(m.UsageDaily.contact_email == "sam.okafor@northwind.example",
+                                             m.UsageDaily.event == "feature_used", m.UsageDaily.day == date(2026, 11, 20))
+        ).scalar_one()
+        assert sam == 5  # 3 + 2 on the same day, rolled up
+        wf = s.execute(select(m.UsageDaily.count).where(m.UsageDaily.event == "workflow_completed")).scalar_one()
+        assert wf == 1  # empty count defaults to 1
+        attendees = set(s.scalars(select(m.MeetingAttendee.email).where(m.MeetingAttendee.meeting_id == "M-1")))
+        assert attendees == {"priya.natarajan@northwind.example", "sam.okafor@northwind.example", "dana@vendor.example"}
+        assert s.get(m.Partner, "P-2").commission_rate == 12.5
+        assert s.get(m.ProgramSetting, "icp").value["exclude_domains"] == ["rival.example"]
+        mail = s.get(m.EmailMessage, "m1@northwind.example")  # ids are stored without angle brackets
+        assert mail.from_email == "priya.natarajan@northwind.example"
+        assert s.scalar(select(func.count()).select_from(m.ImportRun)) == 1
+
+
+def test_reimport_is_idempotent(store, northwind):
+    import_folder(store, northwind)
+    first = dump(store)
+    import_folder(store, northwind)
+    second = dump(store)
+    first.pop("import_runs"), second.pop("import_runs")
+    first.pop("audit_log"), second.pop("audit_log")
+    assert first == second
+
+
+def test_reimport_updates_rows(store, northwind):
+    import_folder(store, northwind)
+    _edit(northwind / "accounts.csv", "Kestrel Health,kestrel.example,Healthcare,260,22000,,72",
+          "Kestrel Health,kestrel.example,Healthcare,260,22000,104,72")
+    import_folder(store, northwind)
+    with store.session() as s:
+        assert s.get(m.Account, "ACC-3").nrr == 104
+        assert s.scalar(select(func.count()).select_from(m.Account)) == 4
+
+
+def test_bom_and_crlf_import_the_same(store, northwind, tmp_path):
+    for csv_file in northwind.glob("*.csv"):
+        text = csv_file.read_text(encoding="utf-8")
+        csv_file.write_bytes(codecs.BOM_UTF8 + text.replace("\n", "\r\n").encode("utf-8"))
+    result = import_folder(store, northwind)
+    assert result.imported == EXPECTED
+    with store.session() as s:
+        assert s.get(m.Account, "ACC-1").name == "Northwind Logistics"
+        assert s.get(m.Signal, "S-5").notes.replace("\r\n", "\n") == "Live in all three clinics\nahead of plan"
+
+
+def test_one_bad_date_rejects_everything(store, northwind):
+    import_folder(store, northwind)  # the store is not empty: it must stay exactly as it was
+    _edit(northwind / "signals.csv", "2026-11-22,,positive", "2026-13-22,,positive")
+    exc = _reject(store, northwind)
+    assert exc.total == 1
+    issue = exc.issues[0]
+    # S-5 starts on line 6 (header on line 1); the line is the physical line, after a multi-line note
+    assert (issue.file, issue.line, issue.column) == ("signals.csv", 6, "occurred_at")
+    assert "ISO 8601" in issue.reason
+
+
+def test_bad_date_after_multiline_field_names_the_physical_line(store, northwind):
+    _edit(northwind / "signals.csv", "2026-05-02,3,negative", "last may,3,negative")
+    exc = _reject(store, northwind)
+    assert (exc.issues[0].file, exc.issues[0].line) == ("signals.csv", 8)
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_required_column_missing(store, northwind, name):
+    spec = FILES[name]
+    path = northwind / name
+    for col in [c for c in spec.columns if c.required]:
+        original = path.read_text(encoding="utf-8")
+        header, rest = original.split("\n", 1)
+        cols = header.split(",")
+        idx = cols.index(col.name)
+        cols[idx] = "renamed_" + col.name
+        path.write_text(",".join(cols) + "\n" + rest, encoding="utf-8")
+        exc = _reject(store, northwind)
+        assert any(i.file == name and i.column == col.name and i.line == 1 and "missing" in i.reason
+                   for i in exc.issues), (name, col.name, [str(i) for i in exc.issues])
+        path.write_text(original, encoding="utf-8")
+
+
+def test_required_value_empty(store, northwind):
+    _edit(northwind / "contacts.csv", "C-5,ACC-3,Mei Chen,", "C-5,ACC-3,,")
+    exc = _reject(store, northwind)
+    assert [(i.file, i.line, i.column) for i in exc.issues] == [("contacts.csv", 6, "name")]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "column"), [
+    ("accounts.csv", "118,86,active", "118,86,thriving", "lifecycle_stage"),
+    ("contacts.csv", "power_user,false", "superuser,false", "crm_role"),
+    ("signals.csv", ",nps,2026-11-24", ",praise,2026-11-24", "type"),
+    ("signals.csv", "9,positive,Support", "9,glowing,Support", "sentiment"),
+    ("meetings.csv", ",qbr,2026-11-20", ",standup,2026-11-20", "kind"),
+    ("relationships.csv", ",linkedin,", ",facebook,", "kind"),
+    ("team.csv", "Omar Haddad,csm", "Omar Haddad,wizard", "role"),
+    ("opportunities.csv", ",discovery,", ",maybe,", "stage"),
+    ("asks.csv", ",declined,", ",ghosted,", "outcome"),
+    ("partners.csv", ",agency,", ",reseller-ish,", "kind"),
+    ("contacts.csv", ",true,", ",perhaps,", "do_not_contact"),
+    ("signals.csv", "9,positive", "eleven,positive", "score"),
+    ("signals.csv", ",nps,2026-11-24T15:30:00Z,10,", ",nps,2026-11-24T15:30:00Z,11,", "score"),
+    ("accounts.csv", "1200,84000", "many,84000", "employees"),
+    ("contacts.csv", "sam.okafor@northwind.example", "sam.okafor-at-northwind", "email"),
+    ("meetings.csv", "tom.reyes@bluebird.example;alex", "tom.reyes;alex", "attendees"),
+])
+def test_bad_values_are_named(store, northwind, file, old, new, column):
+    _edit(northwind / file, old, new)
+    exc = _reject(store, northwind)
+    assert any(i.file == file and i.column == column and i.line and i.line > 1 for i in exc.issues), \
+        [str(i) for i in exc.issues]
+
+
+def test_duplicate_ids(store, northwind):
+    with (northwind / "accounts.csv").open("a", encoding="utf-8") as fh:
+        fh.write("ACC-2,Bluebird again,bluebird2.example,,,,,,,,,,\n")
+    exc = _reject(store, northwind)
+    assert len(exc.issues) == 1
+    assert (exc.issues[0].line, exc.issues[0].column) == (6, "account_id")
+    assert "first on line 3" in exc.issues[0].reason
+
+
+def test_duplicate_contact_email(store, northwind):
+    with (northwind / "contacts.csv").open("a", encoding="utf-8") as fh:
+        fh.write("C-9,ACC-1,Sam Again,SAM.OKAFOR@northwind.example,,,false,\n")
+    exc = _reject(store, northwind)
+    assert any(i.column == "email" and i.line == 8 for i in exc.issues)
+
+
+def test_contact_with_unknown_account(store, northwind):
+    _edit(northwind / "contacts.csv", "C-5,ACC-3,", "C-5,ACC-99,")
+    exc = _reject(store, northwind)
+    assert [(i.file, i.line, i.column) for i in exc.issues] == [("contacts.csv", 6, "account_id")]
+    assert "ACC-99" in exc.issues[0].reason
+
+
+def test_contacts_may_reference_accounts_already_in_the_store(store, northwind, tmp_path):
+    import_folder(store, northwind)
+    only = tmp_path / "only_contacts"
+    only.mkdir()
+    (only / "accounts.csv").write_text("account_id,name,domain\n", encoding="utf-8")
+    (only / "contacts.csv").write_text("contact_id,account_id,name,email\nC-7,ACC-2,New Person,new@bluebird.example\n",
+                                       encoding="utf-8")
+    (only / "program.toml").write_bytes((northwind / "program.toml").read_bytes())
+    result = import_folder(store, only)
+    assert result.imported["contacts"] == 1
+
+
+def test_several_errors_reported_at_once_with_a_cap(store, northwind):
+    rows = "".join(f"bad@northwind.example,2026-02-30,declined,,\n" for _ in range(80))  # noqa: F541
+    with (northwind / "asks.csv").open("a", encoding="utf-8") as fh:
+        fh.write(rows)
+    _edit(northwind / "accounts.csv", "118,86,active", "118,86,thriving")
+    exc = _reject(store, northwind)
+    assert exc.total >= 81
+    assert len(exc.issues) == 50
+    assert {i.file for i in exc.issues} == {"accounts.csv", "asks.csv"}
+
+
+def test_missing_required_files(store, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    exc = _reject(store, empty)
+    assert {i.file for i in exc.issues} == {"accounts.csv", "contacts.csv", "program.toml"}
+
+
+def test_bad_program_toml(store, northwind):
+    (northwind / "program.toml").write_text('[vendor]\nname = "X"\n\n[rules]\nmax_asks_per_year = "lots"\nfoo = 1\n',
+                                            encoding="utf-8")
+    exc = _reject(store, northwind)
+    cols = {i.column for i in exc.issues}
+    assert {"vendor.domain", "rules.max_asks_per_year", "rules.foo"} <= cols
+
+
+def test_unknown_files_and_columns_warn(store, northwind):
+    (northwind / "notes.txt").write_text("hello", encoding="utf-8")
+    _edit(northwind / "team.csv", "email,name,role,slack_user_id", "email,name,role,slack_user_id,favourite_color")
+    result = import_folder(store, northwind)
+    assert any("notes.txt" in w for w in result.warnings)
+    assert any("favourite_color" in w for w in result.warnings)
+
+
+def test_empty_optional_files(store, northwind):
+    (northwind / "usage.csv").write_text("", encoding="utf-8")
+    (northwind / "asks.csv").write_text("contact_email,asked_at,outcome,channel,asked_by\n", encoding="utf-8")
+    result = import_folder(store, northwind)
+    assert result.imported["asks"] == 0
+    assert "usage" not in result.imported or result.imported["usage"] == 0
+
+
+def test_not_utf8_and_ragged_rows(store, northwind):
+    (northwind / "people.csv").write_bytes("email,name\nz\xfcrich@x.example,J\xfcrg\n".encode("latin-1"))
+    exc = _reject(store, northwind)
+    assert any(i.file == "people.csv" and "UTF-8" in i.reason for i in exc.issues)
+    shutil_copy = (northwind / "team.csv")
+    shutil_copy.write_text("email,name,role\na@b.example,A,csm,extra,fields\n", encoding="utf-8")
+    (northwind / "people.csv").unlink()
+    exc = _reject(store, northwind)
+    assert any(i.file == "team.csv" and i.line == 2 for i in exc.issues), [str(i) for i in exc.issues]
+
+
+def test_usage_reimport_replaces_daily_counts(store, northwind):
+    import_folder(store, northwind)
+    import_folder(store, northwind)
+    with store.session() as s:
+        total = s.scalar(select(func.sum(m.UsageDaily.count)))
+    assert total == 1 + 5 + 1 + 1 + 1 + 1 + 4  # not doubled by the second import
+
+
+def test_bad_email_line_rejects_the_import(store, northwind):
+    with (northwind / "emails" / "emails.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write('{"message_id": "x", "from": "not an address", "date": "yesterday"}\n')
+    exc = _reject(store, northwind)
+    assert exc.issues[0].file == "emails/emails.jsonl" and exc.issues[0].line == 3

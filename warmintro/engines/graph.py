@@ -1,0 +1,862 @@
+"""The relationship graph: every source of "who knows whom", built once into an index.
+
+Sources (all optional): overlapping tenure in `employment` (same domain, or same company name when a row
+has no domain), imported `emails` (From with To/Cc), meeting co-attendance (`meeting_attendees`),
+`relationships` rows (email, meeting, linkedin, coworker, investor, advisor, partner) and the vendor's
+own account teams (an account's CSM/AE knows its contacts). Each source produces *parts*: one per
+pair, kind and source, with a strength in [0, 1] and the numbers a person can read back as evidence
+("worked together at Segment, Apr 2019 - Jun 2021, 26 months"; "14 emails, last in March 2026").
+A pair's tie strength combines its kinds with a noisy-or (within one kind the strongest part counts, so
+two sources of the same mail are not counted twice).
+
+The index interns people (emails) to integer ids and keeps the symmetric tie strengths in a
+scipy.sparse CSR matrix, plus the parts sorted by pair for evidence lookups. Everything is column-wise
+(polars/numpy); a query reads one CSR row and a few parts, never the whole population.
+`get_graph(session)` caches the index per database in this process, rebuilt when an import has run
+since (the latest `import_runs` id, plus the sizes of the small tables), or on a new day.
+
+The strength functions (`email_strength`, `meeting_strength`, `coworker_strength`, ...) are public and
+vectorised: `evals/enron_auc.py` scores real mail with exactly the same code.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------------------
+# Kinds, pillars and tunables
+
+KINDS: tuple[str, ...] = (
+    "coworker", "email", "meeting", "linkedin", "investor", "advisor", "partner", "account_team",
+)
+KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
+
+PILLARS: tuple[str, ...] = ("", "customer", "employee", "investor", "advisor", "partner")
+PILLAR_CODE: dict[str, int] = {p: i for i, p in enumerate(PILLARS)}
+VENDOR_ROLES = frozenset({"csm", "ae", "sdr", "revops", "admin", "employee"})
+
+DAYS_PER_MONTH = 30.4375
+
+EMAIL_SCALE = 6.0  # messages for ~63% of the count credit
+EMAIL_HALF_LIFE_DAYS = 180.0
+EMAIL_FLOOR = 0.25  # an old but real correspondence keeps a quarter of its credit
+MAX_EMAIL_RECIPIENTS = 50  # announcements and list mail say nothing about a tie
+
+MEETING_SCALE = 3.0
+MEETING_HALF_LIFE_DAYS = 180.0
+MEETING_FLOOR = 0.25
+MEETING_CAP = 0.9  # sitting in the same meeting is a little less personal than mail
+MAX_MEETING_SIZE = 30  # all-hands and webinars are not ties
+
+COWORKER_SCALE_MONTHS = 12.0
+COWORKER_HALF_LIFE_MONTHS = 48.0
+COWORKER_FLOOR = 0.3
+COWORKER_CAP = 0.95
+COWORKER_DEFAULT_SIZE = 1000.0  # company size when nothing says otherwise
+MIN_OVERLAP_DAYS = 30
+# Overlaps are found among the people who joined closest in time (per company, sorted by start date):
+# each employment row is compared with the NEIGHBOURS rows that started just before it. Companies with
+# at most NEIGHBOURS + 1 rows get every pair; big ones (whose ties are weak anyway) stay linear.
+COWORKER_NEIGHBOURS = 48
+
+LINKEDIN_BASE = 0.25
+ROLE_BASE = {"investor": 0.5, "advisor": 0.5, "partner": 0.45}
+ROLE_HALF_LIFE_DAYS = 365.0
+ACCOUNT_TEAM_STRENGTH = {"csm": 0.5, "ae": 0.4}
+UNKNOWN_RECENCY_DAYS = 365.0  # a relationships.csv row without dates counts as a year old
+
+MAX_STRENGTH = 0.999
+
+FREE_MAIL = frozenset({
+    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "icloud.com",
+    "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "mail.com", "yandex.com",
+    "fastmail.com", "hey.com", "msn.com",
+})
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Strength functions (vectorised; scalars work too)
+
+def _arr(x: Any) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def recency(days_since: Any, half_life_days: float, floor: float) -> np.ndarray:
+    """`floor` + (1 - floor) * 0.5 ** (days / half_life): 1 for today, halving towards `floor`."""
+    d = np.clip(_arr(days_since), 0.0, None)
+    d = np.where(np.isnan(d), UNKNOWN_RECENCY_DAYS, d)
+    return floor + (1.0 - floor) * np.power(0.5, d / half_life_days)
+
+
+def email_strength(count: Any, days_since_last: Any, mutual: Any = 0.5) -> np.ndarray:
+    """Tie strength from mail: more messages -> stronger (saturating), more recent -> stronger, and a
+    two-way correspondence (`mutual` = 1) a little stronger than one-way (0)."""
+    c = np.clip(_arr(count), 0.0, None)
+    vol = 1.0 - np.exp(-c / EMAIL_SCALE)
+    s = vol * recency(days_since_last, EMAIL_HALF_LIFE_DAYS, EMAIL_FLOOR) * (0.8 + 0.2 * np.clip(_arr(mutual), 0, 1))
+    return np.clip(s, 0.0, MAX_STRENGTH)
+
+
+def meeting_strength(count: Any, days_since_last: Any) -> np.ndarray:
+    c = np.clip(_arr(count), 0.0, None)
+    vol = 1.0 - np.exp(-c / MEETING_SCALE)
+    return np.clip(MEETING_CAP * vol * recency(days_since_last, MEETING_HALF_LIFE_DAYS, MEETING_FLOOR), 0.0, MAX_STRENGTH)
+
+
+def size_factor(company_size: Any) -> np.ndarray:
+    """1 for a 20-person company, ~0.65 at 1,000, ~0.31 at 50,000 (floor 0.25): an overlap in a small
+    team means more than one in a large company. Unknown (NaN) -> COWORKER_DEFAULT_SIZE."""
+    n = _arr(company_size)
+    n = np.where(np.isnan(n) | (n <= 0), COWORKER_DEFAULT_SIZE, n)
+    return np.clip(1.25 - 0.2 * np.log10(np.maximum(n, 1.0)), 0.25, 1.0)
+
+
+def coworker_strength(overlap_months: Any, months_since_overlap: Any, company_size: Any = np.nan) -> np.ndarray:
+    """Former or current colleagues: longer overlap -> stronger, more recent -> stronger, smaller
+    company -> stronger."""
+    m = np.clip(_arr(overlap_months), 0.0, None)
+    dur = 1.0 - np.exp(-m / COWORKER_SCALE_MONTHS)
+    since = np.clip(_arr(months_since_overlap), 0.0, None)
+    rec = COWORKER_FLOOR + (1.0 - COWORKER_FLOOR) * np.power(0.5, since / COWORKER_HALF_LIFE_MONTHS)
+    return np.clip(COWORKER_CAP * dur * rec * size_factor(company_size), 0.0, MAX_STRENGTH)
+
+
+def linkedin_strength(weight: Any) -> np.ndarray:
+    w = np.nan_to_num(np.clip(_arr(weight), 0.0, None), nan=0.0)
+    return LINKEDIN_BASE + 0.25 * (1.0 - np.exp(-w / 5.0))
+
+
+def role_strength(kind: str, weight: Any, days_since_last: Any) -> np.ndarray:
+    """investor / advisor / partner relationships: a known role, more interactions, more recent."""
+    base = ROLE_BASE[kind]
+    w = np.nan_to_num(np.clip(_arr(weight), 0.0, None), nan=0.0)
+    s = (base + (0.9 - base) * (1.0 - np.exp(-w / 4.0))) * recency(days_since_last, ROLE_HALF_LIFE_DAYS, 0.5)
+    return np.clip(s, 0.0, MAX_STRENGTH)
+
+
+def combine(strengths: Iterable[float]) -> float:
+    """Noisy-or: the chance that at least one of the (independent) kinds of tie is real."""
+    p = 1.0
+    for s in strengths:
+        p *= 1.0 - min(max(float(s), 0.0), MAX_STRENGTH)
+    return 1.0 - p
+
+
+# ---------------------------------------------------------------------------------------------------
+# Small helpers shared by the engines
+
+_COMPANY_SUFFIX = re.compile(
+    r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|corp|corporation|co|company|gmbh|ag|sa|plc|bv|oy|ab)\b\.?$"
+)
+
+
+def normalise_company(name: str | None) -> str | None:
+    """'Bluebird Foods, Inc.' -> 'bluebird foods'."""
+    if not name:
+        return None
+    s = re.sub(r"[^\w\s&]", " ", name.lower())
+    s = re.sub(r"\s+", " ", s).strip()
+    for _ in range(2):
+        s = _COMPANY_SUFFIX.sub("", s).strip()
+    return s or None
+
+
+def normalise_domain(value: str | None) -> str | None:
+    if not value:
+        return None
+    v = value.strip().lower()
+    v = re.sub(r"^[a-z]+://", "", v)
+    v = re.sub(r"^www\.", "", v)
+    v = re.sub(r"[/?#].*$", "", v)
+    return v or None
+
+
+def email_domain(email: str) -> str | None:
+    return email.rsplit("@", 1)[1] if "@" in email else None
+
+
+def month_year(day: float | None) -> str:
+    if day is None or np.isnan(day):
+        return "an unknown date"
+    d = date(1970, 1, 1) + timedelta(days=int(day))
+    return f"{_MONTHS[d.month - 1]} {d.year}"
+
+
+def _mon(day: float) -> str:
+    d = date(1970, 1, 1) + timedelta(days=int(day))
+    return f"{_MONTHS[d.month - 1][:3]} {d.year}"
+
+
+def _epoch_days(when: datetime) -> float:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() / 86400.0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Inputs
+
+def _frame(schema: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+TS = pl.Datetime("us", "UTC")
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "people": {"email": pl.String, "name": pl.String, "company": pl.String, "domain": pl.String,
+               "industry": pl.String, "company_employees": pl.Int64},
+    "employment": {"email": pl.String, "company": pl.String, "domain": pl.String, "title": pl.String,
+                   "start": TS, "end": TS},
+    "emails": {"from_email": pl.String, "to_emails": pl.List(pl.String), "cc_emails": pl.List(pl.String),
+               "sent_at": TS},
+    "meetings": {"meeting_id": pl.String, "email": pl.String, "occurred_at": TS, "title": pl.String},
+    "relationships": {"a_email": pl.String, "b_email": pl.String, "kind": pl.String, "weight": pl.Float64,
+                      "first_at": TS, "last_at": TS},
+    "team": {"email": pl.String, "name": pl.String, "role": pl.String},
+    "accounts": {"account_id": pl.String, "name": pl.String, "domain": pl.String, "industry": pl.String,
+                 "employees": pl.Int64, "lifecycle_stage": pl.String, "csm_email": pl.String,
+                 "ae_email": pl.String},
+    "contacts": {"email": pl.String, "name": pl.String, "account_id": pl.String, "do_not_contact": pl.Boolean},
+    "partners": {"name": pl.String, "domain": pl.String, "kind": pl.String, "contact_email": pl.String},
+    "opportunities": {"account_name": pl.String, "domain": pl.String},
+}
+
+
+@dataclass
+class GraphSources:
+    """The tables the graph is built from, as polars frames (emails lower-case). Any may be empty."""
+
+    people: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["people"]))
+    employment: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["employment"]))
+    emails: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["emails"]))
+    meetings: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["meetings"]))
+    relationships: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["relationships"]))
+    team: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["team"]))
+    accounts: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["accounts"]))
+    contacts: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["contacts"]))
+    partners: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["partners"]))
+    opportunities: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["opportunities"]))
+
+
+def _read(session: Session, stmt: Any, schema: dict[str, Any], chunk: int = 100_000) -> pl.DataFrame:
+    """Run `stmt` and collect it column-wise into a frame, `chunk` rows at a time (a server-side cursor
+    on PostgreSQL)."""
+    names = list(schema)
+    frames: list[pl.DataFrame] = []
+    result = session.execute(stmt.execution_options(yield_per=chunk))
+    for rows in result.partitions(chunk):
+        cols = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        frames.append(pl.DataFrame(
+            [pl.Series(n, list(c), dtype=schema[n], strict=False) for n, c in zip(names, cols, strict=True)]
+        ))
+    if not frames:
+        return _frame(schema)
+    return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+
+def read_sources(session: Session) -> GraphSources:
+    from warmintro.store import models as m
+
+    return GraphSources(
+        people=_read(session, select(m.Person.email, m.Person.name, m.Person.company, m.Person.domain,
+                                     m.Person.industry, m.Person.company_employees), SCHEMAS["people"]),
+        employment=_read(session, select(m.Employment.email, m.Employment.company, m.Employment.domain,
+                                         m.Employment.title, m.Employment.start, m.Employment.end),
+                         SCHEMAS["employment"]),
+        emails=_read(session, select(m.EmailMessage.from_email, m.EmailMessage.to_emails,
+                                     m.EmailMessage.cc_emails, m.EmailMessage.sent_at), SCHEMAS["emails"]),
+        meetings=_read(session, select(m.MeetingAttendee.meeting_id, m.MeetingAttendee.email,
+                                       m.Meeting.occurred_at, m.Meeting.title)
+                       .join(m.Meeting, m.Meeting.meeting_id == m.MeetingAttendee.meeting_id), SCHEMAS["meetings"]),
+        relationships=_read(session, select(m.Relationship.a_email, m.Relationship.b_email, m.Relationship.kind,
+                                            m.Relationship.weight, m.Relationship.first_at, m.Relationship.last_at),
+                            SCHEMAS["relationships"]),
+        team=_read(session, select(m.TeamMember.email, m.TeamMember.name, m.TeamMember.role), SCHEMAS["team"]),
+        accounts=_read(session, select(m.Account.account_id, m.Account.name, m.Account.domain, m.Account.industry,
+                                       m.Account.employees, m.Account.lifecycle_stage, m.Account.csm_email,
+                                       m.Account.ae_email), SCHEMAS["accounts"]),
+        contacts=_read(session, select(m.Contact.email, m.Contact.name, m.Contact.account_id,
+                                       m.Contact.do_not_contact), SCHEMAS["contacts"]),
+        partners=_read(session, select(m.Partner.name, m.Partner.domain, m.Partner.kind, m.Partner.contact_email),
+                       SCHEMAS["partners"]),
+        opportunities=_read(session, select(m.Opportunity.account_name, m.Opportunity.domain),
+                            SCHEMAS["opportunities"]),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# The index
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str
+    strength: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Tie:
+    a: str
+    b: str
+    strength: float
+    kind: str  # the strongest kind
+    evidence: tuple[Evidence, ...]
+
+
+PART_SCHEMA: dict[str, Any] = {
+    "a": pl.Int64, "b": pl.Int64, "kind": pl.UInt8, "strength": pl.Float64, "count": pl.Float64,
+    "first": pl.Float64, "last": pl.Float64, "months": pl.Float64, "size": pl.Float64, "label": pl.String,
+}
+
+
+@dataclass
+class GraphIndex:
+    as_of: datetime
+    emails: list[str]  # sorted; position = person id
+    names: list[str | None]
+    matrix: sp.csr_matrix  # symmetric, float64 strengths in [0, 1]
+    parts: pl.DataFrame  # PART_SCHEMA, sorted by (a, b); a < b
+    part_keys: np.ndarray  # a * n + b per part row, sorted
+    org_domain: list[str | None]
+    org_company: list[str | None]
+    pillar: np.ndarray  # int8 PILLAR_CODE per person
+    route: dict[int, str]  # customer connector -> the account's CSM (else AE)
+    connector_account: dict[int, str]  # customer connector -> account name
+    domain_members: dict[str, np.ndarray]
+    company_members: dict[str, np.ndarray]
+    name_domains: dict[str, set[str]]
+    domain_profile: dict[str, tuple[str | None, float | None, str | None]]  # domain -> (company, size, industry)
+    vendor_team: np.ndarray  # bool per person: team.csv member with a vendor role
+    team_any: np.ndarray  # bool per person: any team.csv member
+    build_seconds: float = 0.0
+
+    # -- lookups --------------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return len(self.emails)
+
+    @property
+    def edge_count(self) -> int:
+        return int(self.matrix.nnz // 2)
+
+    def id_of(self, email: str) -> int | None:
+        e = email.strip().lower()
+        i = bisect.bisect_left(self.emails, e)
+        return i if i < len(self.emails) and self.emails[i] == e else None
+
+    def name_of(self, pid: int) -> str:
+        return self.names[pid] or self.emails[pid]
+
+    def neighbors(self, pid: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, strengths) of everyone tied to `pid`, strongest first."""
+        lo, hi = self.matrix.indptr[pid], self.matrix.indptr[pid + 1]
+        ids = self.matrix.indices[lo:hi]
+        w = self.matrix.data[lo:hi]
+        order = np.argsort(-w, kind="stable")
+        return ids[order].astype(np.int64), w[order].astype(np.float64)
+
+    def strength(self, a: int, b: int) -> float:
+        return float(self.matrix[a, b])
+
+    def _part_rows(self, a: int, b: int) -> pl.DataFrame:
+        lo_id, hi_id = (a, b) if a < b else (b, a)
+        key = lo_id * self.size + hi_id
+        lo = int(np.searchsorted(self.part_keys, key, side="left"))
+        hi = int(np.searchsorted(self.part_keys, key, side="right"))
+        return self.parts.slice(lo, hi - lo)
+
+    def evidence(self, a: int, b: int) -> list[Evidence]:
+        """Readable evidence for the tie between two people, strongest first."""
+        rows = self._part_rows(a, b).sort("strength", descending=True)
+        return [Evidence(KINDS[r["kind"]], round(float(r["strength"]), 3), _describe(r, self.as_of))
+                for r in rows.iter_rows(named=True)]
+
+    def tie(self, a: int, b: int) -> Tie | None:
+        s = self.strength(a, b)
+        if s <= 0:
+            return None
+        ev = self.evidence(a, b)
+        kind = ev[0].kind if ev else "unknown"
+        return Tie(self.emails[a], self.emails[b], s, kind, tuple(ev))
+
+    def people_at(self, domains: Iterable[str] = (), companies: Iterable[str] = ()) -> np.ndarray:
+        parts = [self.domain_members[d] for d in domains if d in self.domain_members]
+        parts += [self.company_members[c] for c in companies if c in self.company_members]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(parts))
+
+    def pillar_of(self, pid: int) -> str:
+        return PILLARS[int(self.pillar[pid])]
+
+
+def _describe(r: dict[str, Any], as_of: datetime) -> str:
+    kind = KINDS[r["kind"]]
+    n = r["count"]
+    last = r["last"]
+    label = r["label"]
+    today = _epoch_days(as_of)
+    if kind == "coworker":
+        months = int(round(r["months"] or 0))
+        where = f" at {label}" if label else ""
+        if r["first"] is not None and last is not None:
+            until = "present" if last >= today - 1 else _mon(last)
+            span = f", {_mon(r['first'])} - {until}"
+        else:
+            span = ""
+        return f"worked together{where}{span}, {months} month{'s' if months != 1 else ''}"
+    if kind == "email":
+        k = int(round(n or 0))
+        when = f", last in {month_year(last)}" if last is not None else ""
+        return f"{k} email{'s' if k != 1 else ''}{when}"
+    if kind == "meeting":
+        k = int(round(n or 0))
+        when = f", last in {month_year(last)}" if last is not None else ""
+        what = f" ({label})" if label else ""
+        return f"{k} meeting{'s' if k != 1 else ''} together{when}{what}"
+    if kind == "linkedin":
+        since = f" since {month_year(r['first'])}" if r["first"] is not None else ""
+        return f"connected on LinkedIn{since}"
+    if kind in ("investor", "advisor", "partner"):
+        bits = []
+        if n:
+            bits.append(f"{int(round(n))} interaction{'s' if int(round(n)) != 1 else ''}")
+        if last is not None:
+            bits.append(f"last in {month_year(last)}")
+        return f"{kind} relationship" + (f" ({', '.join(bits)})" if bits else "")
+    if kind == "account_team":
+        return label or "on the account team"
+    return kind
+
+
+# ---------------------------------------------------------------------------------------------------
+# Build
+
+def _days(col: str) -> pl.Expr:
+    return (pl.col(col).dt.epoch("ms").cast(pl.Float64) / 86_400_000.0)
+
+
+def _parts_frame(**cols: Any) -> pl.DataFrame:
+    n = len(cols["a"])
+    data = {}
+    for name, dtype in PART_SCHEMA.items():
+        v = cols.get(name)
+        if v is None:
+            data[name] = pl.Series(name, [None] * n, dtype=dtype)
+        elif isinstance(v, pl.Series):
+            data[name] = v.alias(name).cast(dtype)
+        else:
+            data[name] = pl.Series(name, v).cast(dtype)
+        if dtype == pl.Float64:
+            data[name] = data[name].fill_nan(None)
+    return pl.DataFrame(data)
+
+
+def _intern(src: GraphSources) -> pl.DataFrame:
+    cols = [
+        src.people["email"], src.employment["email"], src.emails["from_email"],
+        src.emails["to_emails"].explode(), src.emails["cc_emails"].explode(), src.meetings["email"],
+        src.relationships["a_email"], src.relationships["b_email"], src.team["email"], src.contacts["email"],
+        src.partners["contact_email"], src.accounts["csm_email"], src.accounts["ae_email"],
+    ]
+    allm = pl.concat([c.cast(pl.String).str.strip_chars().str.to_lowercase().alias("email") for c in cols])
+    nodes = allm.drop_nulls().unique().sort()
+    return (pl.DataFrame({"email": nodes}).filter(pl.col("email").str.contains("@"))
+            .with_row_index("pid").with_columns(pl.col("pid").cast(pl.Int64)))
+
+
+def _map(frame: pl.DataFrame, col: str, nodes: pl.DataFrame, as_: str) -> pl.DataFrame:
+    return frame.with_columns(pl.col(col).str.strip_chars().str.to_lowercase()).join(
+        nodes.rename({"email": col, "pid": as_}), on=col, how="inner")
+
+
+def _domain_profiles(src: GraphSources) -> pl.DataFrame:
+    """domain -> company name, size, industry: from accounts first, then people, then employment."""
+    acc = src.accounts.select(
+        pl.col("domain"), pl.col("name").alias("company"), pl.col("employees").cast(pl.Float64).alias("size"),
+        pl.col("industry"), pl.lit(0).alias("prio"))
+    ppl = src.people.select(
+        pl.col("domain"), pl.col("company"), pl.col("company_employees").cast(pl.Float64).alias("size"),
+        pl.col("industry"), pl.lit(1).alias("prio"))
+    emp = src.employment.select(
+        pl.col("domain"), pl.col("company"), pl.lit(None, dtype=pl.Float64).alias("size"),
+        pl.lit(None, dtype=pl.String).alias("industry"), pl.lit(2).alias("prio"))
+    opp = src.opportunities.select(
+        pl.col("domain"), pl.col("account_name").alias("company"), pl.lit(None, dtype=pl.Float64).alias("size"),
+        pl.lit(None, dtype=pl.String).alias("industry"), pl.lit(3).alias("prio"))
+    par = src.partners.select(
+        pl.col("domain"), pl.col("name").alias("company"), pl.lit(None, dtype=pl.Float64).alias("size"),
+        pl.lit(None, dtype=pl.String).alias("industry"), pl.lit(3).alias("prio"))
+    allp = pl.concat([acc, ppl, emp, opp, par]).filter(pl.col("domain").is_not_null())
+    best_prio = allp.group_by("domain").agg(
+        pl.col("company").drop_nulls().mode().sort().first().alias("company_mode"),
+        pl.col("size").filter(pl.col("prio") == 0).drop_nulls().first().alias("acc_size"),
+        pl.col("size").filter(pl.col("prio") > 0).drop_nulls().median().alias("ppl_size"),
+        pl.col("industry").filter(pl.col("prio") == 0).drop_nulls().first().alias("acc_ind"),
+        pl.col("industry").filter(pl.col("prio") > 0).drop_nulls().mode().sort().first().alias("ppl_ind"),
+        pl.col("company").filter(pl.col("prio") == 0).drop_nulls().first().alias("acc_company"),
+    )
+    return best_prio.select(
+        "domain",
+        pl.coalesce("acc_company", "company_mode").alias("company"),
+        pl.coalesce("acc_size", "ppl_size").alias("size"),
+        pl.coalesce("acc_ind", "ppl_ind").alias("industry"),
+    )
+
+
+def _coworker_parts(src: GraphSources, nodes: pl.DataFrame, today: float, sizes: pl.DataFrame) -> pl.DataFrame:
+    emp = _map(src.employment, "email", nodes, "pid").with_columns(
+        _days("start").alias("s"), _days("end").alias("e"),
+        pl.coalesce(pl.col("domain"), pl.lit("name:") + pl.col("company").map_elements(
+            normalise_company, return_dtype=pl.String)).alias("key"),
+    ).filter(pl.col("key").is_not_null() & (pl.col("s") <= today))
+    if emp.height < 2:
+        return _parts_frame(a=[])
+    emp = emp.with_columns(pl.min_horizontal(pl.col("e").fill_null(today), pl.lit(today)).alias("e"))
+    emp = emp.join(sizes.select(pl.col("domain").alias("key"), "size"), on="key", how="left")
+    emp = emp.sort("key", "s")
+    key = emp["key"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    pid = emp["pid"].to_numpy()
+    s = emp["s"].to_numpy()
+    e = emp["e"].to_numpy()
+    size = emp["size"].fill_null(np.nan).to_numpy().astype(np.float64)
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("i", "j")}
+    n = len(pid)
+    for k in range(1, min(COWORKER_NEIGHBOURS, n - 1) + 1):
+        i = np.arange(k, n)
+        j = i - k
+        same = key[i] == key[j]
+        if not same.any():
+            break
+        ov = np.minimum(e[i], e[j]) - np.maximum(s[i], s[j])
+        ok = same & (pid[i] != pid[j]) & (ov >= MIN_OVERLAP_DAYS)
+        out["i"].append(i[ok])
+        out["j"].append(j[ok])
+    if not out["i"]:
+        return _parts_frame(a=[])
+    i = np.concatenate(out["i"])
+    j = np.concatenate(out["j"])
+    first = np.maximum(s[i], s[j])
+    last = np.minimum(e[i], e[j])
+    months = (last - first) / DAYS_PER_MONTH
+    since = (today - last) / DAYS_PER_MONTH
+    strength = coworker_strength(months, since, size[i])
+    a = np.minimum(pid[i], pid[j])
+    b = np.maximum(pid[i], pid[j])
+    labels = emp["company"].gather(pl.Series(i))
+    return _parts_frame(a=a, b=b, kind=np.full(len(a), KIND_CODE["coworker"]), strength=strength,
+                        first=first, last=last, months=months, size=size[i], label=labels)
+
+
+def _email_parts(src: GraphSources, nodes: pl.DataFrame, today: float) -> pl.DataFrame:
+    em = src.emails.filter(pl.col("sent_at").is_not_null()).with_columns(_days("sent_at").alias("t"))
+    em = em.filter(pl.col("t") <= today)
+    if em.height == 0:
+        return _parts_frame(a=[])
+    em = em.select(
+        "from_email", "t",
+        pl.concat_list(pl.col("to_emails").fill_null([]), pl.col("cc_emails").fill_null([]))
+        .list.eval(pl.element().str.strip_chars().str.to_lowercase()).list.unique().alias("rcpt"),
+    ).filter(pl.col("rcpt").list.len() <= MAX_EMAIL_RECIPIENTS)
+    x = em.explode("rcpt").drop_nulls("rcpt")
+    x = _map(x, "from_email", nodes, "src")
+    x = _map(x, "rcpt", nodes, "dst").filter(pl.col("src") != pl.col("dst"))
+    return email_parts_from_pairs(x.select("src", "dst", "t"), today)
+
+
+def email_parts_from_pairs(pairs: pl.DataFrame, today: float) -> pl.DataFrame:
+    """Email ties from (src, dst, t) rows: one row per message and recipient, ids interned, `t` in days
+    since 1970. Public so that the Enron eval runs exactly the product's email-tie code."""
+    if pairs.height == 0:
+        return _parts_frame(a=[])
+    x = pairs.with_columns(pl.min_horizontal("src", "dst").alias("a"), pl.max_horizontal("src", "dst").alias("b"))
+    g = x.group_by("a", "b").agg(
+        pl.len().alias("n"), (pl.col("src") == pl.col("a")).sum().alias("n_ab"),
+        (pl.col("src") == pl.col("b")).sum().alias("n_ba"), pl.col("t").min().alias("first"),
+        pl.col("t").max().alias("last"),
+    )
+    mutual = ((g["n_ab"] > 0) & (g["n_ba"] > 0)).cast(pl.Float64).to_numpy()
+    strength = email_strength(g["n"].to_numpy(), today - g["last"].to_numpy(), mutual)
+    return _parts_frame(a=g["a"], b=g["b"], kind=np.full(g.height, KIND_CODE["email"]), strength=strength,
+                        count=g["n"], first=g["first"], last=g["last"])
+
+
+def _meeting_parts(src: GraphSources, nodes: pl.DataFrame, today: float) -> pl.DataFrame:
+    mt = _map(src.meetings, "email", nodes, "pid").with_columns(_days("occurred_at").alias("t"))
+    mt = mt.filter(pl.col("t") <= today).unique(["meeting_id", "pid"])
+    mt = mt.filter(pl.len().over("meeting_id") <= MAX_MEETING_SIZE)
+    if mt.height == 0:
+        return _parts_frame(a=[])
+    left = mt.select("meeting_id", pl.col("pid").alias("a"), "t", "title")
+    right = mt.select("meeting_id", pl.col("pid").alias("b"))
+    pairs = left.join(right, on="meeting_id").filter(pl.col("a") < pl.col("b"))
+    if pairs.height == 0:
+        return _parts_frame(a=[])
+    g = pairs.sort("t").group_by("a", "b").agg(
+        pl.len().alias("n"), pl.col("t").min().alias("first"), pl.col("t").last().alias("last"),
+        pl.col("title").last().alias("label"))
+    strength = meeting_strength(g["n"].to_numpy(), today - g["last"].to_numpy())
+    return _parts_frame(a=g["a"], b=g["b"], kind=np.full(g.height, KIND_CODE["meeting"]), strength=strength,
+                        count=g["n"], first=g["first"], last=g["last"], label=g["label"])
+
+
+def _relationship_parts(src: GraphSources, nodes: pl.DataFrame, today: float) -> pl.DataFrame:
+    r = _map(src.relationships, "a_email", nodes, "pa")
+    r = _map(r, "b_email", nodes, "pb").filter(pl.col("pa") != pl.col("pb"))
+    r = r.with_columns(_days("first_at").alias("first"), _days("last_at").alias("last"))
+    # Anything that starts after the reference time did not exist yet; later ends are clipped.
+    r = r.filter(pl.col("first").is_null() | (pl.col("first") <= today))
+    r = r.with_columns(pl.min_horizontal("last", pl.lit(today)).alias("last"),
+                       pl.min_horizontal("pa", "pb").alias("a"), pl.max_horizontal("pa", "pb").alias("b"))
+    if r.height == 0:
+        return _parts_frame(a=[])
+    frames = []
+    for kind in r["kind"].unique().to_list():
+        g = r.filter(pl.col("kind") == kind)
+        w = g["weight"].cast(pl.Float64).to_numpy()
+        last = g["last"].to_numpy()
+        first = g["first"].to_numpy()
+        recent = np.where(np.isnan(last), np.where(np.isnan(first), np.nan, first), last)
+        days = today - recent
+        months: Any = None
+        if kind == "email":
+            s = email_strength(np.nan_to_num(w, nan=1.0), days, 0.5)
+        elif kind == "meeting":
+            s = meeting_strength(np.nan_to_num(w, nan=1.0), days)
+        elif kind == "linkedin":
+            s = linkedin_strength(w)
+        elif kind == "coworker":
+            months = np.where(np.isnan(first) | np.isnan(last), 12.0, (last - first) / DAYS_PER_MONTH)
+            since = np.where(np.isnan(last), 0.0, (today - last) / DAYS_PER_MONTH)
+            s = coworker_strength(months, since)
+        elif kind in ROLE_BASE:
+            s = role_strength(kind, w, days)
+        else:
+            continue
+        count = np.nan_to_num(w, nan=1.0) if kind in ("email", "meeting") else w
+        frames.append(_parts_frame(a=g["a"], b=g["b"], kind=np.full(g.height, KIND_CODE[kind]), strength=s,
+                                   count=count, first=first, last=last, months=months))
+    return pl.concat(frames) if frames else _parts_frame(a=[])
+
+
+def _account_team_parts(src: GraphSources, nodes: pl.DataFrame) -> pl.DataFrame:
+    acc = src.accounts.filter(pl.col("lifecycle_stage").fill_null("") != "churned")
+    c = src.contacts.join(acc.select("account_id", pl.col("name").alias("acc_name"), "csm_email", "ae_email"),
+                          on="account_id")
+    frames = []
+    for role, col in (("csm", "csm_email"), ("ae", "ae_email")):
+        x = c.filter(pl.col(col).is_not_null())
+        x = _map(_map(x, "email", nodes, "pc"), col, nodes, "pt").filter(pl.col("pc") != pl.col("pt"))
+        if x.height == 0:
+            continue
+        frames.append(_parts_frame(
+            a=x.select(pl.min_horizontal("pc", "pt"))[:, 0], b=x.select(pl.max_horizontal("pc", "pt"))[:, 0],
+            kind=np.full(x.height, KIND_CODE["account_team"]),
+            strength=np.full(x.height, ACCOUNT_TEAM_STRENGTH[role]),
+            label=x.select((pl.lit(role.upper() + " for ") + pl.col("acc_name")).alias("label"))[:, 0],
+        ))
+    return pl.concat(frames) if frames else _parts_frame(a=[])
+
+
+def _group_members(frame: pl.DataFrame, key: str) -> dict[str, np.ndarray]:
+    g = frame.filter(pl.col(key).is_not_null()).group_by(key).agg(pl.col("pid"))
+    return {k: np.asarray(v, dtype=np.int64) for k, v in zip(g[key].to_list(), g["pid"].to_list(), strict=True)}
+
+
+def build_graph(src: GraphSources, as_of: datetime | None = None) -> GraphIndex:
+    """Build the index from source frames. Ties dated after `as_of` (default now) are left out and
+    recency is measured from it."""
+    import time
+
+    t0 = time.perf_counter()
+    as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
+    today = _epoch_days(as_of)
+    nodes = _intern(src)
+    n = nodes.height
+    profiles = _domain_profiles(src)
+
+    parts = pl.concat([
+        _coworker_parts(src, nodes, today, profiles),
+        _email_parts(src, nodes, today),
+        _meeting_parts(src, nodes, today),
+        _relationship_parts(src, nodes, today),
+        _account_team_parts(src, nodes),
+    ])
+    parts = parts.filter(pl.col("strength") > 0).sort("a", "b", "kind", pl.col("strength"), descending=[
+        False, False, False, True])
+    # Per pair: strongest part of each kind, then noisy-or over kinds.
+    per_kind = parts.group_by("a", "b", "kind").agg(pl.col("strength").max())
+    edges = per_kind.group_by("a", "b").agg(
+        (1.0 - (1.0 - pl.col("strength").clip(0.0, MAX_STRENGTH)).log().sum().exp()).alias("w"))
+    a = edges["a"].to_numpy()
+    b = edges["b"].to_numpy()
+    w = edges["w"].to_numpy().astype(np.float64)
+    matrix = sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+                           shape=(n, n))
+    matrix.sort_indices()
+    part_keys = (parts["a"].to_numpy() * n + parts["b"].to_numpy()).astype(np.int64)
+
+    index = _node_attributes(src, nodes, profiles, today)
+    g = GraphIndex(
+        as_of=as_of, emails=nodes["email"].to_list(), matrix=matrix, parts=parts, part_keys=part_keys,
+        **index,
+    )
+    g.build_seconds = time.perf_counter() - t0
+    log.info("graph built: %d people, %d ties in %.2fs", n, g.edge_count, g.build_seconds)
+    return g
+
+
+def _node_attributes(src: GraphSources, nodes: pl.DataFrame, profiles: pl.DataFrame, today: float) -> dict[str, Any]:
+    n = nodes.height
+    low = pl.col("email").str.strip_chars().str.to_lowercase()
+    # Names: people, then contacts, then team.
+    names = pl.concat([
+        src.people.select(low, "name", pl.lit(0).alias("p")),
+        src.contacts.select(low, "name", pl.lit(1).alias("p")),
+        src.team.select(low, "name", pl.lit(2).alias("p")),
+    ]).drop_nulls().sort("p").unique("email", keep="first")
+    # Current organisation: latest current employment, then people.csv, then the contact's account, then
+    # the email's own domain (unless free mail).
+    cur = src.employment.with_columns(low, _days("start").alias("s"), _days("end").alias("e")).filter(
+        (pl.col("s") <= today) & (pl.col("e").is_null() | (pl.col("e") > today))
+    ).sort("s", descending=True).unique("email", keep="first").select(
+        "email", pl.col("domain").alias("d0"), pl.col("company").alias("c0"))
+    ppl = src.people.select(low, pl.col("domain").alias("d1"), pl.col("company").alias("c1"))
+    acc = src.contacts.select(low, "account_id").join(
+        src.accounts.select("account_id", pl.col("domain").alias("d2"), pl.col("name").alias("c2")), on="account_id"
+    ).drop("account_id").unique("email", keep="first")
+    org = nodes.join(cur, on="email", how="left").join(ppl.unique("email"), on="email", how="left").join(
+        acc, on="email", how="left").join(names, on="email", how="left")
+    own = pl.col("email").str.split("@").list.last()
+    org = org.with_columns(
+        pl.coalesce("d0", "d1", "d2", pl.when(~own.is_in(list(FREE_MAIL))).then(own)).alias("domain"),
+    ).join(profiles.select("domain", pl.col("company").alias("c3")), on="domain", how="left").with_columns(
+        pl.coalesce(
+            pl.when(pl.col("d0").is_not_null()).then("c0"),
+            pl.when(pl.col("d0").is_null() & pl.col("d1").is_not_null()).then("c1"),
+            pl.when(pl.col("d0").is_null() & pl.col("d1").is_null() & pl.col("d2").is_not_null()).then("c2"),
+            "c0", "c1", "c2", "c3",
+        ).alias("company"),
+    ).sort("pid")
+    org = org.with_columns(pl.col("company").map_elements(normalise_company, return_dtype=pl.String).alias("cnorm"))
+
+    # Pillars, in precedence order customer > employee > investor > advisor > partner.
+    pillar = np.zeros(n, dtype=np.int8)
+    vendor_team = np.zeros(n, dtype=bool)
+    team_any = np.zeros(n, dtype=bool)
+    route: dict[int, str] = {}
+    connector_account: dict[int, str] = {}
+
+    def ids(frame: pl.DataFrame, col: str) -> np.ndarray:
+        return _map(frame.filter(pl.col(col).is_not_null()), col, nodes, "pid")["pid"].to_numpy()
+
+    def assign(pids: np.ndarray, code: int) -> None:
+        free = pids[pillar[pids] == 0]
+        pillar[free] = code
+
+    live = src.accounts.filter(pl.col("lifecycle_stage").fill_null("") != "churned")
+    cust = _map(src.contacts.filter(~pl.col("do_not_contact").fill_null(False)), "email", nodes, "pid").join(
+        live.select("account_id", "name", "csm_email", "ae_email"), on="account_id")
+    assign(cust["pid"].to_numpy(), PILLAR_CODE["customer"])
+    for pid_, csm, ae, acc_name in cust.select("pid", "csm_email", "ae_email", "name").iter_rows():
+        owner = csm or ae
+        if owner:
+            route[int(pid_)] = owner.strip().lower()
+        connector_account[int(pid_)] = acc_name
+    team = src.team.with_columns(pl.col("role").str.to_lowercase())
+    vt = ids(team.filter(pl.col("role").is_in(list(VENDOR_ROLES))), "email")
+    vendor_team[vt] = True
+    team_any[ids(team, "email")] = True
+    assign(vt, PILLAR_CODE["employee"])
+    inv_partners = src.partners.filter(pl.col("kind") == "investor")
+    assign(np.concatenate([ids(team.filter(pl.col("role") == "investor"), "email"),
+                           ids(inv_partners, "contact_email")]), PILLAR_CODE["investor"])
+    assign(ids(team.filter(pl.col("role") == "advisor"), "email"), PILLAR_CODE["advisor"])
+    assign(np.concatenate([ids(team.filter(pl.col("role") == "partner"), "email"),
+                           ids(src.partners.filter(pl.col("kind") != "investor"), "contact_email")]),
+           PILLAR_CODE["partner"])
+
+    name_domains: dict[str, set[str]] = {}
+    for name, dom in pl.concat([
+        src.accounts.select("name", "domain"), src.partners.select("name", "domain"),
+        src.opportunities.select(pl.col("account_name").alias("name"), "domain"),
+        src.people.select(pl.col("company").alias("name"), "domain"),
+        src.employment.select(pl.col("company").alias("name"), "domain"),
+    ]).drop_nulls().unique().iter_rows():
+        key = normalise_company(name)
+        if key:
+            name_domains.setdefault(key, set()).add(dom)
+    profile = {d: (c, s, i) for d, c, s, i in profiles.select("domain", "company", "size", "industry").iter_rows()}
+    return {
+        "names": org["name"].to_list(),
+        "org_domain": org["domain"].to_list(),
+        "org_company": org["company"].to_list(),
+        "pillar": pillar, "route": route, "connector_account": connector_account,
+        "domain_members": _group_members(org, "domain"),
+        "company_members": _group_members(org, "cnorm"),
+        "name_domains": name_domains, "domain_profile": profile,
+        "vendor_team": vendor_team, "team_any": team_any,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Cache
+
+MAX_CACHED_GRAPHS = 4
+_cache: dict[str, tuple[tuple[Any, ...], GraphIndex]] = {}
+_lock = threading.Lock()
+
+
+def _staleness_key(session: Session) -> tuple[Any, ...]:
+    from warmintro.store import models as m
+
+    runs = session.execute(select(func.max(m.ImportRun.id), func.count(m.ImportRun.id))).one()
+    small = tuple(session.scalar(select(func.count()).select_from(t)) or 0
+                  for t in (m.TeamMember, m.Account, m.Contact, m.Partner))
+    return (runs[0], runs[1], *small)
+
+
+def get_graph(session: Session, as_of: datetime | None = None) -> GraphIndex:
+    """The graph for this database, built once and reused until an import runs (or the day changes)."""
+    when = (as_of or datetime.now(UTC)).astimezone(UTC)
+    bind = session.get_bind()
+    url = f"{bind.engine.url.render_as_string(hide_password=True)}#{id(bind.engine)}"
+    # Without an explicit as-of the graph is reused for the rest of the day (recency from build time).
+    key = (*_staleness_key(session), when.date().isoformat() if as_of is None else when.isoformat())
+    with _lock:
+        hit = _cache.get(url)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        graph = build_graph(read_sources(session), when)
+        _cache.pop(url, None)
+        while len(_cache) >= MAX_CACHED_GRAPHS:
+            _cache.pop(next(iter(_cache)))
+        _cache[url] = (key, graph)
+        return graph
+
+
+def invalidate_graph() -> None:
+    """Forget every cached graph (call after writing ties outside the importer)."""
+    with _lock:
+        _cache.clear()
+
+
+def ids_of(graph: GraphIndex, emails: Sequence[str]) -> list[int]:
+    return [i for e in emails if (i := graph.id_of(e)) is not None]

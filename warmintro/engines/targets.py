@@ -1,0 +1,489 @@
+"""Pre-loaded targets: the 3-5 people in a champion's own network worth naming in the ask.
+
+Candidates are the champion's direct ties in the relationship graph (`warmintro.engines.graph`). Each is
+either excluded for one reason — the first that applies of same_domain, customer, do_not_contact,
+competitor, recently_referred, outside_icp (docs/rules.md, "Targets"), the others listed in `also` — or
+ranked by
+
+    score = 0.5 * tie strength + 0.3 * ICP fit + 0.2 * persona fit
+
+where ICP fit is the share of the ICP's facets the person matches (the hard facets must all match to
+be eligible; title keywords only add) and persona fit follows the champion's persona: economic buyers
+-> executive peers (director/vp/cxo) at similar-size companies; product and power users ->
+practitioners in their own function; administrators -> peer admins in IT/RevOps/Ops.
+The vendor's own team (team.csv) and people at the vendor's domain are not candidates at all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from warmintro.engines.graph import GraphIndex, email_domain, get_graph, normalise_domain
+from warmintro.errors import NotFoundError
+from warmintro.program import ICP, load_program
+from warmintro.store import models as m
+
+EXCLUSION_ORDER: tuple[str, ...] = (
+    "same_domain", "customer", "do_not_contact", "competitor", "recently_referred", "outside_icp",
+)
+RECENTLY_REFERRED_DAYS = 90
+PERSONAS = ("economic_buyer", "product_user", "power_user", "administrator")
+W_STRENGTH, W_ICP, W_PERSONA = 0.5, 0.3, 0.2
+CHUNK = 500
+
+# ---------------------------------------------------------------------------------------------------
+# Title reading (used when people.csv has no seniority/function)
+
+_SENIORITY_RULES: tuple[tuple[str, str], ...] = (
+    ("cxo", r"\b(chief|ceo|coo|cfo|cto|cio|cmo|cro|cpo|founder|co-founder|owner|president|partner)\b"),
+    ("vp", r"\b(vp|svp|evp|avp|vice president|head of|gm|general manager)\b"),
+    ("director", r"\bdirector\b"),
+    ("manager", r"\b(manager|lead|supervisor|team lead)\b"),
+)
+_FUNCTION_RULES: tuple[tuple[str, str], ...] = (
+    ("revops", r"\b(revops|revenue operations|sales operations|sales ops|rev ops|salesforce admin|crm)\b"),
+    ("it", r"\b(it|information technology|systems|sysadmin|infrastructure|helpdesk|cio)\b"),
+    ("cs", r"\b(customer success|cs|customer experience|support|account management)\b"),
+    ("ops", r"\b(operations|ops|logistics|supply chain|dispatch|fulfil?ment|procurement|coo)\b"),
+    ("finance", r"\b(finance|financial|controller|accounting|cfo|treasury)\b"),
+    ("marketing", r"\b(marketing|brand|growth|demand gen|cmo|communications)\b"),
+    ("sales", r"\b(sales|account executive|business development|bdr|sdr|cro)\b"),
+    ("engineering", r"\b(engineer|engineering|developer|software|cto|architect)\b"),
+    ("product", r"\b(product|cpo)\b"),
+    ("hr", r"\b(hr|human resources|people|talent|recruit\w*)\b"),
+)
+_ADMIN_TITLE = re.compile(r"\b(admin|administrator|systems|platform|tooling|revops|operations|ops)\b", re.I)
+
+
+def infer_seniority(title: str | None) -> str | None:
+    if not title:
+        return None
+    t = title.lower()
+    for level, pattern in _SENIORITY_RULES:
+        if re.search(pattern, t):
+            return level
+    return "ic"
+
+
+def infer_function(title: str | None) -> str | None:
+    if not title:
+        return None
+    t = title.lower()
+    for fn, pattern in _FUNCTION_RULES:
+        if re.search(pattern, t):
+            return fn
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Facts about a person and the ICP check
+
+@dataclass
+class PersonFacts:
+    email: str
+    name: str | None = None
+    company: str | None = None
+    domain: str | None = None
+    title: str | None = None
+    seniority: str | None = None
+    function: str | None = None
+    industry: str | None = None
+    employees: float | None = None
+    location: str | None = None
+
+
+@dataclass
+class IcpResult:
+    passes: bool
+    fit: float  # share of the given facets matched (title keywords included), 0..1
+    matched: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # readable: "industry Software is not in the ICP"
+    title_keyword: str | None = None
+
+
+def _fmt_int(x: float | None) -> str:
+    return f"{int(x):,}" if x is not None and not math.isnan(x) else "?"
+
+
+def _norm(s: str | None) -> str:
+    return (s or "").strip().lower()
+
+
+def location_matches(wanted: Sequence[str], location: str | None) -> bool:
+    """Whole-word, case-insensitive: ICP 'TX' matches 'Austin, TX' but 'CO' does not match 'Chicago'."""
+    if not location:
+        return False
+    return any(re.search(r"(?<!\w)" + re.escape(w.strip()) + r"(?!\w)", location, re.I) for w in wanted if w.strip())
+
+
+def company_icp_check(icp: ICP, industry: str | None, employees: float | None) -> IcpResult:
+    """The company facets only (industry, size): for mobility and company-level checks."""
+    return _check(icp, PersonFacts(email="", industry=industry, employees=employees), company_only=True)
+
+
+def icp_check(icp: ICP, p: PersonFacts) -> IcpResult:
+    """Does the person fit the ICP? Every facet the ICP gives (industry, size, function, seniority,
+    location) must be known and match; title keywords are a bonus, not a requirement."""
+    return _check(icp, p, company_only=False)
+
+
+def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
+    matched: list[str] = []
+    failed: list[str] = []
+    if icp.industries:
+        wanted = {_norm(i) for i in icp.industries}
+        if not p.industry:
+            failed.append("industry unknown")
+        elif _norm(p.industry) in wanted:
+            matched.append(p.industry)
+        else:
+            failed.append(f"industry {p.industry} is not in the ICP")
+    if icp.employees_min is not None or icp.employees_max is not None:
+        lo = icp.employees_min if icp.employees_min is not None else 0
+        hi = icp.employees_max if icp.employees_max is not None else math.inf
+        if p.employees is None or math.isnan(p.employees):
+            failed.append("company size unknown")
+        elif lo <= p.employees <= hi:
+            matched.append(f"{_fmt_int(p.employees)} employees")
+        else:
+            failed.append(f"{_fmt_int(p.employees)} employees is outside {lo:,}-"
+                          f"{'any' if hi == math.inf else f'{int(hi):,}'}")
+    if not company_only:
+        if icp.functions:
+            if not p.function:
+                failed.append("function unknown")
+            elif p.function in {_norm(f) for f in icp.functions}:
+                matched.append(f"{p.function} function")
+            else:
+                failed.append(f"function {p.function} is not in the ICP")
+        if icp.seniorities:
+            if not p.seniority:
+                failed.append("seniority unknown")
+            elif p.seniority in {_norm(s) for s in icp.seniorities}:
+                matched.append(f"{p.seniority} seniority")
+            else:
+                failed.append(f"seniority {p.seniority} is not in the ICP")
+        if icp.locations:
+            if location_matches(icp.locations, p.location):
+                matched.append(str(p.location))
+            else:
+                failed.append(f"location {p.location} is not in the ICP" if p.location else "location unknown")
+    given = len(matched) + len(failed)
+    keyword = None
+    if icp.title_keywords and not company_only:
+        given += 1
+        title = _norm(p.title)
+        keyword = next((k for k in icp.title_keywords if k.strip() and re.search(
+            r"(?<!\w)" + re.escape(k.strip().lower()) + r"(?!\w)", title)), None)
+    hits = len(matched) + (1 if keyword else 0)
+    fit = hits / given if given else 1.0
+    return IcpResult(passes=not failed, fit=fit, matched=matched, failed=failed, title_keyword=keyword)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Persona fit
+
+_EXEC_SCORE = {"cxo": 1.0, "vp": 1.0, "director": 0.8, "manager": 0.3, "ic": 0.1}
+_PRACTITIONER_SCORE = {"ic": 1.0, "manager": 1.0, "director": 0.8, "vp": 0.4, "cxo": 0.2}
+ADMIN_FUNCTIONS = ("it", "revops", "ops")
+
+
+def size_similarity(a: float | None, b: float | None) -> float | None:
+    """1 for the same size, 0.37 for ten times bigger or smaller; None when either is unknown."""
+    if not a or not b or math.isnan(a) or math.isnan(b):
+        return None
+    return math.exp(-abs(math.log10(a) - math.log10(b)))
+
+
+def persona_fit(persona: str | None, champion: PersonFacts, target: PersonFacts) -> tuple[float, str | None]:
+    """How well the target suits what this champion can credibly ask of: (0..1, a readable reason)."""
+    first = (champion.name or champion.email).split()[0]
+    if persona == "economic_buyer":
+        sen = _EXEC_SCORE.get(target.seniority or "", 0.3)
+        sim = size_similarity(champion.employees, target.employees)
+        fit = 0.6 * sen + 0.4 * (0.5 if sim is None else sim)
+        if sen >= 0.8:
+            if sim is not None and sim >= 0.5:
+                return fit, (f"an executive peer ({target.seniority}) at a similar-size company "
+                             f"({_fmt_int(target.employees)} vs {_fmt_int(champion.employees)} employees): "
+                             f"the kind of intro an economic buyer like {first} can make")
+            return fit, f"an executive peer ({target.seniority}) for an economic buyer like {first}"
+        return fit, None
+    if persona in ("product_user", "power_user"):
+        same = 1.0 if champion.function and target.function == champion.function else 0.0
+        prac = _PRACTITIONER_SCORE.get(target.seniority or "", 0.5)
+        fit = 0.7 * same + 0.3 * prac
+        if same:
+            return fit, f"a practitioner in {target.function}, the same function as {first}"
+        return fit, None
+    if persona == "administrator":
+        fn = 1.0 if target.function in ADMIN_FUNCTIONS else 0.0
+        admin = 1.0 if _ADMIN_TITLE.search(target.title or "") else 0.0
+        fit = 0.7 * fn + 0.3 * admin
+        if fn:
+            return fit, f"a peer in {target.function.upper() if target.function == 'it' else target.function} " \
+                        f"who runs systems like {first} does"
+        return fit, None
+    return 0.5, None
+
+
+def _champion_persona(session: Session, contact: m.Contact | None, facts: PersonFacts,
+                      as_of: datetime) -> tuple[str | None, str]:
+    """The champion's persona: from the personas engine (usage, meetings, title, CRM role) for a customer
+    contact; else the CRM role; else the title (admin -> administrator; director and above -> economic
+    buyer; anyone else with a title -> product user)."""
+    if contact is not None:
+        from warmintro.engines.personas import infer_personas
+
+        result = infer_personas(session, [contact.email], as_of).get(contact.email)
+        if result is not None and result.persona in PERSONAS:
+            return result.persona, "personas engine"
+        if contact.crm_role in PERSONAS:
+            return contact.crm_role, "crm_role"
+    title = facts.title or ""
+    if re.search(r"\badmin(istrator)?\b", title, re.I):
+        return "administrator", "title"
+    if facts.seniority in ("director", "vp", "cxo"):
+        return "economic_buyer", "title"
+    if title:
+        return "product_user", "title"
+    return None, "unknown"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading facts for a batch of people (indexed lookups only)
+
+def _chunks(items: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def load_facts(session: Session, graph: GraphIndex, pids: Sequence[int], as_of: datetime) -> dict[int, PersonFacts]:
+    """Facts for the given people: people.csv, their current employment and the domain's profile."""
+    emails = [graph.emails[p] for p in pids]
+    people: dict[str, m.Person] = {}
+    current: dict[str, m.Employment] = {}
+    for chunk in _chunks(emails):
+        for row_person in session.scalars(select(m.Person).where(m.Person.email.in_(chunk))):
+            people[row_person.email] = row_person
+        rows = session.scalars(select(m.Employment).where(
+            m.Employment.email.in_(chunk), m.Employment.start <= as_of,
+            or_(m.Employment.end.is_(None), m.Employment.end > as_of)))
+        for row in rows:
+            old = current.get(row.email)
+            if old is None or row.start > old.start:
+                current[row.email] = row
+    out: dict[int, PersonFacts] = {}
+    for pid, email in zip(pids, emails, strict=True):
+        person = people.get(email)
+        job = current.get(email)
+        domain = graph.org_domain[pid]
+        profile = graph.domain_profile.get(domain or "", (None, None, None))
+        person_here = person is not None and (person.domain is None or person.domain == domain)
+        title = (job.title if job is not None and job.title else None) or (person.title if person else None)
+        seniority = person.seniority if person_here and person and person.seniority else infer_seniority(title)
+        function = person.function if person_here and person and person.function else infer_function(title)
+        industry = person.industry if person_here and person and person.industry else profile[2]
+        employees: float | None = None
+        if person_here and person and person.company_employees is not None:
+            employees = float(person.company_employees)
+        elif profile[1] is not None and not math.isnan(profile[1]):
+            employees = float(profile[1])
+        out[pid] = PersonFacts(
+            email=email, name=graph.names[pid], company=graph.org_company[pid] or profile[0], domain=domain,
+            title=title, seniority=seniority, function=function, industry=industry, employees=employees,
+            location=person.location if person else None,
+        )
+    return out
+
+
+def _domain_in(domain: str | None, domains: Iterable[str]) -> bool:
+    if not domain:
+        return False
+    return any(domain == d or domain.endswith("." + d) for d in domains if d)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Results
+
+@dataclass
+class Target:
+    email: str
+    name: str | None
+    company: str | None
+    title: str | None
+    score: float
+    reasons: list[str]
+    kind: str
+    strength: float
+    evidence: list[str]
+    icp_fit: float
+    persona_fit: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "email": self.email, "name": self.name, "company": self.company, "title": self.title,
+            "score": self.score, "reasons": self.reasons,
+            "relationship": {"kind": self.kind, "strength": self.strength, "evidence": self.evidence},
+            "icp_fit": self.icp_fit, "persona_fit": self.persona_fit,
+        }
+
+
+@dataclass
+class Excluded:
+    email: str
+    reason: str
+    also: list[str]
+    detail: str
+    strength: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"email": self.email, "reason": self.reason, "also": self.also, "detail": self.detail}
+
+
+@dataclass
+class TargetsResult:
+    champion: str
+    persona: str | None
+    persona_source: str
+    targets: list[Target]
+    excluded: list[Excluded]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "champion": self.champion, "persona": self.persona, "persona_source": self.persona_source,
+            "targets": [t.to_json() for t in self.targets], "excluded": [e.to_json() for e in self.excluded],
+        }
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The engine
+
+def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of: datetime | None = None,
+                 graph: GraphIndex | None = None) -> TargetsResult:
+    """Rank the people in the champion's network who fit the ICP; every one else tied to the champion
+    is listed in `excluded` with one reason (the first that applies, in the contract's order)."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
+    email = champion_email.strip().lower()
+    program = load_program(session)
+    icp = program.icp
+    vendor_domain = normalise_domain(program.vendor.domain)
+    graph = graph or get_graph(session, as_of=as_of)
+
+    contact = session.scalar(select(m.Contact).where(m.Contact.email == email))
+    account = session.get(m.Account, contact.account_id) if contact is not None else None
+    cid = graph.id_of(email)
+    if contact is None and session.get(m.Person, email) is None and cid is None:
+        raise NotFoundError(f"no champion with email {champion_email!r}: not a customer contact, nor anyone "
+                            "in the imported people or relationships")
+
+    champ_facts = (load_facts(session, graph, [cid], as_of)[cid] if cid is not None
+                   else PersonFacts(email=email))
+    if contact is not None:
+        champ_facts.name = contact.name
+        champ_facts.title = contact.title or champ_facts.title
+        champ_facts.seniority = champ_facts.seniority or infer_seniority(champ_facts.title)
+        champ_facts.function = champ_facts.function or infer_function(champ_facts.title)
+    if account is not None:
+        champ_facts.domain = account.domain
+        champ_facts.company = account.name
+        if account.employees is not None:
+            champ_facts.employees = float(account.employees)
+    champion_domain = champ_facts.domain or email_domain(email)
+    persona, persona_source = _champion_persona(session, contact, champ_facts, as_of)
+    if cid is None:
+        return TargetsResult(email, persona, persona_source, [], [])
+
+    ids, strengths = graph.neighbors(cid)
+    keep = ~graph.team_any[ids]
+    ids, strengths = ids[keep], strengths[keep]
+    if vendor_domain and len(ids):
+        not_vendor = np.array([not _domain_in(graph.org_domain[i], [vendor_domain]) for i in ids], dtype=bool)
+        ids, strengths = ids[not_vendor], strengths[not_vendor]
+    pids = [int(i) for i in ids]
+    facts = load_facts(session, graph, pids, as_of)
+    emails = [graph.emails[p] for p in pids]
+    domains = sorted({f.domain for f in facts.values() if f.domain})
+
+    customer_domains: set[str] = set()
+    dnc: set[str] = set()
+    referred: dict[str, str] = {}
+    referred_domains: dict[str, str] = {}
+    since = as_of - timedelta(days=RECENTLY_REFERRED_DAYS)
+    for chunk in _chunks(domains):
+        customer_domains |= set(session.scalars(select(m.Account.domain).where(
+            m.Account.domain.in_(chunk), func.coalesce(m.Account.lifecycle_stage, "") != "churned")))
+        for opp in session.scalars(select(m.Opportunity).where(
+                m.Opportunity.domain.in_(chunk), m.Opportunity.created_at > since, m.Opportunity.created_at <= as_of,
+                or_(m.Opportunity.referrer_email.is_not(None), m.Opportunity.referral_id.is_not(None),
+                    func.lower(m.Opportunity.source) == "referral"))):
+            referred_domains[opp.domain] = (f"{opp.account_name} came in as a referral "
+                                            f"({opp.opportunity_id}, {opp.created_at:%Y-%m-%d})")
+    for chunk in _chunks(emails):
+        dnc |= set(session.scalars(select(m.Contact.email).where(m.Contact.email.in_(chunk),
+                                                                 m.Contact.do_not_contact.is_(True))))
+        for ref in session.scalars(select(m.Referral).where(
+                m.Referral.referee_email.in_(chunk), m.Referral.created_at > since, m.Referral.created_at <= as_of)):
+            referred[ref.referee_email] = f"referred by {ref.referrer_email} on {ref.created_at:%Y-%m-%d}"
+
+    targets: list[Target] = []
+    excluded: list[Excluded] = []
+    for pid, strength in zip(pids, strengths, strict=True):
+        f = facts[pid]
+        s = float(strength)
+        reasons: dict[str, str] = {}
+        if champion_domain and _domain_in(f.domain, [champion_domain]):
+            reasons["same_domain"] = f"works at {f.company or f.domain}, the champion's own company"
+        if f.domain in customer_domains:
+            reasons["customer"] = f"{f.company or f.domain} is already a customer"
+        if f.email in dnc:
+            reasons["do_not_contact"] = "marked do-not-contact"
+        if _domain_in(f.domain, icp.exclude_domains):
+            reasons["competitor"] = f"{f.company or f.domain} is a competitor"
+        if f.email in referred:
+            reasons["recently_referred"] = referred[f.email]
+        elif f.domain in referred_domains:
+            reasons["recently_referred"] = referred_domains[f.domain]
+        fit = icp_check(icp, f)
+        if not fit.passes:
+            reasons["outside_icp"] = "; ".join(fit.failed)
+        if reasons:
+            order = [r for r in EXCLUSION_ORDER if r in reasons]
+            excluded.append(Excluded(f.email, order[0], order[1:], reasons[order[0]], s))
+            continue
+        pf, persona_reason = persona_fit(persona, champ_facts, f)
+        evidence = graph.evidence(cid, pid)
+        kind = evidence[0].kind if evidence else "unknown"
+        why = [_cap(e.text) for e in evidence[:2]]
+        company_bits = ", ".join(x for x in (f.industry, f"{_fmt_int(f.employees)} employees" if f.employees else None,
+                                             f.location) if x)
+        who = f"{f.title} at {f.company}" if f.title and f.company else (f.title or f.company or f.email)
+        why.append(f"{who} ({company_bits}) fits the ICP" if company_bits else f"{who} fits the ICP")
+        if fit.title_keyword:
+            why.append(f"Title mentions '{fit.title_keyword}'")
+        if persona_reason:
+            why.append(_cap(persona_reason))
+        score = W_STRENGTH * s + W_ICP * fit.fit + W_PERSONA * pf
+        targets.append(Target(
+            email=f.email, name=f.name, company=f.company, title=f.title, score=round(score, 3), reasons=why,
+            kind=kind, strength=round(s, 3), evidence=[e.text for e in evidence], icp_fit=round(fit.fit, 3),
+            persona_fit=round(pf, 3),
+        ))
+    targets.sort(key=lambda t: (-t.score, -t.strength, t.email))
+    excluded.sort(key=lambda e: (-e.strength, e.email))
+    return TargetsResult(email, persona, persona_source, targets[:limit], excluded)

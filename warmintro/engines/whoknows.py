@@ -1,0 +1,203 @@
+"""Warm paths ("who knows whom"): for a company, a domain or a person, the best one- and two-hop paths
+from the four connector pillars to the people there.
+
+Pillars (one per connector, in this precedence): `customer` (a contact of a non-churned account who is
+not do-not-contact), `employee` (team.csv member with a vendor role: csm, ae, sdr, revops, admin,
+employee), `investor` / `advisor` (team.csv role, or a partners.csv contact of kind investor), `partner`
+(partners.csv contact_email or team.csv role partner). A path's strength is the product of its ties'
+strengths; for each connector and target only the strongest path is kept. Each path names the team
+member who should route the ask: a customer contact's account CSM (else AE), an employee themselves,
+an investor's, advisor's or partner's relationship owner — the vendor team member with the strongest
+tie to them — or nobody when no team member knows them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from warmintro.engines.graph import (
+    PILLAR_CODE,
+    PILLARS,
+    GraphIndex,
+    get_graph,
+    normalise_company,
+    normalise_domain,
+)
+from warmintro.errors import NotFoundError
+
+MIN_HOP_STRENGTH = 0.05  # weaker ties are not worth a path
+MAX_VIA_PER_TARGET = 200  # two-hop search looks through each target's strongest ties only
+_DOMAIN_LIKE = re.compile(r"^(https?://)?(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)+(/.*)?$", re.I)
+
+
+@dataclass
+class WarmPath:
+    connector_email: str
+    connector_name: str
+    pillar: str
+    target_email: str
+    target_name: str
+    hops: int
+    strength: float
+    evidence: list[str]
+    via_email: str | None = None
+    via_name: str | None = None
+    route_to: str | None = None
+    route_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connector_email": self.connector_email, "pillar": self.pillar, "target_email": self.target_email,
+            "hops": self.hops, "strength": self.strength, "evidence": self.evidence, "via_email": self.via_email,
+            "route_to": self.route_to, "route_reason": self.route_reason, "connector_name": self.connector_name,
+            "target_name": self.target_name, "via_name": self.via_name,
+        }
+
+
+@dataclass
+class WhoKnowsResult:
+    target: str
+    kind: str  # person, domain or company
+    domains: list[str]
+    people: int  # how many people at the target the data knows
+    paths: list[WarmPath] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"target": self.target, "resolved": {"kind": self.kind, "domains": self.domains, "people": self.people},
+                "paths": [p.to_json() for p in self.paths]}
+
+
+def resolve_target(graph: GraphIndex, query: str) -> tuple[str, list[str], np.ndarray]:
+    """(kind, domains, people ids) for a person's email, a domain (or URL) or a company name."""
+    q = query.strip()
+    if not q:
+        raise NotFoundError("who-knows needs a company name, a domain or a person's email")
+    if "@" in q:
+        pid = graph.id_of(q)
+        if pid is None:
+            raise NotFoundError(f"no one with email {q!r} in the imported people, contacts or relationships")
+        dom = graph.org_domain[pid]
+        return "person", [dom] if dom else [], np.array([pid], dtype=np.int64)
+    if _DOMAIN_LIKE.match(q) and " " not in q:
+        dom = normalise_domain(q) or q.lower()
+        pids = graph.people_at(domains=[dom])
+        if not len(pids):
+            raise NotFoundError(f"no one at {dom} in the imported data (people.csv, employment.csv, contacts)")
+        return "domain", [dom], pids
+    name = normalise_company(q)
+    domains = sorted(graph.name_domains.get(name or "", set()))
+    pids = graph.people_at(domains=domains, companies=[name] if name else [])
+    if not len(pids):
+        raise NotFoundError(f"no one at a company called {q!r} in the imported data; try its domain")
+    return "company", domains, pids
+
+
+def _hop_text(graph: GraphIndex, a: int, b: int) -> str:
+    ev = graph.evidence(a, b)
+    return f"{graph.name_of(a)} and {graph.name_of(b)}: " + ("; ".join(e.text for e in ev) or "tied")
+
+
+def _route(graph: GraphIndex, c: int) -> tuple[str | None, str | None]:
+    pillar = graph.pillar_of(c)
+    if pillar == "customer":
+        owner = graph.route.get(c)
+        account = graph.connector_account.get(c)
+        return owner, (f"owns the {account} account" if owner and account else None)
+    if pillar == "employee":
+        return graph.emails[c], "is on the team"
+    ids, w = graph.neighbors(c)
+    mask = graph.vendor_team[ids]
+    if mask.any():
+        best = int(ids[mask][0])
+        return graph.emails[best], f"knows {graph.name_of(c)} best on the team ({float(w[mask][0]):.2f})"
+    return None, None
+
+
+def who_knows(session: Session, query: str, limit: int = 10, *, as_of: datetime | None = None,
+              graph: GraphIndex | None = None) -> WhoKnowsResult:
+    """The strongest warm paths to the people at `query`, strongest first."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    graph = graph or get_graph(session, as_of=(as_of or datetime.now(UTC)))
+    kind, domains, targets = resolve_target(graph, query)
+    result = WhoKnowsResult(target=query.strip(), kind=kind, domains=domains, people=len(targets))
+    a = graph.matrix
+    is_connector = graph.pillar > 0
+
+    # One hop: a connector tied directly to a target.
+    sub = a[targets].tocoo()
+    t_all = targets[sub.row].astype(np.int64)
+    v_all = sub.col.astype(np.int64)
+    w_all = sub.data.astype(np.float64)
+    strong = w_all >= MIN_HOP_STRENGTH
+    t_all, v_all, w_all = t_all[strong], v_all[strong], w_all[strong]
+    one = is_connector[v_all] & (v_all != t_all)
+    cs = [v_all[one]]
+    ts = [t_all[one]]
+    ws = [w_all[one]]
+    hs = [np.ones(int(one.sum()), dtype=np.int64)]
+    vs = [np.full(int(one.sum()), -1, dtype=np.int64)]
+
+    # Two hops: connector - via - target, through each target's strongest ties.
+    if len(v_all):
+        order = np.lexsort((-w_all, t_all))
+        tv, vv, wv = t_all[order], v_all[order], w_all[order]
+        rank = np.arange(len(tv)) - np.searchsorted(tv, tv, side="left")
+        top = rank < MAX_VIA_PER_TARGET
+        tv, vv, wv = tv[top], vv[top], wv[top]
+        vias = np.unique(vv)
+        sub2 = a[vias].tocoo()
+        v2 = vias[sub2.row].astype(np.int64)
+        c2 = sub2.col.astype(np.int64)
+        w2 = sub2.data.astype(np.float64)
+        k2 = is_connector[c2] & (w2 >= MIN_HOP_STRENGTH)
+        v2, c2, w2 = v2[k2], c2[k2], w2[k2]
+        if len(v2):
+            # Join (t, v, w1) with (v, c, w2) on v, all at once.
+            by_v = np.argsort(v2, kind="stable")
+            v2, c2, w2 = v2[by_v], c2[by_v], w2[by_v]
+            lo = np.searchsorted(v2, vv, side="left")
+            counts = np.searchsorted(v2, vv, side="right") - lo
+            row = np.repeat(np.arange(len(vv)), counts)
+            offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+            j = lo[row] + offset
+            c_, t_, v_ = c2[j], tv[row], vv[row]
+            ok = (c_ != t_) & (c_ != v_)
+            cs.append(c_[ok])
+            ts.append(t_[ok])
+            ws.append((wv[row] * w2[j])[ok])
+            hs.append(np.full(int(ok.sum()), 2, dtype=np.int64))
+            vs.append(v_[ok])
+
+    c_all, t_all2 = np.concatenate(cs), np.concatenate(ts)
+    w_fin, h_fin, v_fin = np.concatenate(ws), np.concatenate(hs), np.concatenate(vs)
+    # Best path per (connector, target): strongest, then fewest hops.
+    key = c_all * graph.size + t_all2
+    order = np.lexsort((h_fin, -w_fin, key))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    best = order[first]
+    emails = graph.emails
+    ranked = sorted(
+        ((int(c_all[i]), int(t_all2[i]), float(w_fin[i]), int(h_fin[i]), int(v_fin[i])) for i in best),
+        key=lambda r: (-round(r[2], 9), r[3], emails[r[0]], emails[r[1]]),
+    )
+    for c, t, strength, hops, via in ranked[:limit]:
+        evidence = [_hop_text(graph, c, t)] if hops == 1 else [_hop_text(graph, c, via), _hop_text(graph, via, t)]
+        route_to, route_reason = _route(graph, c)
+        result.paths.append(WarmPath(
+            connector_email=graph.emails[c], connector_name=graph.name_of(c), pillar=PILLARS[int(graph.pillar[c])],
+            target_email=graph.emails[t], target_name=graph.name_of(t), hops=hops, strength=round(strength, 3),
+            evidence=evidence, via_email=graph.emails[via] if hops == 2 else None,
+            via_name=graph.name_of(via) if hops == 2 else None, route_to=route_to, route_reason=route_reason,
+        ))
+    return result
+
+
+__all__ = ["PILLAR_CODE", "WarmPath", "WhoKnowsResult", "resolve_target", "who_knows"]

@@ -1,0 +1,342 @@
+"""`warmintro import DIR`: validate the whole folder, then load it in one transaction.
+
+All-or-nothing: every file is parsed and checked (column-wise, in batches) before anything is written;
+any bad row rejects the import with file, line, column and reason, and the store is left as it was.
+Re-importing the same folder is idempotent: rows are upserted by their id or email, and usage is rolled
+up into per-day counts that replace (not add to) the counts for the same contact, event and day.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import delete, select
+
+from warmintro.errors import WarmintroError
+from warmintro.importer.schema import FILES, KNOWN_ENTRIES, LOAD_ORDER, FileSpec
+from warmintro.importer.validate import (
+    ROW,
+    ImportIssue,
+    iter_raw_batches,
+    locate_csv_error,
+    physical_lines,
+    read_header,
+    validate_batch,
+)
+from warmintro.program import KNOWN_SECTIONS, parse_program
+from warmintro.store import models as m
+from warmintro.store.db import Store
+from warmintro.store.upsert import upsert
+
+MAX_ERRORS = 50
+ProgressFn = Callable[[str, int, bool], None]  # (file, rows so far, finished)
+
+
+class ImportRejected(WarmintroError):
+    """The folder has bad rows; nothing was written."""
+
+    exit_code = 2
+
+    def __init__(self, issues: list[ImportIssue], total: int) -> None:
+        self.issues = issues
+        self.total = total
+        more = f" (showing the first {len(issues)})" if total > len(issues) else ""
+        lines = "\n".join(f"  {i}" for i in issues)
+        super().__init__(f"import rejected, nothing was changed: {total} problem(s){more}\n{lines}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": "import_rejected", "problems": self.total, "errors": [i.to_json() for i in self.issues]}
+
+
+@dataclass
+class ImportResult:
+    imported: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    rolled_up: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"imported": self.imported, "warnings": self.warnings, "rolled_up": self.rolled_up}
+
+
+@dataclass
+class _Parsed:
+    spec: FileSpec
+    frame: pl.DataFrame  # validated columns plus ROW (for rollup files: the rollup, no ROW)
+    rows: int
+    path: Path
+
+
+class _Issues:
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.items: list[ImportIssue] = []
+        self.total = 0
+
+    def add(self, issue: ImportIssue) -> None:
+        self.total += 1
+        if len(self.items) < self.cap:
+            self.items.append(issue)
+
+    def add_rows(self, path: Path, errors: pl.DataFrame) -> None:
+        """errors: [ROW, column, reason]; rows are mapped to physical lines only here (the slow path)."""
+        self.total += errors.height
+        room = self.cap - len(self.items)
+        if room <= 0 or errors.height == 0:
+            return
+        head = errors.head(room)
+        lines = physical_lines(path, head[ROW].to_list())
+        for row, column, reason in head.iter_rows():
+            self.items.append(ImportIssue(path.name, lines[row], column, reason))
+
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= self.cap
+
+
+def _read_program(path: Path, issues: _Issues, warnings: list[str]) -> dict[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        issues.add(ImportIssue(path.name, None, None, "not UTF-8 text"))
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        issues.add(ImportIssue(path.name, getattr(exc, "lineno", None), None, f"not valid TOML: {exc}"))
+        return None
+    program, problems = parse_program(data)
+    for loc, reason in problems:
+        issues.add(ImportIssue(path.name, None, loc, reason))
+    for section in data:
+        if section not in KNOWN_SECTIONS:
+            warnings.append(f"program.toml: unknown section [{section}] ignored")
+    return data if program is not None else None
+
+
+def _parse_file(path: Path, spec: FileSpec, issues: _Issues, warnings: list[str],
+                progress: ProgressFn | None) -> _Parsed | None:
+    header, header_issues = read_header(path, spec)
+    for issue in header_issues:
+        issues.add(issue)
+    if header is None or header_issues:
+        return None
+    for col in header.unknown:
+        warnings.append(f"{path.name}: unknown column '{col}' ignored")
+    present = set(header.columns)
+    frames: list[pl.DataFrame] = []
+    rows = 0
+    try:
+        for raw in iter_raw_batches(path, header):
+            parsed, errors = validate_batch(raw, spec, present)
+            rows += raw.height
+            if errors.height:
+                issues.add_rows(path, errors)
+            elif spec.rollup and issues.total == 0:
+                frames.append(_rollup(parsed))
+                if len(frames) >= 8:  # keep the partial rollups small
+                    frames = [_merge_rollups(frames)]
+            elif issues.total == 0:
+                frames.append(parsed)
+            if progress:
+                progress(path.name, rows, False)
+    except (pl.exceptions.PolarsError, OSError):
+        issues.add(locate_csv_error(path))
+        return None
+    if progress:
+        progress(path.name, rows, True)
+    if spec.rollup:
+        frame = _merge_rollups(frames) if frames else _rollup(validate_batch(_empty(spec), spec, set())[0])
+    else:
+        frame = pl.concat(frames) if frames else validate_batch(_empty(spec), spec, set())[0]
+    return _Parsed(spec, frame, rows, path)
+
+
+def _empty(spec: FileSpec) -> pl.DataFrame:
+    return pl.DataFrame({ROW: pl.Series([], dtype=pl.UInt32), **{c: pl.Series([], dtype=pl.String) for c in spec.column_names}})
+
+
+def _rollup(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.group_by(
+        "account_id", "contact_email", "event", pl.col("occurred_at").dt.date().alias("day")
+    ).agg(pl.col("count").sum())
+
+
+def _merge_rollups(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(frames).group_by("account_id", "contact_email", "event", "day").agg(pl.col("count").sum())
+
+
+def _check_duplicates(p: _Parsed, issues: _Issues) -> None:
+    key = list(p.spec.key)
+    if not key or p.frame.height == 0:
+        return
+    dup = p.frame.filter(pl.struct(key).is_duplicated())
+    if dup.height == 0:
+        return
+    first = dup.group_by(key).agg(pl.col(ROW).min().alias("first"))
+    later = dup.join(first, on=key).filter(pl.col(ROW) != pl.col("first"))
+    lines = physical_lines(p.path, later[ROW].to_list() + later["first"].to_list())
+    for row in later.head(issues.cap).iter_rows(named=True):
+        value = ", ".join(str(row[k]) for k in key)
+        issues.add(ImportIssue(p.path.name, lines[row[ROW]], key[0],
+                               f"duplicate {'/'.join(key)} '{value}' (first on line {lines[row['first']]})"))
+    issues.total += max(0, later.height - issues.cap)
+
+
+def _check_refs(p: _Parsed, column: str, known: set[str], what: str, issues: _Issues) -> None:
+    if column not in p.frame.columns or p.frame.height == 0:
+        return
+    bad = p.frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(list(known)))
+    if bad.height:
+        issues.add_rows(p.path, bad.select(ROW, pl.lit(column).alias("column"),
+                                           (pl.lit(f"unknown {what} ") + pl.col(column)).alias("reason")))
+
+
+def _check_rows(p: _Parsed, condition: pl.Expr, column: str, reason: str, issues: _Issues) -> None:
+    bad = p.frame.filter(condition)
+    if bad.height:
+        issues.add_rows(p.path, bad.select(ROW, pl.lit(column).alias("column"), pl.lit(reason).alias("reason")))
+
+
+def _cross_checks(parsed: dict[str, _Parsed], store: Store, issues: _Issues) -> None:
+    for p in parsed.values():
+        _check_duplicates(p, issues)
+    with store.session() as s:
+        known_accounts = set(s.scalars(select(m.Account.account_id)))
+        store_contact_emails = {e: cid for e, cid in s.execute(select(m.Contact.email, m.Contact.contact_id))}
+    if "accounts.csv" in parsed:
+        known_accounts |= set(parsed["accounts.csv"].frame["account_id"].to_list())
+    for name in ("contacts.csv", "signals.csv", "meetings.csv"):
+        if name in parsed:
+            _check_refs(parsed[name], "account_id", known_accounts, "account_id", issues)
+    if "usage.csv" in parsed:
+        usage = parsed["usage.csv"].frame
+        unknown = usage.filter(~pl.col("account_id").is_in(list(known_accounts)))["account_id"].unique().to_list()
+        for acc in unknown[:10]:
+            issues.add(ImportIssue("usage.csv", None, "account_id", f"unknown account_id {acc}"))
+    if "contacts.csv" in parsed:
+        c = parsed["contacts.csv"]
+        dup = c.frame.filter(pl.col("email").is_duplicated() & ~pl.col("contact_id").is_duplicated())
+        later = dup.filter(pl.col("email").is_first_distinct().not_())
+        if later.height:
+            issues.add_rows(c.path, later.select(ROW, pl.lit("email").alias("column"),
+                                                 (pl.lit("email used by another contact: ") + pl.col("email")).alias("reason")))
+        in_file = dict(zip(c.frame["contact_id"].to_list(), c.frame["email"].to_list(), strict=True))
+        clash = [
+            (row, email) for row, cid, email in c.frame.select(ROW, "contact_id", "email").iter_rows()
+            if email in store_contact_emails and store_contact_emails[email] != cid
+            and in_file.get(store_contact_emails[email], email) == email
+        ]
+        if clash:
+            lines = physical_lines(c.path, [r for r, _ in clash])
+            for row, email in clash:
+                issues.add(ImportIssue(c.path.name, lines[row], "email",
+                                       f"email {email} already belongs to contact {store_contact_emails[email]}"))
+    if "signals.csv" in parsed:
+        sig = parsed["signals.csv"]
+        _check_rows(sig, (pl.col("type") == "nps") & pl.col("score").is_null(), "score", "an nps signal needs a score (0-10)", issues)
+        _check_rows(sig, pl.col("resolved_at") < pl.col("occurred_at"), "resolved_at", "resolved before it occurred", issues)
+    if "employment.csv" in parsed:
+        _check_rows(parsed["employment.csv"], pl.col("end") < pl.col("start"), "end", "ends before it starts", issues)
+    if "relationships.csv" in parsed:
+        _check_rows(parsed["relationships.csv"], pl.col("a_email") == pl.col("b_email"), "b_email",
+                    "a relationship needs two different people", issues)
+
+
+def _records(frame: pl.DataFrame, drop: tuple[str, ...] = (ROW,)) -> Any:
+    cols = [c for c in frame.columns if c not in drop]
+    for batch in frame.select(cols).iter_slices(50_000):
+        yield from batch.iter_rows(named=True)
+
+
+def _load(store: Store, parsed: dict[str, _Parsed], program: dict[str, Any] | None, emails: list[Any],
+          source: str, result: ImportResult) -> None:
+    tables = m.Base.metadata.tables
+    with store.session(write=True) as s:
+        for name in LOAD_ORDER:
+            if name not in parsed:
+                continue
+            p = parsed[name]
+            spec = p.spec
+            table = tables[spec.table]
+            if name == "meetings.csv":
+                ids = p.frame["meeting_id"].to_list()
+                upsert(s, table, _records(p.frame, (ROW, "attendees")), spec.key)
+                for i in range(0, len(ids), 5000):
+                    s.execute(delete(m.MeetingAttendee).where(m.MeetingAttendee.meeting_id.in_(ids[i : i + 5000])))
+                attendees = (
+                    p.frame.select("meeting_id", pl.col("attendees").str.split(";").alias("email"))
+                    .explode("email").filter(pl.col("email") != "").unique()
+                )
+                upsert(s, tables["meeting_attendees"], _records(attendees), ("meeting_id", "email"))
+            elif spec.rollup:
+                upsert(s, table, _records(p.frame), ("account_id", "contact_email", "event", "day"))
+                result.rolled_up["usage_daily"] = p.frame.height
+            elif name == "asks.csv":
+                frame = p.frame.with_columns(pl.lit("import").alias("source"))
+                upsert(s, table, _records(frame), spec.key, update=("outcome", "channel", "asked_by"))
+            else:
+                upsert(s, table, _records(p.frame), spec.key)
+            result.imported[spec.table if spec.table != "usage_daily" else "usage"] = p.rows
+        if program is not None:
+            for section, value in program.items():
+                upsert(s, tables["program_settings"], [{"section": section, "value": value}], ("section",))
+            result.imported["program"] = 1
+        if emails:
+            upsert(s, tables["emails"], emails, ("message_id",),
+                   update=("from_email", "to_emails", "cc_emails", "sent_at", "subject", "body"))
+            result.imported["emails"] = len(emails)
+        now = datetime.now(UTC)
+        s.add(m.ImportRun(at=now, source=source, counts=result.imported, warnings=result.warnings))
+        s.add(m.AuditLog(at=now, actor="cli", action="import", subject=source, detail={"counts": result.imported}))
+
+
+def _parse_emails(folder: Path, issues: _Issues) -> list[dict[str, Any]]:
+    from warmintro.mail import EmailParseError, dedupe, iter_emails
+
+    records = []
+    for item in iter_emails(folder):
+        if isinstance(item, EmailParseError):
+            issues.add(ImportIssue(f"emails/{Path(item.file).name}", item.line_or_index, None, item.reason))
+        else:
+            records.append(item)
+    return [
+        {"message_id": r.message_id, "from_email": r.from_email, "to_emails": list(r.to), "cc_emails": list(r.cc),
+         "sent_at": r.date, "subject": r.subject, "body": r.body}
+        for r in dedupe(records)
+    ]
+
+
+def import_folder(store: Store, folder: Path, *, progress: ProgressFn | None = None,
+                  max_errors: int = MAX_ERRORS) -> ImportResult:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise WarmintroError(f"{folder}: not a folder (expected an import folder with accounts.csv, contacts.csv, program.toml)")
+    issues = _Issues(max_errors)
+    result = ImportResult()
+    entries = {p.name: p for p in folder.iterdir()}
+    for name in sorted(entries):
+        if name not in KNOWN_ENTRIES and not name.startswith("."):
+            result.warnings.append(f"{name}: not a file of the import format, ignored")
+    for required in ("accounts.csv", "contacts.csv", "program.toml"):
+        if required not in entries:
+            issues.add(ImportIssue(required, None, None, "required file is missing from the folder"))
+    program = _read_program(entries["program.toml"], issues, result.warnings) if "program.toml" in entries else None
+    parsed: dict[str, _Parsed] = {}
+    for name in LOAD_ORDER:
+        if name in entries and entries[name].is_file():
+            p = _parse_file(entries[name], FILES[name], issues, result.warnings, progress)
+            if p is not None:
+                parsed[name] = p
+    emails: list[dict[str, Any]] = []
+    if "emails" in entries and entries["emails"].is_dir():
+        emails = _parse_emails(entries["emails"], issues)
+    if issues.total == 0:
+        _cross_checks(parsed, store, issues)
+    if issues.total:
+        raise ImportRejected(issues.items, issues.total)
+    _load(store, parsed, program, emails, str(folder.resolve()), result)
+    return result

@@ -1,0 +1,256 @@
+"""Column-wise validation of one CSV file with polars.
+
+Files are read in batches (so a 10M-row usage.csv is never held whole), every column is checked with
+vectorised expressions, and errors carry the file, the physical line, the column and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from warmintro.importer.schema import Column, FileSpec
+
+ROW = "__row"  # 0-based data-record index inside the file
+EMAIL_RE = r"^[^@\s;,<>\"]+@[^@\s;,<>\"]+\.[^@\s;,<>\"]+$"
+DOMAIN_RE = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"
+TRUE = ("true", "yes", "1", "t", "y")
+FALSE = ("false", "no", "0", "f", "n")
+BATCH_ROWS = 500_000
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    file: str
+    line: int | None
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.reason}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class Header:
+    columns: list[str]  # normalised names, in file order
+    unknown: list[str]
+
+
+def read_header(path: Path, spec: FileSpec) -> tuple[Header | None, list[ImportIssue]]:
+    """Read and check the header row with the csv module (exact, cheap)."""
+    name = path.name
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            first = next(csv.reader(fh), None)
+    except UnicodeDecodeError as exc:
+        return None, [ImportIssue(name, 1, None, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8")]
+    if first is None:
+        return None, []  # an empty file: nothing to import from it
+    columns = [c.strip().lower() for c in first]
+    issues: list[ImportIssue] = []
+    seen: set[str] = set()
+    for c in columns:
+        if c in seen:
+            issues.append(ImportIssue(name, 1, c, "column appears twice in the header"))
+        seen.add(c)
+    for col in spec.columns:
+        if col.required and col.name not in seen:
+            issues.append(ImportIssue(name, 1, col.name, "required column is missing from the header"))
+    unknown = [c for c in columns if c and c not in spec.column_names]
+    if "" in columns:
+        issues.append(ImportIssue(name, 1, None, "a header cell is empty"))
+    return Header(columns, unknown), issues
+
+
+def _clean(name: str) -> pl.Expr:
+    raw = pl.col(name).str.strip_chars()
+    return pl.when(raw == "").then(None).otherwise(raw)
+
+
+def parse_datetime(expr: pl.Expr) -> pl.Expr:
+    """ISO 8601 date or datetime -> naive UTC datetime (UTC when no zone is given)."""
+    s = expr.str.replace("T", " ", literal=True).str.replace(r"[zZ]$", "+00:00")
+    aware = [
+        s.str.to_datetime(fmt, strict=False, time_zone="UTC", time_unit="us")
+        for fmt in ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
+    ]
+    naive = [
+        s.str.to_datetime(fmt, strict=False, time_unit="us").dt.replace_time_zone("UTC")
+        for fmt in ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
+    ]
+    day = s.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return pl.coalesce([*aware, *naive, day]).dt.replace_time_zone(None)
+
+
+def _column_exprs(col: Column) -> tuple[pl.Expr, pl.Expr]:
+    """(parsed value, error reason or null) for one column."""
+    raw = _clean(col.name)
+    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    kind = col.kind
+    if kind in ("id", "str"):
+        value = raw
+    elif kind == "email":
+        value = raw.str.to_lowercase()
+        reason = pl.when(raw.is_not_null() & ~value.str.contains(EMAIL_RE)).then(
+            pl.lit("not an email address: ") + raw.str.slice(0, 80)
+        )
+    elif kind == "emails":
+        value = raw.str.to_lowercase().str.replace_all(r"\s+", "")
+        parts = value.str.split(";").list.eval(pl.element().filter(pl.element() != ""))
+        bad = parts.list.eval(pl.element().str.contains(EMAIL_RE).not_()).list.any()
+        reason = pl.when(raw.is_not_null() & (bad | (parts.list.len() == 0))).then(
+            pl.lit("not a list of emails separated by ';': ") + raw.str.slice(0, 80)
+        )
+        value = parts.list.join(";")
+    elif kind == "domain":
+        value = (
+            raw.str.to_lowercase()
+            .str.replace(r"^[a-z]+://", "")
+            .str.replace(r"^www\.", "")
+            .str.replace(r"[/?#].*$", "")
+        )
+        reason = pl.when(raw.is_not_null() & ~value.str.contains(DOMAIN_RE)).then(
+            pl.lit("not a domain name: ") + raw.str.slice(0, 80)
+        )
+    elif kind in ("int", "float", "percent"):
+        text = raw.str.replace(r"%$", "") if kind == "percent" else raw
+        value = text.cast(pl.Float64, strict=False)
+        bad = raw.is_not_null() & (value.is_null() | value.is_nan() | value.is_infinite())
+        what = "a whole number" if kind == "int" else "a number"
+        if kind == "int":
+            bad = bad | (raw.is_not_null() & value.is_not_null() & (value != value.round(0)))
+        reason = pl.when(bad).then(pl.lit(f"not {what}: ") + raw.str.slice(0, 80))
+        if col.min_value is not None:
+            reason = reason.when(value < col.min_value).then(pl.lit(f"below the minimum {col.min_value:g}: ") + raw)
+        if col.max_value is not None:
+            reason = reason.when(value > col.max_value).then(pl.lit(f"above the maximum {col.max_value:g}: ") + raw)
+        if kind == "int":
+            value = value.cast(pl.Int64, strict=False)
+    elif kind == "bool":
+        low = raw.str.to_lowercase()
+        value = pl.when(low.is_in(TRUE)).then(True).when(low.is_in(FALSE)).then(False).otherwise(None)
+        reason = pl.when(raw.is_not_null() & value.is_null()).then(
+            pl.lit("not true or false: ") + raw.str.slice(0, 80)
+        )
+    elif kind == "datetime":
+        value = parse_datetime(raw)
+        reason = pl.when(raw.is_not_null() & value.is_null()).then(
+            pl.lit("not an ISO 8601 date or datetime: ") + raw.str.slice(0, 80)
+        )
+    elif kind == "enum":
+        value = raw.str.to_lowercase().str.replace_all(r"[\s-]+", "_")
+        reason = pl.when(raw.is_not_null() & ~value.is_in(list(col.choices))).then(
+            pl.lit(f"must be one of {', '.join(col.choices)}; got ") + raw.str.slice(0, 80)
+        )
+    else:  # pragma: no cover - the schema is fixed
+        raise ValueError(kind)
+    if col.required:
+        reason = pl.when(raw.is_null()).then(pl.lit("required value is empty")).otherwise(reason)
+    if col.default is not None:
+        value = pl.when(raw.is_null()).then(pl.lit(col.default)).otherwise(value)
+    return value.alias(col.name), reason.alias(f"__err_{col.name}")
+
+
+def validate_batch(df: pl.DataFrame, spec: FileSpec, present: set[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Parse a batch of raw string columns. Returns (parsed frame with ROW, errors frame [ROW, column, reason])."""
+    # Columns absent from the header behave as all-empty.
+    missing = [pl.lit(None, dtype=pl.String).alias(c.name) for c in spec.columns if c.name not in present]
+    if missing:
+        df = df.with_columns(missing)
+    values, reasons = zip(*(_column_exprs(c) for c in spec.columns), strict=True)
+    out = df.select(pl.col(ROW), *values, *reasons)
+    err_cols = [f"__err_{c.name}" for c in spec.columns]
+    errors = (
+        out.select(ROW, *err_cols)
+        .unpivot(index=ROW, on=err_cols, variable_name="column", value_name="reason")
+        .drop_nulls("reason")
+        .with_columns(pl.col("column").str.replace("__err_", "", literal=True))
+        .sort(ROW)
+    )
+    return out.select(ROW, *spec.column_names), errors
+
+
+def iter_raw_batches(path: Path, header: Header, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """Raw string batches with a ROW index. Raises polars errors on malformed CSV (caller reports them)."""
+    lf = pl.scan_csv(
+        path,
+        infer_schema=False,
+        new_columns=[f"__col{i}" for i in range(len(header.columns))],
+        encoding="utf8",
+        raise_if_empty=False,
+        truncate_ragged_lines=False,
+        row_index_name=ROW,
+        empty_string_is_null=False,
+    )
+    rename = {f"__col{i}": c for i, c in enumerate(header.columns) if c}
+    keep = [ROW, *[f"__col{i}" for i, c in enumerate(header.columns) if c and c not in header.columns[:i]]]
+    lf = lf.select(keep).rename({k: v for k, v in rename.items() if k in keep})
+    yield from lf.collect_batches(chunk_size=batch_rows)
+
+
+def physical_lines(path: Path, rows: list[int]) -> dict[int, int]:
+    """Map 0-based data-record indices to the physical line each record starts on (quoted fields may
+    span lines). Only run when there are errors to report, so the fast path never pays for it."""
+    wanted = set(rows)
+    out: dict[int, int] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        start = reader.line_num + 1
+        for index, _record in enumerate(reader):
+            if index in wanted:
+                out[index] = start
+            if index >= last:
+                break
+            start = reader.line_num + 1
+    for r in wanted - out.keys():
+        out[r] = r + 2
+    return out
+
+
+def locate_csv_error(path: Path) -> ImportIssue:
+    """A polars parse failure says little about where; find the first malformed line with the csv module."""
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ImportIssue(name, None, None, f"cannot read the file: {exc.strerror}")
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return ImportIssue(name, line, None, "contains a NUL byte (binary data, not CSV text)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return ImportIssue(name, line, None, "not UTF-8 text; save the file as UTF-8")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    width = None
+    start = 1
+    try:
+        for record in reader:
+            if width is None:
+                width = len(record)
+            elif record and len(record) != width:
+                return ImportIssue(name, start, None, f"has {len(record)} fields where the header has {width}")
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        return ImportIssue(name, reader.line_num, None, f"malformed CSV: {exc}")
+    if text.count('"') % 2:
+        return ImportIssue(name, None, None, "malformed CSV: a quoted field is never closed")
+    return ImportIssue(name, None, None, "malformed CSV")

@@ -1,0 +1,82 @@
+"""One typed settings object, built once by each entry point and passed down.
+
+Nothing here reads the environment at import time: `Settings()` does, when an entry point calls it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, case_sensitive=True)
+
+    home: Path = Field(default=Path("~/.warmintro"), validation_alias="WARMINTRO_HOME")
+    database_url: str | None = Field(
+        default=None, validation_alias="WARMINTRO_DATABASE_URL"
+    )
+
+    # Model: any OpenAI-compatible endpoint. None configured -> deterministic engines + offline drafter.
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias="OPENAI_API_KEY"
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias="OPENAI_BASE_URL"
+    )
+    model: str = Field(default="gpt-4o-mini", validation_alias="WARMINTRO_MODEL")
+    model_timeout_s: float = Field(default=30.0, validation_alias="WARMINTRO_MODEL_TIMEOUT")
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_BOT_TOKEN"
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_APP_TOKEN"
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", validation_alias="SLACK_API_URL"
+    )
+    port: int = Field(default=3000, validation_alias="PORT")
+    public_url: str | None = Field(
+        default=None, validation_alias="WARMINTRO_PUBLIC_URL"
+    )
+    hook_secret: SecretStr | None = Field(
+        default=None, validation_alias="WARMINTRO_HOOK_SECRET"
+    )
+
+    # Vectors: embedded PersistentClient under home by default; a Chroma server when a host is set.
+    chroma_host: str | None = Field(default=None, validation_alias="CHROMA_HOST")
+    chroma_port: int = Field(default=8000, validation_alias="CHROMA_PORT")
+    chroma_ssl: bool = Field(default=False, validation_alias="CHROMA_SSL")
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home_dir / 'warmintro.sqlite3'}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home_dir / "chroma"
+
+    @property
+    def tiktoken_cache_dir(self) -> Path:
+        return self.home_dir / "tiktoken"
+
+    @property
+    def model_configured(self) -> bool:
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")

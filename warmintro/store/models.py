@@ -1,0 +1,300 @@
+"""SQLAlchemy 2 models: everything in the data contract, plus the asks ledger, referrals, Slack event ids
+and an audit log.
+
+Emails are stored lower-cased (the contract compares them case-insensitively). Usage is rolled up at import
+into one row per contact, event and UTC day: the scan reads aggregates, never raw events.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from warmintro.store.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+Email = String(320)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    domain: Mapped[str] = mapped_column(String(256), index=True)
+    industry: Mapped[str | None] = mapped_column(String(128))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    arr: Mapped[float | None] = mapped_column(Float)
+    nrr: Mapped[float | None] = mapped_column(Float)
+    health_score: Mapped[float | None] = mapped_column(Float)
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(32))
+    customer_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    renewal_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    csm_email: Mapped[str | None] = mapped_column(Email)
+    ae_email: Mapped[str | None] = mapped_column(Email)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    contact_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    email: Mapped[str] = mapped_column(Email, unique=True)
+    title: Mapped[str | None] = mapped_column(String(256))
+    crm_role: Mapped[str | None] = mapped_column(String(32))
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    slack_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Signal(Base):
+    __tablename__ = "signals"
+    signal_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    contact_email: Mapped[str | None] = mapped_column(Email, index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    # Where the sentiment came from: "given" (in the data) or the classifier that inferred it.
+    sentiment_source: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class UsageDaily(Base):
+    """usage.csv rolled up: one row per (account, contact, event, UTC day)."""
+
+    __tablename__ = "usage_daily"
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    contact_email: Mapped[str] = mapped_column(Email, primary_key=True)
+    event: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (
+        Index("ix_usage_daily_contact_day", "contact_email", "day"),
+        Index("ix_usage_daily_account_day", "account_id", "day"),
+    )
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    meeting_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    title: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str | None] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class MeetingAttendee(Base):
+    __tablename__ = "meeting_attendees"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.meeting_id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(Email, primary_key=True, index=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    email: Mapped[str] = mapped_column(Email, primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    company: Mapped[str | None] = mapped_column(String(256))
+    domain: Mapped[str | None] = mapped_column(String(256), index=True)
+    title: Mapped[str | None] = mapped_column(String(256))
+    seniority: Mapped[str | None] = mapped_column(String(16))
+    function: Mapped[str | None] = mapped_column(String(32))
+    industry: Mapped[str | None] = mapped_column(String(128))
+    company_employees: Mapped[int | None] = mapped_column(Integer)
+    location: Mapped[str | None] = mapped_column(String(256))
+    linkedin_url: Mapped[str | None] = mapped_column(String(512))
+
+
+class Employment(Base):
+    __tablename__ = "employment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(Email, index=True)
+    company: Mapped[str] = mapped_column(String(256))
+    domain: Mapped[str | None] = mapped_column(String(256), index=True)
+    title: Mapped[str | None] = mapped_column(String(256))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("email", "company", "start"),)
+
+
+class Relationship(Base):
+    __tablename__ = "relationships"
+    a_email: Mapped[str] = mapped_column(Email, primary_key=True)
+    b_email: Mapped[str] = mapped_column(Email, primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    weight: Mapped[float | None] = mapped_column(Float)
+    first_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TeamMember(Base):
+    __tablename__ = "team"
+    email: Mapped[str] = mapped_column(Email, primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    slack_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class Opportunity(Base):
+    __tablename__ = "opportunities"
+    opportunity_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_name: Mapped[str] = mapped_column(String(256))
+    domain: Mapped[str] = mapped_column(String(256), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str | None] = mapped_column(String(64))
+    referrer_email: Mapped[str | None] = mapped_column(Email, index=True)
+    referral_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class EmailMessage(Base):
+    """Metadata and cleaned text of past emails; their embeddings live in the vector store."""
+
+    __tablename__ = "emails"
+    message_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    from_email: Mapped[str] = mapped_column(Email, index=True)
+    to_emails: Mapped[list[str]] = mapped_column(JSON)
+    cc_emails: Mapped[list[str]] = mapped_column(JSON)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    embedded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Ask(Base):
+    """The asks ledger: imported history and asks the product makes. Cadence is read from here."""
+
+    __tablename__ = "asks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_email: Mapped[str] = mapped_column(Email, index=True)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    asked_by: Mapped[str | None] = mapped_column(Email)
+    source: Mapped[str] = mapped_column(String(16), default="import")
+    account_id: Mapped[str | None] = mapped_column(String(128))
+    trigger_signal_id: Mapped[str | None] = mapped_column(String(128))
+    persona: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (UniqueConstraint("contact_email", "asked_at"),)
+
+
+class CadenceLock(Base):
+    """One row per champion, locked (SELECT ... FOR UPDATE / SQLite write lock) while an ask is recorded,
+    so two people asking at once cannot both pass the cadence check."""
+
+    __tablename__ = "cadence_locks"
+    contact_email: Mapped[str] = mapped_column(Email, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Partner(Base):
+    __tablename__ = "partners"
+    partner_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    domain: Mapped[str] = mapped_column(String(256), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[str | None] = mapped_column(String(64))
+    certified: Mapped[bool | None] = mapped_column(Boolean)
+    contact_email: Mapped[str | None] = mapped_column(Email)
+    commission_rate: Mapped[float | None] = mapped_column(Float)
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+    referral_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    referrer_email: Mapped[str] = mapped_column(Email, index=True)
+    referee_email: Mapped[str] = mapped_column(Email, index=True)
+    referee_name: Mapped[str | None] = mapped_column(String(256))
+    referee_company: Mapped[str | None] = mapped_column(String(256))
+    referee_domain: Mapped[str | None] = mapped_column(String(256), index=True)
+    program: Mapped[str] = mapped_column(String(16), default="customer")
+    status: Mapped[str] = mapped_column(String(24))
+    trigger_type: Mapped[str | None] = mapped_column(String(32))
+    persona: Mapped[str | None] = mapped_column(String(32))
+    source_tag: Mapped[str | None] = mapped_column(String(64))
+    owner_email: Mapped[str | None] = mapped_column(Email)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ReferralEvent(Base):
+    """Every status transition of a referral, timestamped."""
+
+    __tablename__ = "referral_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.referral_id"), index=True)
+    status: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str | None] = mapped_column(String(320))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class SlackEvent(Base):
+    """Slack event ids already handled, so retries are answered once across restarts and processes."""
+
+    __tablename__ = "slack_events"
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str | None] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(512))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ProgramSetting(Base):
+    """program.toml as imported: one row per top-level section ([vendor], [icp], [rules], ...)."""
+
+    __tablename__ = "program_settings"
+    section: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ImportRun(Base):
+    __tablename__ = "import_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(1024))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    warnings: Mapped[list[str]] = mapped_column(JSON)
