@@ -144,6 +144,17 @@ def test_latin1_8bit_body_and_rfc2047_headers() -> None:
     assert rec.date == datetime(2024, 3, 6, 7, 0, tzinfo=UTC)
 
 
+def test_raw_8bit_headers() -> None:
+    raw = (
+        "From: Jürgen Groß <jg@acme.example>\nTo: bob@vendor.example\n"
+        "Date: Wed, 06 Mar 2024 08:00:00 +0100\nSubject: Grüße\n\nHallo\n"
+    ).encode()
+    rec = parse_eml_bytes(raw)
+    assert (rec.from_name, rec.subject) == ("Jürgen Groß", "Grüße")
+    latin = parse_eml_bytes(raw.decode().encode("cp1252"))
+    assert (latin.from_name, latin.subject, latin.body) == ("Jürgen Groß", "Grüße", "Hallo")
+
+
 @pytest.mark.parametrize("declared", ["windows-1252", "iso-8859-1"])  # the latter often mislabels 1252
 def test_windows1252_body(declared: str) -> None:
     text = "“It’s live” – thanks… €5 saved per seat.\r\n\r\nBest,\r\nJane"
@@ -204,6 +215,14 @@ def test_missing_message_id_is_derived_and_stable() -> None:
     del msg["Subject"]
     msg["Subject"] = "Another subject"
     assert _parse(msg).message_id != first.message_id
+
+
+def test_overlong_message_id_is_hashed() -> None:
+    msg = EmailMessage()
+    _headers(msg, message_id="<" + "x" * 600 + "@acme.example>")
+    msg.set_content("hi")
+    first = _parse(msg).message_id
+    assert re.fullmatch(r"[0-9a-f]{40}@hashed\.warmintro", first) and first == _parse(msg).message_id
 
 
 def test_obfuscated_archive_addresses() -> None:
@@ -268,6 +287,13 @@ def test_mbox_bad_message_reports_index(tmp_path: Path) -> None:
     assert isinstance(items[0], EmailRecord)
     assert isinstance(items[1], EmailParseError)
     assert items[1].line_or_index == 2 and items[1].file == str(path) and "sender" in items[1].reason
+
+
+def test_file_without_mbox_separators_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "not-really.mbox"
+    path.write_bytes(b"From: a@b.example\nDate: Thu, 4 Jan 2024 10:00:00 +0000\n\nan .eml renamed\n")
+    (item,) = list(iter_emails(path))
+    assert isinstance(item, EmailParseError) and "From " in item.reason
 
 
 def test_eml_file(tmp_path: Path) -> None:
@@ -365,6 +391,8 @@ def test_clean_body_strips_quotes_and_attribution_keeps_inline_answers() -> None
         "Also yes.\n\nBest,\nJane"
     )
     assert clean_body(text) == "Sounds good, see answers inline.\n\nYes, this week.\nAlso yes.\n\nBest,\nJane"
+    own = "On 3 servers the import fails.\nAs Bob wrote:\n> it needs a restart\nIt did not help."
+    assert clean_body(own) == "On 3 servers the import fails.\nIt did not help."
 
 
 @pytest.mark.parametrize(
@@ -426,7 +454,10 @@ def test_clean_body_list_and_legal_footers() -> None:
 
 
 def test_clean_body_keeps_plain_text_untouched() -> None:
-    text = "Hi team,\n\nOn Monday we shipped 1.2.\nThe -- flag is gone.\n\nThanks a lot,\nPriya"
+    text = (
+        "Hi team,\n\nOn Monday we shipped 1.2.\nThe -- flag is gone.\nSent the phone number to Bob.\n"
+        "As the docs say:\n\nThanks a lot,\nPriya"
+    )
     assert clean_body(text) == text
     assert clean_body("") == ""
 
@@ -457,6 +488,7 @@ def test_clean_body_on_real_list_mail() -> None:
     for row in rows:
         raw = row["body_own_text"]
         cleaned = clean_body(raw)
+        assert clean_body(cleaned) == cleaned  # idempotent: re-cleaning stored bodies is safe
         lines = cleaned.split("\n")
         for line in lines:
             assert not line.startswith(">"), (row["message_id"], line)

@@ -123,7 +123,7 @@ class EmailIndex:
         # another model raises here instead of returning meaningless neighbours.
         self._collection: Collection = client.get_or_create_collection(
             name=collection,
-            embedding_function=self._ef,
+            embedding_function=self._ef,  # type: ignore[arg-type]  # chroma's Embeddable union
             configuration={"hnsw": {"space": "cosine"}},
         )
         self._max_batch = max(1, min(UPSERT_BATCH, client.get_max_batch_size()))

@@ -113,6 +113,10 @@ def _iter_mbox(file: Path, clean: bool) -> Iterator[EmailRecord | EmailParseErro
     except Exception as exc:  # unreadable file: one error for the file
         yield EmailParseError(str(file), 0, f"cannot read mbox: {exc}")
         return
+    if not keys and file.stat().st_size > 0:
+        box.close()
+        yield EmailParseError(str(file), 0, "no messages found (an mbox separates them with 'From ' lines)")
+        return
     try:
         for index, key in enumerate(keys, start=1):
             try:
@@ -320,7 +324,7 @@ _OBFUSCATED_RE = re.compile(r"([\w.+'-]+) at ((?:[\w-]+\.)+[A-Za-z]{2,})\b")
 
 
 def _valid_address(addr: str) -> bool:
-    return bool(_ADDRESS_RE.match(addr))
+    return len(addr) <= 254 and bool(_ADDRESS_RE.match(addr))  # 254: RFC 5321's path limit
 
 
 def _deobfuscate(value: str) -> str:
@@ -383,9 +387,14 @@ def _normalise_message_id(value: str) -> str | None:
     if not value:
         return None
     bracketed = re.search(r"<([^<>\s]+)>", value)
-    if bracketed:
-        return bracketed.group(1)
-    return value.strip("<> ") or None
+    result = bracketed.group(1) if bracketed else value.strip("<> ")
+    if len(result) > _MAX_ID_LENGTH:
+        # The store keys emails by id (512 chars); a pathological header is hashed, still stable.
+        result = f"{hashlib.sha1(result.encode('utf-8', 'surrogatepass')).hexdigest()}@hashed.warmintro"
+    return result or None
+
+
+_MAX_ID_LENGTH = 500
 
 
 def _parse_date(value: Any) -> datetime:
@@ -464,8 +473,8 @@ def _part_text(part: Message) -> str:
     if not isinstance(payload, bytes):
         payload = str(payload).encode("utf-8", "surrogateescape")
     text = _decode_bytes(payload, part.get_content_charset())
-    if part.get_content_subtype() == "plain" and (part.get_param("format") or "").lower() == "flowed":
-        delsp = (part.get_param("delsp") or "").lower() == "yes"
+    if part.get_content_subtype() == "plain" and str(part.get_param("format") or "").lower() == "flowed":
+        delsp = str(part.get_param("delsp") or "").lower() == "yes"
         text = _unflow(_normalise_newlines(text), delsp)
     return text
 
@@ -671,7 +680,7 @@ _CUT_MARKERS = [
 _REMOVE_LINES = [
     re.compile(r"^\s*\[\[alternative (HTML|text/enriched) version deleted\]\]\s*$", _I),
     re.compile(r"^\s*\[\[elided .* spam\]\]\s*$", _I),
-    re.compile(r"^\s*(Sent|Envoy[ée] de mon|Enviado desde mi|Von meinem) .{0,40}"
+    re.compile(r"^\s*(Sent from|Envoy[ée] de mon|Enviado desde mi|Von meinem) .{0,40}"
                r"(iPhone|iPad|Android|BlackBerry|Samsung|Galaxy|mobile|smartphone|Mobile|phone|tablet)\b.{0,30}$", _I),
     re.compile(r"^\s*Sent (from|with|via) (Gmail|Outlook|Yahoo|AOL|Mail for Windows|ProtonMail|Proton Mail"
                r"|Superhuman|Spark|BlueMail|my .{1,30})\b.{0,40}$", _I),
@@ -689,8 +698,9 @@ def _attribution_span(lines: list[str], i: int) -> int:
     line = lines[i]
     if len(line) <= 300 and (_ATTRIBUTION_END.search(line) or _ATTRIBUTION_DE.match(line)):
         return 1
-    if _ATTRIBUTION_START.match(line):
-        # Clients wrap long attributions: "On 20 April 2017 at 22:30, Name <addr>\nwrote:"
+    if _ATTRIBUTION_START.match(line) and not re.search(r"[.!?]\s*$", line):
+        # Clients wrap long attributions: "On 20 April 2017 at 22:30, Name <addr>\nwrote:"; a finished
+        # sentence ("On 3 servers it fails.") is the author's own line, not the start of one.
         joined = line
         for j in range(i + 1, min(i + 4, len(lines))):
             if not lines[j].strip():
@@ -759,7 +769,9 @@ def clean_body(text: str) -> str:
     i = 0
     while i < len(lines):
         line = lines[i]
-
+        if _QUOTE.match(line):
+            i += 1
+            continue
         if (
             _SIG_DELIMITER.match(line)
             or any(p.match(line) for p in _CUT_MARKERS)

@@ -175,8 +175,18 @@ def normalise_company(name: str | None) -> str | None:
     s = re.sub(r"[^\w\s&]", " ", name.lower())
     s = re.sub(r"\s+", " ", s).strip()
     for _ in range(2):
-        s = _COMPANY_SUFFIX.sub("", s).strip()
+        s = _COMPANY_SUFFIX.sub("", s).strip(" &")
     return s or None
+
+
+def normalise_company_expr(col: str) -> pl.Expr:
+    """`normalise_company` as a polars expression (same result, column-wise)."""
+    e = (pl.col(col).str.to_lowercase().str.replace_all(r"[^\w\s&]", " ").str.replace_all(r"\s+", " ")
+         .str.strip_chars())
+    suffix = _COMPANY_SUFFIX.pattern
+    for _ in range(2):
+        e = e.str.replace(suffix, "").str.strip_chars(" &")
+    return pl.when(e == "").then(None).otherwise(e)
 
 
 def normalise_domain(value: str | None) -> str | None:
@@ -524,8 +534,7 @@ def _domain_profiles(src: GraphSources) -> pl.DataFrame:
 def _coworker_parts(src: GraphSources, nodes: pl.DataFrame, today: float, sizes: pl.DataFrame) -> pl.DataFrame:
     emp = _map(src.employment, "email", nodes, "pid").with_columns(
         _days("start").alias("s"), _days("end").alias("e"),
-        pl.coalesce(pl.col("domain"), pl.lit("name:") + pl.col("company").map_elements(
-            normalise_company, return_dtype=pl.String)).alias("key"),
+        pl.coalesce(pl.col("domain"), pl.lit("name:") + normalise_company_expr("company")).alias("key"),
     ).filter(pl.col("key").is_not_null() & (pl.col("s") <= today))
     if emp.height < 2:
         return _parts_frame(a=[])
@@ -755,7 +764,7 @@ def _node_attributes(src: GraphSources, nodes: pl.DataFrame, profiles: pl.DataFr
             "c0", "c1", "c2", "c3",
         ).alias("company"),
     ).sort("pid")
-    org = org.with_columns(pl.col("company").map_elements(normalise_company, return_dtype=pl.String).alias("cnorm"))
+    org = org.with_columns(normalise_company_expr("company").alias("cnorm"))
 
     # Pillars, in precedence order customer > employee > investor > advisor > partner.
     pillar = np.zeros(n, dtype=np.int8)

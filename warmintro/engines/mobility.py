@@ -74,9 +74,10 @@ def _profiles(session: Session, domains: list[str]) -> dict[str, tuple[str | Non
         sizes: dict[str, list[float]] = defaultdict(list)
         industries: dict[str, Counter[str]] = defaultdict(Counter)
         names: dict[str, Counter[str]] = defaultdict(Counter)
-        for dom, company, size, industry in session.execute(
+        for dom_, company, size, industry in session.execute(
                 select(m.Person.domain, m.Person.company, m.Person.company_employees, m.Person.industry)
                 .where(m.Person.domain.in_(chunk))):
+            dom = str(dom_)
             if size is not None:
                 sizes[dom].append(float(size))
             if industry:
@@ -84,16 +85,17 @@ def _profiles(session: Session, domains: list[str]) -> dict[str, tuple[str | Non
             if company:
                 names[dom][company] += 1
         for dom in chunk:
+            median: float | None = statistics.median(sizes[dom]) if sizes[dom] else None
             out[dom] = (
                 names[dom].most_common(1)[0][0] if names[dom] else None,
-                statistics.median(sizes[dom]) if sizes[dom] else None,
+                median,
                 industries[dom].most_common(1)[0][0] if industries[dom] else None,
                 None,
             )
         for acc in session.scalars(select(m.Account).where(m.Account.domain.in_(chunk))):
-            company, size, industry, _ = out[acc.domain]
+            company, known_size, industry, _ = out[acc.domain]
             live = (acc.lifecycle_stage or "") != "churned"
-            out[acc.domain] = (acc.name or company, float(acc.employees) if acc.employees is not None else size,
+            out[acc.domain] = (acc.name or company, float(acc.employees) if acc.employees is not None else known_size,
                                acc.industry or industry, acc.account_id if live else None)
     return out
 
@@ -129,8 +131,8 @@ def find_moves(session: Session, *, as_of: datetime | None = None) -> MobilityRe
         if new:
             found.append((jobs[0], max(new, key=lambda j: j[10])))
 
-    domains = sorted({normalise_domain(j[8]) for _, j in found if j[8]} - {None})  # type: ignore[arg-type]
-    profiles = _profiles(session, [d for d in domains if d])
+    domains = sorted({d for _, j in found if (d := normalise_domain(j[8]))})
+    profiles = _profiles(session, domains)
     moves: list[Move] = []
     for c, job in found:
         email, name, dnc, account_id, acc_name = c[0], c[1], c[2], c[3], c[4]

@@ -5,7 +5,8 @@ Pillars (one per connector, in this precedence): `customer` (a contact of a non-
 not do-not-contact), `employee` (team.csv member with a vendor role: csm, ae, sdr, revops, admin,
 employee), `investor` / `advisor` (team.csv role, or a partners.csv contact of kind investor), `partner`
 (partners.csv contact_email or team.csv role partner). A path's strength is the product of its ties'
-strengths; for each connector and target only the strongest path is kept. Each path names the team
+strengths; for each connector and target only the strongest path is kept. The middle person of a
+two-hop path is never a connector themselves (their own one-hop path is listed instead). Each path names the team
 member who should route the ask: a customer contact's account CSM (else AE), an employee themselves,
 an investor's, advisor's or partner's relationship owner — the vendor team member with the strongest
 tie to them — or nobody when no team member knows them.
@@ -144,10 +145,13 @@ def who_knows(session: Session, query: str, limit: int = 10, *, as_of: datetime 
     hs = [np.ones(int(one.sum()), dtype=np.int64)]
     vs = [np.full(int(one.sum()), -1, dtype=np.int64)]
 
-    # Two hops: connector - via - target, through each target's strongest ties.
-    if len(v_all):
-        order = np.lexsort((-w_all, t_all))
-        tv, vv, wv = t_all[order], v_all[order], w_all[order]
+    # Two hops: connector - via - target, through each target's strongest ties. The via is not itself a
+    # connector: a connector's own direct path is listed, with the right person to route it.
+    not_conn = ~is_connector[v_all]
+    if not_conn.any():
+        tv, vv, wv = t_all[not_conn], v_all[not_conn], w_all[not_conn]
+        order = np.lexsort((-wv, tv))
+        tv, vv, wv = tv[order], vv[order], wv[order]
         rank = np.arange(len(tv)) - np.searchsorted(tv, tv, side="left")
         top = rank < MAX_VIA_PER_TARGET
         tv, vv, wv = tv[top], vv[top], wv[top]

@@ -298,3 +298,21 @@ class ImportRun(Base):
     source: Mapped[str] = mapped_column(String(1024))
     counts: Mapped[dict[str, Any]] = mapped_column(JSON)
     warnings: Mapped[list[str]] = mapped_column(JSON)
+
+
+class PendingActionRow(Base):
+    """A change the agent proposed, waiting for a human's click. Deciding it twice is a no-op."""
+
+    __tablename__ = "pending_actions"
+    action_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(256), index=True)
+    tool: Mapped[str] = mapped_column(String(64))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text)
+    proposed_for: Mapped[str | None] = mapped_column(String(320))  # who may approve it (email)
+    mode: Mapped[str] = mapped_column(String(16))  # "offline" or "model" (resume the graph)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, approved, rejected
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[str | None] = mapped_column(Text)

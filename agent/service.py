@@ -1,0 +1,214 @@
+"""The agent service the surfaces call: `respond` to a message, `decide` on a proposed change.
+
+With a model configured, a langchain 1.x `create_agent` graph (role-scoped tools, human-in-the-loop on
+every write tool, a checkpointer for thread memory) answers; any model failure falls back to the offline
+router, which answers the common intents straight from the engines. Writes always wait for a click.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+
+from agent.context import AgentContext, ToolOutput
+from agent.identity import Identity
+from agent.router import HELP, Intent, route, run_intent, run_write
+from agent.types import AgentReply, PendingAction
+from tools import WRITE_TOOLS, tool_names_for, tools_for
+from warmintro.settings import Settings
+from warmintro.store import models as m
+from warmintro.store.db import Store
+
+log = logging.getLogger(__name__)
+EMAIL_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+REFUSAL_UNKNOWN = ("Hi! I'm the referrals assistant for this workspace. I don't recognise your account yet, "
+                   "so I can't help here; ask your admin to add you to the team list.")
+
+
+def _summary(tool: str, args: dict[str, Any]) -> str:
+    if tool == "send_ask":
+        return f"Send the referral ask to {args.get('champion_email')}"
+    return f"Run {tool} with {json.dumps(args, default=str)}"
+
+
+class AgentService:
+    def __init__(self, settings: Settings, store: Store, *, model: Any | None = None, checkpointer: Any | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.model = model
+        self.checkpointer = checkpointer
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._agents: dict[tuple[str, bool], Any] = {}
+
+    # ----------------------------------------------------------------------------------------- public
+    def respond(self, who: Identity, thread_id: str, text: str) -> AgentReply:
+        if who.role == "unknown":
+            return AgentReply(REFUSAL_UNKNOWN, mode="refusal")
+        if not tool_names_for(who.role, external=who.external):
+            return AgentReply("Sorry, there is nothing I can do for your role here yet.", mode="refusal")
+        ctx = self._context(who)
+        if self.model is not None:
+            try:
+                return self._respond_with_model(ctx, thread_id, text)
+            except Exception as exc:  # the model is never the only way anything works
+                log.warning("model failed, answering offline", extra={"fields": {"error": type(exc).__name__}})
+                reply = self._respond_offline(ctx, thread_id, text)
+                reply.text += "\n_(The model was unavailable, so I answered from the engines directly.)_"
+                return reply
+        return self._respond_offline(ctx, thread_id, text)
+
+    def decide(self, who: Identity, thread_id: str, action_id: str, approve: bool) -> AgentReply:
+        now = self.clock()
+        with self.store.session(write=True) as s:
+            row = s.get(m.PendingActionRow, action_id)
+            if row is None:
+                return AgentReply("That request has expired or never existed.", mode="refusal")
+            if row.proposed_for and who.email != row.proposed_for and who.role != "admin":
+                return AgentReply("Only the person who asked for this can approve it.", mode="refusal")
+            claimed = s.execute(  # type: ignore[attr-defined]
+                update(m.PendingActionRow)
+                .where(m.PendingActionRow.action_id == action_id, m.PendingActionRow.status == "pending")
+                .values(status="approved" if approve else "rejected", decided_by=who.email, decided_at=now)
+            ).rowcount
+            tool, args, mode, previous = row.tool, dict(row.args), row.mode, row.result
+        if not claimed:  # a double click or a second process: the first decision stands
+            return AgentReply(previous or "Already decided.", mode="offline", intent="already_decided")
+        ctx = self._context(who)
+        if mode == "model" and self.model is not None:
+            reply = self._resume_model(ctx, thread_id, approve)
+        elif approve:
+            out = run_write(ctx, tool, args)
+            reply = AgentReply(out.text, blocks=out.blocks, mode="offline", intent=tool,
+                               tool_calls=[{"tool": tool, "args": args, "result": out.data}])
+        else:
+            reply = AgentReply("OK, I won't do that.", mode="offline", intent="rejected")
+        with self.store.session(write=True) as s:
+            row = s.get(m.PendingActionRow, action_id)
+            if row is not None:
+                row.result = reply.text
+            s.add(m.AuditLog(at=now, actor=who.email, action="approved" if approve else "rejected",
+                             subject=f"{tool}", detail={"action_id": action_id, "args": args}))
+        return reply
+
+    # ---------------------------------------------------------------------------------------- offline
+    def _respond_offline(self, ctx: AgentContext, thread_id: str, text: str) -> AgentReply:
+        who = ctx.identity
+        intent = route(text, who.role, external=who.external)
+        if intent is None:
+            return AgentReply(HELP, mode="offline", intent="help")
+        if intent.tool == "denied":
+            return AgentReply("Sorry, that isn't something I can do for your role.", mode="refusal",
+                              intent=f"denied:{intent.args.get('tool')}")
+        if intent.tool in WRITE_TOOLS:
+            pending = self._propose(thread_id, who, intent.tool, dict(intent.args), "offline")
+            return AgentReply(f"{pending.summary}? Click *Approve* to go ahead.", pending=pending, mode="offline",
+                              intent=intent.tool)
+        out = self._run(ctx, intent)
+        return AgentReply(out.text, blocks=out.blocks, mode="offline", intent=intent.tool,
+                          tool_calls=[{"tool": intent.tool, "args": intent.args}])
+
+    def _run(self, ctx: AgentContext, intent: Intent) -> ToolOutput:
+        return run_intent(ctx, intent)
+
+    def _propose(self, thread_id: str, who: Identity, tool: str, args: dict[str, Any], mode: str,
+                 action_id: str | None = None) -> PendingAction:
+        action = PendingAction(action_id or uuid.uuid4().hex, tool, args, _summary(tool, args))
+        with self.store.session(write=True) as s:
+            s.add(m.PendingActionRow(action_id=action.action_id, thread_id=thread_id, tool=tool, args=args,
+                                     summary=action.summary, proposed_for=who.email, mode=mode, status="pending",
+                                     created_at=self.clock()))
+        return action
+
+    # ------------------------------------------------------------------------------------------ model
+    def _context(self, who: Identity) -> AgentContext:
+        return AgentContext(identity=who, store=self.store, settings=self.settings, clock=self.clock)
+
+    def _agent(self, who: Identity) -> Any:
+        key = (who.role, who.external)
+        if key not in self._agents:
+            from langchain.agents import create_agent
+            from langchain.agents.middleware import HumanInTheLoopMiddleware
+
+            assert self.model is not None
+            tools = tools_for(who.role, external=who.external)
+            writes: dict[str, Any] = {t.name: {"allowed_decisions": ["approve", "reject"]}
+                                      for t in tools if t.name in WRITE_TOOLS}
+            middleware = [HumanInTheLoopMiddleware(interrupt_on=writes)] if writes else []
+            self._agents[key] = create_agent(self.model, tools, middleware=middleware, context_schema=AgentContext,
+                                             checkpointer=self.checkpointer)
+        return self._agents[key]
+
+    def _system_prompt(self, ctx: AgentContext) -> str:
+        import prompts
+        from warmintro.program import load_program
+
+        with self.store.session() as s:
+            program = load_program(s)
+        role = ctx.identity.role
+        notes = {"csm": "roles/csm.md", "admin": "roles/csm.md", "revops": "roles/csm.md", "ae": "roles/rep.md",
+                 "sdr": "roles/rep.md", "champion": "roles/champion.md"}.get(role, "roles/other.md")
+        return prompts.load("system.md").format(
+            vendor_name=program.vendor.name, vendor_one_liner=program.vendor.one_liner or "",
+            user_label=ctx.identity.label, role=role, role_notes=prompts.load(notes))
+
+    def _config(self, thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}, "recursion_limit": 12}
+
+    def _respond_with_model(self, ctx: AgentContext, thread_id: str, text: str) -> AgentReply:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        agent = self._agent(ctx.identity)
+        config = self._config(thread_id)
+        state = agent.get_state(config) if self.checkpointer is not None else None
+        first = not (state and state.values.get("messages"))
+        messages: list[Any] = [SystemMessage(self._system_prompt(ctx))] if first else []
+        messages.append(HumanMessage(text))
+        result = agent.invoke({"messages": messages}, config=config, context=ctx)
+        return self._reply_from(ctx, thread_id, result, text)
+
+    def _resume_model(self, ctx: AgentContext, thread_id: str, approve: bool) -> AgentReply:
+        from langgraph.types import Command
+
+        decision = {"type": "approve"} if approve else {"type": "reject", "message": "The user rejected this."}
+        result = self._agent(ctx.identity).invoke(Command(resume={"decisions": [decision]}),
+                                                  config=self._config(thread_id), context=ctx)
+        return self._reply_from(ctx, thread_id, result, "")
+
+    def _reply_from(self, ctx: AgentContext, thread_id: str, result: dict[str, Any], user_text: str) -> AgentReply:
+        from langchain_core.messages import AIMessage, ToolMessage
+
+        interrupts = result.get("__interrupt__") or []
+        if interrupts:
+            request = interrupts[0].value
+            action = request["action_requests"][0]
+            pending = self._propose(thread_id, ctx.identity, action["name"], dict(action["args"]), "model",
+                                    action_id=uuid.uuid4().hex)
+            return AgentReply(f"{pending.summary}? Click *Approve* to go ahead.", pending=pending, mode="model",
+                              intent=action["name"])
+        messages = result.get("messages", [])
+        # Only this turn's messages: everything after the last human message.
+        last_human = max((i for i, msg in enumerate(messages) if getattr(msg, "type", "") == "human"), default=-1)
+        turn = messages[last_human + 1 :]
+        tool_text = " ".join(str(msg.content) for msg in turn if isinstance(msg, ToolMessage))
+        calls = [{"tool": c["name"], "args": c["args"]} for msg in turn if isinstance(msg, AIMessage)
+                 for c in msg.tool_calls]
+        final = next((msg for msg in reversed(turn) if isinstance(msg, AIMessage) and not msg.tool_calls), None)
+        answer = str(final.content) if final is not None else ""
+        unknown = {e.lower() for e in EMAIL_IN_TEXT.findall(answer)} - {
+            e.lower() for e in EMAIL_IN_TEXT.findall(tool_text + " " + user_text)}
+        if not answer.strip() or unknown:
+            # An answer that names someone no tool returned is not sent; the engines answer instead.
+            log.warning("ungrounded model answer replaced", extra={"fields": {"unknown_emails": len(unknown)}})
+            reply = self._respond_offline(ctx, thread_id, user_text) if user_text else AgentReply("Done.")
+            reply.tool_calls = calls + reply.tool_calls
+            return reply
+        return AgentReply(answer, mode="model", tool_calls=calls)

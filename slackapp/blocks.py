@@ -1,0 +1,478 @@
+"""Block Kit builders: PURE functions, data in, dicts out (no store, no client, no clock).
+
+Every piece of text that came from a user, a champion, a CRM note or an email is passed through
+`escape()` before it lands in a mrkdwn field, so nothing echoed can ping a channel (`<!channel>`), mention
+someone (`<@U…>`) or smuggle a link (`<https://…|…>`). plain_text fields are never parsed by Slack and
+are only truncated to Slack's limits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+Block = dict[str, Any]
+
+# Slack limits (https://docs.slack.dev/reference/block-kit/)
+SECTION_TEXT_MAX = 3000
+PLAIN_BUTTON_MAX = 75
+OPTION_TEXT_MAX = 75
+HEADER_MAX = 150
+CONTEXT_TEXT_MAX = 2000
+BUTTON_VALUE_MAX = 2000
+BUTTON_URL_MAX = 3000
+MESSAGE_BLOCKS_MAX = 50
+VIEW_BLOCKS_MAX = 100
+FALLBACK_TEXT_MAX = 3000
+
+# Action ids (the listeners match on these).
+SEND_ASK = "home_send_ask"
+SNOOZE = "home_snooze"
+NOT_NOW = "home_not_now"
+CHAMPION_APPROVE = "champion_approve"
+CHAMPION_NOT_A_FIT = "champion_not_a_fit"
+CHAMPION_NOT_NOW = "champion_not_now"
+AGENT_APPROVE_PREFIX = "agent_approve:"
+AGENT_CANCEL_PREFIX = "agent_cancel:"
+HOME_REFRESH = "home_refresh"
+SHORTCUT_CALLBACK = "warmintro_queue"
+
+NOT_NOW_REASONS: tuple[tuple[str, str], ...] = (
+    ("timing", "Bad timing"),
+    ("relationship", "Relationship not ready"),
+    ("asked_offline", "Already asked offline"),
+    ("not_champion", "Not the right person"),
+    ("other", "Other"),
+)
+
+PERSONA_LABEL = {
+    "economic_buyer": "economic buyer", "product_user": "product user", "power_user": "power user",
+    "administrator": "administrator",
+}
+TRIGGER_LABEL = {
+    "nps": "NPS", "qbr": "positive QBR", "go_live": "go-live", "expansion": "expansion", "renewal": "renewal",
+    "public_win": "public win", "milestone": "product milestone", "offboarding": "offboarding",
+}
+
+TARGETS_NOT_AVAILABLE = "targets not available yet"
+
+_BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^[^>]*)(\|[^>]*)?>", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Text helpers
+
+
+def escape(text: object) -> str:
+    """Escape user/champion-provided text for mrkdwn: `&`, `<`, `>` (Slack's three control characters)."""
+    s = "" if text is None else str(text)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def defang(text: str) -> str:
+    """For text that is already mrkdwn (the agent's replies): keep links, drop broadcast pings."""
+    return _BROADCAST.sub(lambda m: "&lt;!" + escape(m.group(0)[2:]), text)
+
+
+def truncate(text: str, limit: int) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def plain(text: str, limit: int = PLAIN_BUTTON_MAX) -> dict[str, Any]:
+    return {"type": "plain_text", "text": truncate(text or " ", limit), "emoji": True}
+
+
+def md(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": truncate(text or " ", SECTION_TEXT_MAX)}
+
+
+def section(text: str, **extra: Any) -> Block:
+    block: Block = {"type": "section", "text": md(text)}
+    block.update(extra)
+    return block
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text or " ", CONTEXT_TEXT_MAX)}]}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text, HEADER_MAX)}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: str | None = None, *, style: str | None = None,
+           url: str | None = None, confirm: dict[str, Any] | None = None) -> dict[str, Any]:
+    b: dict[str, Any] = {"type": "button", "text": plain(text), "action_id": action_id}
+    if value is not None:
+        if len(value) > BUTTON_VALUE_MAX:
+            raise ValueError(f"button value longer than {BUTTON_VALUE_MAX} characters")
+        b["value"] = value
+    if style:
+        b["style"] = style
+    if url:
+        b["url"] = url
+    if confirm:
+        b["confirm"] = confirm
+    return b
+
+
+def split_text(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
+    """Split text into chunks of at most `limit` characters, on line breaks where possible."""
+    text = text or ""
+    chunks: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    if text or not chunks:
+        chunks.append(text)
+    return chunks
+
+
+def age(then: datetime, now: datetime) -> str:
+    seconds = (now - then).total_seconds()
+    if seconds < 0:
+        return "just now"
+    hours = seconds / 3600
+    if hours < 1:
+        return f"{max(1, int(seconds // 60))} min ago"
+    if hours < 48:
+        return f"{int(hours)} h ago"
+    return f"{int(hours // 24)} d ago"
+
+
+def closes_in(expires_at: datetime, now: datetime) -> str:
+    hours = (expires_at - now).total_seconds() / 3600
+    if hours <= 0:
+        return "window closed"
+    if hours < 1:
+        return "closes in under 1 h"
+    return f"closes in {int(hours)} h"
+
+
+def encode_value(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def decode_value(value: str | None) -> dict[str, Any]:
+    """Parse a button value written by `encode_value`; anything else gives {}."""
+    if not value:
+        return {}
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Data the builders take
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    name: str
+    detail: str  # "VP Operations at Acme"
+    reason: str  # one line: why this person
+
+
+@dataclass(frozen=True)
+class Card:
+    """One ask in a CSM's queue (built from `warmintro.engines.scan.Ask`)."""
+
+    contact_email: str
+    contact_name: str
+    account_id: str
+    account_name: str
+    persona: str
+    trigger_type: str
+    signal_id: str
+    occurred_at: datetime
+    expires_at: datetime
+    reasons: Sequence[str]
+    priority: float = 0.0
+    dealing_with: str | None = None
+    targets: Sequence[TargetLine] = field(default_factory=tuple)
+    targets_note: str | None = None  # shown instead of names: "targets not available yet", "no names yet"
+
+    def send_value(self) -> str:
+        return encode_value({"e": self.contact_email, "s": self.signal_id, "a": self.account_id, "p": self.persona})
+
+    def block_id(self) -> str:
+        # carries which card a static_select belongs to (option values are capped at 150 characters)
+        return truncate(f"ask|{self.signal_id}|{self.contact_email}", 255)
+
+
+def parse_card_block_id(block_id: str | None) -> tuple[str, str] | None:
+    """(signal_id, contact_email) from a card's block_id, or None."""
+    if not block_id or not block_id.startswith("ask|"):
+        return None
+    parts = block_id.split("|", 2)
+    if len(parts) != 3 or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Queue cards (App Home, /referrals today, the digest)
+
+
+def _targets_text(card: Card) -> str:
+    if card.targets:
+        lines = [f"• *{escape(t.name)}*" + (f", {escape(t.detail)}" if t.detail else "")
+                 + (f" — {escape(t.reason)}" if t.reason else "") for t in card.targets]
+        return "*Pre-loaded names*\n" + "\n".join(lines)
+    return f"_Pre-loaded names: {escape(card.targets_note or TARGETS_NOT_AVAILABLE)}_"
+
+
+def queue_card_blocks(card: Card, now: datetime, *, actions: bool = True) -> list[Block]:
+    trigger = TRIGGER_LABEL.get(card.trigger_type, card.trigger_type.replace("_", " "))
+    persona = PERSONA_LABEL.get(card.persona, card.persona.replace("_", " "))
+    top = (f"*{escape(card.contact_name)}* · {escape(card.account_name)}\n"
+           f"{escape(persona)} · {escape(trigger)} {age(card.occurred_at, now)} · "
+           f"{closes_in(card.expires_at, now)}")
+    blocks: list[Block] = [section(top, block_id=truncate(f"card|{card.signal_id}|{card.contact_email}", 255))]
+    why = [f"• {escape(r)}" for r in list(card.reasons)[:4]]
+    if card.dealing_with:
+        why.append(f"• Ask: _who in your network is still dealing with {escape(card.dealing_with)}?_")
+    if why:
+        blocks.append(section("\n".join(why)))
+    blocks.append(section(_targets_text(card)))
+    if actions:
+        blocks.append({
+            "type": "actions",
+            "block_id": card.block_id(),
+            "elements": [
+                button("Send ask", SEND_ASK, card.send_value(), style="primary"),
+                button("Snooze", SNOOZE, card.send_value()),
+                {
+                    "type": "static_select",
+                    "action_id": NOT_NOW,
+                    "placeholder": plain("Not now…"),
+                    "options": [{"text": plain(label, OPTION_TEXT_MAX), "value": code}
+                                for code, label in NOT_NOW_REASONS],
+                },
+            ],
+        })
+    return blocks
+
+
+def _cards_blocks(cards: Sequence[Card], now: datetime, *, budget: int, actions: bool) -> list[Block]:
+    blocks: list[Block] = []
+    shown = 0
+    for card in cards:
+        part = [divider(), *queue_card_blocks(card, now, actions=actions)]
+        if len(blocks) + len(part) > budget - 1:
+            break
+        blocks.extend(part)
+        shown += 1
+    if shown < len(cards):
+        blocks.append(context(f"…and {len(cards) - shown} more. `/referrals today` lists them all as text."))
+    return blocks
+
+
+def home_view_csm(name: str, cards: Sequence[Card], now: datetime, *, notice: str | None = None,
+                  total: int | None = None, problem: str | None = None) -> dict[str, Any]:
+    """The CSM's App Home: today's queue, one card per ask, with Send ask / Snooze / Not now."""
+    blocks: list[Block] = [header("Referral asks due today")]
+    if notice:
+        blocks.append(section(notice))
+    n = total if total is not None else len(cards)
+    if problem:
+        blocks.append(section(f":warning: {escape(problem)}"))
+    elif not cards:
+        blocks.append(section(f"Nothing due for you, {escape(name)}. I'll DM you when a customer has a "
+                              "positive moment worth asking about."))
+    else:
+        blocks.append(context(f"{n} ask{'s' if n != 1 else ''} for {escape(name)}, highest priority first · "
+                              f"as of {now:%a %d %b %H:%M} UTC"))
+    budget = VIEW_BLOCKS_MAX - len(blocks) - 2
+    blocks.extend(_cards_blocks(cards, now, budget=budget, actions=True))
+    blocks.append({"type": "actions", "block_id": "home_footer",
+                   "elements": [button("Refresh", HOME_REFRESH, "refresh")]})
+    return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
+
+
+def home_view_text(title: str, lines: Sequence[str], *, notice: str | None = None) -> dict[str, Any]:
+    """A plain App Home (reps, champions, people we do not know). `lines` are mrkdwn written by us."""
+    blocks: list[Block] = [header(title)]
+    if notice:
+        blocks.append(section(notice))
+    blocks.extend(section(line) for line in lines)
+    return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
+
+
+def queue_message_blocks(cards: Sequence[Card], now: datetime, *, title: str, actions: bool = True,
+                         empty_text: str = "Nothing due today.") -> list[Block]:
+    """Queue as a message (`/referrals today`, the daily digest)."""
+    blocks: list[Block] = [header(title)]
+    if not cards:
+        blocks.append(section(escape(empty_text)))
+        return blocks
+    blocks.extend(_cards_blocks(cards, now, budget=MESSAGE_BLOCKS_MAX - 1, actions=actions))
+    return blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def queue_text(cards: Sequence[Card], now: datetime) -> str:
+    """One line per ask: the fallback text of a queue message (notifications, screen readers)."""
+    if not cards:
+        return "Nothing due today."
+    lines = []
+    for i, c in enumerate(cards, 1):
+        trigger = TRIGGER_LABEL.get(c.trigger_type, c.trigger_type)
+        lines.append(f"{i}. {escape(c.contact_name)} ({escape(c.account_name)}): {trigger} "
+                     f"{age(c.occurred_at, now)}, {closes_in(c.expires_at, now)}")
+    return truncate("\n".join(lines), FALLBACK_TEXT_MAX)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The agent's replies
+
+
+def agent_reply_blocks(text: str, *, pending_action_id: str | None = None, pending_summary: str | None = None,
+                       thread_id: str = "", requester: str | None = None,
+                       blocks: Sequence[Block] | None = None) -> list[Block]:
+    """A reply in a thread. `text` is the agent's mrkdwn (already escaped by the agent); broadcast pings
+    are defanged anyway. With a pending action, Approve / Cancel buttons carry its action_id."""
+    out: list[Block] = list(blocks) if blocks else [section(defang(chunk)) for chunk in split_text(text)]
+    if pending_action_id:
+        out.extend(pending_blocks(pending_action_id, pending_summary or "", thread_id=thread_id, requester=requester))
+    return out[:MESSAGE_BLOCKS_MAX]
+
+
+def pending_blocks(action_id: str, summary: str, *, thread_id: str, requester: str | None) -> list[Block]:
+    value = encode_value({"t": thread_id, "u": requester or ""})
+    return [
+        section(f":raised_hand: *Needs your OK:* {escape(summary)}", block_id=truncate(f"pending|{action_id}", 255)),
+        {"type": "actions", "block_id": truncate(f"pending_actions|{action_id}", 255), "elements": [
+            button("Approve", AGENT_APPROVE_PREFIX + action_id, value, style="primary"),
+            button("Cancel", AGENT_CANCEL_PREFIX + action_id, value),
+        ]},
+    ]
+
+
+def decided_blocks(summary: str, decision: str, actor_user_id: str | None, result_text: str) -> list[Block]:
+    """What a pending-action message becomes once someone clicked Approve or Cancel (buttons removed)."""
+    who = f" by <@{actor_user_id}>" if actor_user_id and re.fullmatch(r"[UW][A-Z0-9]+", actor_user_id) else ""
+    blocks: list[Block] = [section(f"*{escape(decision)}*{who}: {escape(summary)}")]
+    blocks.extend(section(defang(chunk)) for chunk in split_text(result_text) if chunk.strip())
+    return blocks[:MESSAGE_BLOCKS_MAX]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Champion-facing messages
+
+
+def champion_ask_blocks(*, champion_name: str, csm_name: str, vendor: str, dealing_with: str | None,
+                        targets: Sequence[TargetLine], targets_note: str | None, ask_id: int) -> list[Block]:
+    first = (champion_name or "there").split()[0]
+    question = (f"who in your network is still dealing with {escape(dealing_with)}?" if dealing_with
+                else f"would you introduce us to someone who could use {escape(vendor)} too?")
+    blocks: list[Block] = [
+        section(f"Hi {escape(first)} :wave: {escape(csm_name)} from {escape(vendor)} here. Thank you for the kind "
+                f"words. A quick one: {question}"),
+    ]
+    if targets:
+        lines = [f"• *{escape(t.name)}*" + (f", {escape(t.detail)}" if t.detail else "")
+                 + (f" — {escape(t.reason)}" if t.reason else "") for t in targets]
+        blocks.append(section("A few people from your own network who might fit:\n" + "\n".join(lines)))
+    else:
+        blocks.append(context(escape(targets_note or TARGETS_NOT_AVAILABLE)))
+    value = encode_value({"ask": ask_id})
+    blocks.append(context("Approve and I'll draft a short note in your words that you can forward; nothing is "
+                          "sent on your behalf."))
+    blocks.append({"type": "actions", "block_id": f"champion|{ask_id}", "elements": [
+        button("Approve", CHAMPION_APPROVE, value, style="primary"),
+        button("Not a fit", CHAMPION_NOT_A_FIT, value),
+        button("Not now", CHAMPION_NOT_NOW, value),
+    ]})
+    return blocks
+
+
+def champion_ask_text(champion_name: str, csm_name: str, vendor: str) -> str:
+    first = (champion_name or "there").split()[0]
+    return truncate(f"Hi {escape(first)}, {escape(csm_name)} from {escape(vendor)} has a quick question for you.",
+                    FALLBACK_TEXT_MAX)
+
+
+def mailto_url(to: str, subject: str, body: str) -> str:
+    """A mailto: link; every part percent-encoded, so `|`, `<`, `>` cannot break out of a Slack link."""
+    return f"mailto:{quote(to, safe='@')}?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    to_email: str
+    to_name: str
+    subject: str
+    body: str
+    source: str  # "drafter" or "template"
+
+
+def approved_blocks(notes: Sequence[NoteDraft], *, thanks: str = "Thank you! Here is a note you can forward.") -> list[Block]:
+    """The champion's Approve answer: each note as text plus a button that opens it in their email client."""
+    blocks: list[Block] = [section(f":tada: {escape(thanks)}")]
+    for note in notes[:8]:
+        url = mailto_url(note.to_email, note.subject, note.body)
+        body = truncate(note.body, 2500)
+        blocks.append(section(f"*To {escape(note.to_name)}* · _{escape(note.subject)}_\n```{escape(body)}```"))
+        if len(url) <= BUTTON_URL_MAX:
+            blocks.append({"type": "actions", "elements": [
+                button(f"Open in email: {note.to_name}", "champion_open_mailto", "open", url=url)]})
+        else:
+            short = mailto_url(note.to_email, note.subject, "")
+            blocks.append({"type": "actions", "elements": [
+                button(f"Open in email: {note.to_name}", "champion_open_mailto", "open", url=short)]})
+            blocks.append(context("The note is long: paste it from above into the email."))
+        if note.source == "template":
+            blocks.append(context("Plain draft (the voice drafter is not available yet): edit it freely."))
+    if not notes:
+        blocks.append(section("There were no names to write to; your CSM will follow up."))
+    return blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def answered_blocks(text: str) -> list[Block]:
+    return [section(escape(text))]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Help and refusals
+
+HELP_LINES: dict[str, list[str]] = {
+    "csm": [
+        "*Your queue* is in this app's *Home* tab and in a DM each morning.",
+        "`/referrals today` — today's asks · `/referrals why ACCOUNT` — why an account is in or out",
+        "`/referrals who-knows COMPANY` — warm paths · `/referrals draft EMAIL` — draft an ask",
+        "`/referrals report` — the program report · mention me or DM me to ask anything else",
+    ],
+    "rep": [
+        "`/referrals who-knows COMPANY` — who can introduce you (warm paths with the evidence)",
+        "`/referrals report` — the program report · mention me in a thread or DM me with a question",
+    ],
+    "other": [
+        "`/referrals who-knows COMPANY`, `/referrals report`, or mention me with a question.",
+    ],
+}
+
+
+def help_text(role: str) -> str:
+    key = "csm" if role == "csm" else "rep" if role in ("ae", "sdr") else "other"
+    return "\n".join(HELP_LINES[key])
+
+
+REFUSAL_UNKNOWN = ("Sorry, I don't know you yet, so I can't help here. If you work with us, ask your admin to add "
+                   "your Slack user to the team list.")
+REFUSAL_NOT_ALLOWED = "Sorry, that isn't something I can do for you."
+ERROR_TEXT = "Something went wrong on my side; nothing was changed. Please try again in a minute."

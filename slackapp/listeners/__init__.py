@@ -1,0 +1,128 @@
+"""Listeners, registered per kind (bolt-python-support-agent style): each module has `register(app, deps)`.
+
+Shared helpers live here: who is acting, thread ids, posting an agent reply, and telling the clicking user
+one line wherever they clicked (App Home, a message, an ephemeral message).
+Catch-all listeners are registered last, so every other request Slack sends is acknowledged with a 200
+(an unhandled event would otherwise get a 404, and Slack retries and eventually disables the app).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from agent.identity import Identity
+from agent.types import AgentReply
+from slackapp import blocks as b
+from slackapp.deps import Deps
+
+log = logging.getLogger(__name__)
+
+SENDER_ROLES = ("csm", "admin")  # who may send an ask from a queue card
+ANY = re.compile(r".*")
+
+
+def register(app: App, deps: Deps) -> None:
+    from slackapp.listeners import actions, commands, events, views
+
+    events.register(app, deps)
+    commands.register(app, deps)
+    actions.register(app, deps)
+    views.register(app, deps)
+    register_catch_alls(app)
+
+
+def register_catch_alls(app: App) -> None:
+    def ack_only(ack: Ack) -> None:
+        ack()
+
+    app.event(ANY)(ack_only)
+    app.action(ANY)(ack_only)
+    app.shortcut(ANY)(ack_only)
+    app.view(ANY)(ack_only)
+    app.view_closed(ANY)(ack_only)
+    app.options(ANY)(lambda ack: ack(options=[]))
+
+    @app.command(ANY)
+    def unknown_command(ack: Ack) -> None:
+        ack(text="I only know `/referrals`. Try `/referrals help`.")
+
+
+def identity_of(context: BoltContext) -> Identity:
+    who = context.get("identity")
+    return who if isinstance(who, Identity) else Identity("unknown", context.user_id)
+
+
+def thread_id_for(channel: str, ts: str) -> str:
+    return f"{channel}:{ts}"
+
+
+def guarded(name: str, on_error: Callable[..., None] | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Wrap a lazy listener: any exception is logged (type and where, never message text) and the user
+    gets one line via `on_error(**kwargs)` when given."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        # bolt injects arguments by the names it finds through inspect.unwrap(): functools.wraps sets
+        # __wrapped__, so bolt sees fn's parameters and calls inner with exactly those.
+        @functools.wraps(fn)
+        def inner(**kwargs: Any) -> None:
+            try:
+                fn(**kwargs)
+            except Exception as exc:
+                log.exception("listener failed", extra={"fields": {"listener": name, "error": type(exc).__name__}})
+                if on_error is not None:
+                    try:
+                        on_error(**kwargs)
+                    except Exception:
+                        log.exception("could not tell the user about a failure",
+                                      extra={"fields": {"listener": name}})
+        return inner
+
+    return wrap
+
+
+def post_reply(client: WebClient, *, channel: str, thread_ts: str, reply: AgentReply, thread_id: str,
+               requester: str | None) -> None:
+    pending = reply.pending
+    blocks = b.agent_reply_blocks(
+        reply.text, blocks=reply.blocks, thread_id=thread_id, requester=requester,
+        pending_action_id=pending.action_id if pending else None, pending_summary=pending.summary if pending else None,
+    )
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=b.truncate(b.defang(reply.text), 3000),
+                            blocks=blocks)
+
+
+def refusal_for(who: Identity) -> str:
+    return b.REFUSAL_UNKNOWN if who.role == "unknown" else b.REFUSAL_NOT_ALLOWED
+
+
+def tell(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, text: str) -> None:
+    """One line to the person who clicked, where they clicked: the App Home gets a banner; a message
+    (including an ephemeral one) gets an ephemeral reply."""
+    container = body.get("container") or {}
+    user_id = (body.get("user") or {}).get("id")
+    view = body.get("view") or {}
+    if container.get("type") == "view" and view.get("type") == "home" and user_id:
+        from slackapp.listeners.events import publish_home
+
+        publish_home(deps, client, user_id, who, notice=text)
+        return
+    response_url = body.get("response_url")
+    if response_url:
+        from slack_sdk.webhook import WebhookClient
+
+        WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False)
+        return
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    if channel and user_id:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+        except SlackApiError as exc:
+            log.warning("ephemeral reply failed", extra={"fields": {"error": exc.response.get("error")}})

@@ -1,0 +1,398 @@
+"""Button clicks. Each is acked at once; the work runs in a lazy listener.
+
+CSM (queue cards): Send ask (the click IS the human approval: the ask is recorded with the cadence enforced
+in the write transaction, then the champion gets a DM), Snooze, Not now (with a reason).
+Champion (their DM): Approve (a note to forward, with a mailto: link), Not a fit, Not now (a decline:
+the cadence cool-down starts). Only the champion the ask went to can answer it, once.
+Agent (a reply with a pending action): Approve / Cancel -> `deps.agent.decide`; only the person who asked.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.identity import Identity
+from slackapp import blocks as b
+from slackapp.deps import Deps
+from slackapp.digest import SET_ASIDE, SNOOZE_HOURS, SNOOZED, target_emails
+from slackapp.listeners import SENDER_ROLES, guarded, identity_of, refusal_for, tell
+from slackapp.middleware import claim, release
+from warmintro.engines.cadence import CadenceViolation, record_ask, record_outcome
+from warmintro.engines.timeutil import iso
+from warmintro.program import Program, load_program
+from warmintro.store import models as m
+
+log = logging.getLogger(__name__)
+
+ASK_DM_SENT = "ask_dm_sent"
+
+# Where a voice drafter may live (written elsewhere); the first importable one is used, else a plain
+# template built only from facts in the store.
+DRAFTERS: tuple[tuple[str, str], ...] = (("warmintro.engines.draft", "draft"),)
+
+
+def explain_cadence(reasons: list[str], program: Program, name: str) -> str:
+    r = program.rules
+    why = {
+        "decline_cooldown": f"declined an ask less than {r.decline_cooldown_days} days ago",
+        "cadence_limit": f"has already been asked {r.max_asks_per_year} times in the last 365 days",
+        "too_soon": f"was asked less than {r.min_days_between_asks} days ago",
+    }
+    parts = [why.get(x, x) for x in reasons] or ["cannot be asked right now"]
+    return f":no_entry: Not sent: {b.escape(name)} {' and '.join(parts)}. Nothing was recorded."
+
+
+def _audit(deps: Deps, *, actor: str | None, action: str, subject: str | None, detail: dict[str, Any]) -> None:
+    with deps.store.session() as s:
+        s.add(m.AuditLog(at=deps.now(), actor=actor, action=action, subject=subject, detail=detail))
+
+
+def _dm(client: WebClient, slack_user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    channel = client.conversations_open(users=slack_user_id)["channel"]["id"]
+    resp = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    return {"channel": channel, "ts": resp.get("ts")}
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSM: queue cards
+
+
+@dataclass
+class AskContext:
+    contact: m.Contact
+    program: Program
+    dealing_with: str | None
+    solved: str | None
+
+
+def _ask_context(s: Session, email: str, signal_id: str | None) -> AskContext | None:
+    from warmintro.engines.problem import extract_problem
+
+    contact = s.scalars(select(m.Contact).where(m.Contact.email == email.lower())).first()
+    if contact is None:
+        return None
+    program = load_program(s)
+    signal = s.get(m.Signal, signal_id) if signal_id else None
+    problem = extract_problem(signal.notes, program.vendor.one_liner) if signal is not None and signal.notes else None
+    s.expunge(contact)
+    return AskContext(contact, program, problem.dealing_with if problem else None, problem.solved if problem else None)
+
+
+def send_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, value: str | None) -> None:
+    data = b.decode_value(value)
+    email = str(data.get("e") or "")
+    signal_id = str(data.get("s") or "") or None
+    if not email:
+        tell(deps, client, body, who, "That card is out of date; open the Home tab again.")
+        return
+    now = deps.now()
+    with deps.store.session() as s:
+        ctx = _ask_context(s, email, signal_id)
+        if ctx is None:
+            tell(deps, client, body, who, "That champion is no longer in the data; nothing was recorded.")
+            return
+        lines, emails, note = target_emails(s, email, now, deps.target_limit)
+    contact = ctx.contact
+    try:
+        ask_id = record_ask(deps.store, ctx.program.rules, contact_email=contact.email, asked_at=now,
+                            channel="slack" if contact.slack_user_id else "email", asked_by=who.email,
+                            account_id=str(data.get("a") or contact.account_id), trigger_signal_id=signal_id,
+                            persona=str(data.get("p") or "") or None)
+    except CadenceViolation as exc:
+        tell(deps, client, body, who, explain_cadence(exc.reasons, ctx.program, contact.name))
+        return
+    name = b.escape(contact.name)
+    detail: dict[str, Any] = {"ask_id": ask_id, "targets": emails, "signal_id": signal_id}
+    if not contact.slack_user_id:
+        _audit(deps, actor=who.email, action=ASK_DM_SENT, subject=contact.email, detail={**detail, "channel": None})
+        tell(deps, client, body, who, f":white_check_mark: Ask to {name} recorded. They are not on Slack with us: "
+                                      "send it by email (`/referrals draft " + b.escape(contact.email) + "`).")
+        return
+    blocks = b.champion_ask_blocks(champion_name=contact.name, csm_name=who.name or "Your account team",
+                                   vendor=ctx.program.vendor.name, dealing_with=ctx.dealing_with, targets=lines,
+                                   targets_note=note, ask_id=ask_id)
+    try:
+        sent = _dm(client, contact.slack_user_id,
+                   b.champion_ask_text(contact.name, who.name or "Your account team", ctx.program.vendor.name), blocks)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        _audit(deps, actor=who.email, action="ask_dm_failed", subject=contact.email, detail={**detail, "error": error})
+        tell(deps, client, body, who, f":warning: The ask to {name} is recorded, but the DM failed ({b.escape(error)}). "
+                                      "Please reach out yourself.")
+        return
+    _audit(deps, actor=who.email, action=ASK_DM_SENT, subject=contact.email, detail={**detail, **sent})
+    tell(deps, client, body, who, f":white_check_mark: Ask sent to {name} in a DM and recorded in the ledger.")
+
+
+def snooze(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, value: str | None) -> None:
+    data = b.decode_value(value)
+    email, signal_id = str(data.get("e") or ""), str(data.get("s") or "")
+    if not email:
+        tell(deps, client, body, who, "That card is out of date; open the Home tab again.")
+        return
+    until = deps.now() + timedelta(hours=SNOOZE_HOURS)
+    _audit(deps, actor=who.email, action=SNOOZED, subject=email.lower(), detail={"signal_id": signal_id, "until": iso(until)})
+    tell(deps, client, body, who, f":zzz: Snoozed for {SNOOZE_HOURS} h.")
+
+
+def set_aside(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, action: dict[str, Any]) -> None:
+    card = b.parse_card_block_id(action.get("block_id"))
+    reason = ((action.get("selected_option") or {}).get("value")) or "other"
+    if card is None or reason not in dict(b.NOT_NOW_REASONS):
+        tell(deps, client, body, who, "That card is out of date; open the Home tab again.")
+        return
+    signal_id, email = card
+    _audit(deps, actor=who.email, action=SET_ASIDE, subject=email.lower(), detail={"signal_id": signal_id, "reason": reason})
+    tell(deps, client, body, who, f"Set aside ({dict(b.NOT_NOW_REASONS)[reason].lower()}). It won't come back for this moment.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Champion: their DM
+
+
+def _load_drafter() -> Callable[..., Any] | None:
+    for module, attr in DRAFTERS:
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            continue
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+    return None
+
+
+def draft_notes(s: Session, champion: m.Contact, target_emails: list[str], program: Program,
+                csm_name: str | None, solved: str | None) -> list[b.NoteDraft]:
+    """A forwardable note per target: from the voice drafter when present, else a plain template made
+    only of facts in the store (names, the vendor, what the champion said it solved)."""
+    drafter = _load_drafter()
+    account = s.get(m.Account, champion.account_id)
+    notes: list[b.NoteDraft] = []
+    for email in target_emails:
+        person = s.get(m.Person, email)
+        to_name = person.name if person is not None else email
+        if drafter is not None:
+            try:
+                result = drafter(s, champion.email, email)
+                data = result.to_json() if hasattr(result, "to_json") else result
+                note = data["note"]
+                notes.append(b.NoteDraft(email, to_name, str(note["subject"]), str(note["body"]), "drafter"))
+                continue
+            except Exception:
+                log.exception("drafter failed; using the plain template")
+        first = to_name.split(" ")[0] if person is not None else "there"
+        mine = (champion.name or "").split(" ")[0]
+        company = f" at {account.name}" if account is not None else ""
+        what = f": {solved}" if solved else (f" ({program.vendor.one_liner})" if program.vendor.one_liner else "")
+        csm = f" to {csm_name}" if csm_name else ""
+        body = (f"Hi {first},\n\nWe've been using {program.vendor.name}{company}{what}. I thought it might be useful "
+                f"for you too. Happy to introduce you{csm} there if you'd like.\n\n{mine}")
+        notes.append(b.NoteDraft(email, to_name, f"Introduction: {program.vendor.name}", body, "template"))
+    return notes
+
+
+def _update_message(client: WebClient, body: dict[str, Any], text: str, blocks: list[dict[str, Any]]) -> None:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    if channel and ts and not container.get("is_ephemeral"):
+        client.chat_update(channel=channel, ts=ts, text=b.truncate(text, 3000), blocks=blocks)
+    elif body.get("response_url"):
+        WebhookClient(body["response_url"]).send(text=b.truncate(text, 3000), blocks=blocks, replace_original=True)
+
+
+def _notify_csm(deps: Deps, client: WebClient, asked_by: str | None, text: str) -> None:
+    if not asked_by:
+        return
+    with deps.store.session() as s:
+        member = s.get(m.TeamMember, asked_by)
+        slack_id = member.slack_user_id if member is not None else None
+    if slack_id:
+        try:
+            _dm(client, slack_id, text)
+        except SlackApiError as exc:
+            log.warning("could not notify the CSM", extra={"fields": {"error": exc.response.get("error")}})
+
+
+def on_champion_approved(deps: Deps, who: Identity, ask: m.Ask) -> list[b.NoteDraft]:
+    """Champion said yes. Today: outcome accepted + an audit row + notes to forward. The referral ledger
+    hooks in here (create the referral records for the targets) when it lands."""
+    now = deps.now()
+    with deps.store.session() as s:
+        program = load_program(s)
+        sent = s.scalars(select(m.AuditLog).where(m.AuditLog.action == ASK_DM_SENT, m.AuditLog.subject == ask.contact_email)
+                         .order_by(m.AuditLog.id.desc())).all()
+        targets = next((list(r.detail.get("targets") or []) for r in sent
+                        if r.detail and r.detail.get("ask_id") == ask.id), [])
+        if not targets:
+            _lines, targets, _note = target_emails(s, ask.contact_email, now, deps.target_limit)
+        champion = s.scalars(select(m.Contact).where(m.Contact.email == ask.contact_email)).one()
+        csm = s.get(m.TeamMember, ask.asked_by) if ask.asked_by else None
+        ctx = _ask_context(s, ask.contact_email, ask.trigger_signal_id)
+        notes = draft_notes(s, champion, targets, program, csm.name if csm else None, ctx.solved if ctx else None)
+    record_outcome(deps.store, program.rules, ask.id, "accepted", actor=who.email)
+    _audit(deps, actor=who.email, action="champion_approved", subject=ask.contact_email,
+           detail={"ask_id": ask.id, "targets": targets, "drafts": [n.source for n in notes]})
+    return notes
+
+
+def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, kind: str,
+                    value: str | None) -> None:
+    data = b.decode_value(value)
+    try:
+        ask_id = int(data.get("ask"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        tell(deps, client, body, who, "That message is out of date.")
+        return
+    with deps.store.session() as s:
+        ask = s.get(m.Ask, ask_id)
+        if ask is not None:
+            s.expunge(ask)
+    if ask is None or who.role != "champion" or not who.email or who.email.lower() != ask.contact_email:
+        tell(deps, client, body, who, refusal_for(who))
+        return
+    key = f"answer:{ask_id}"
+    if not claim(deps.store, key, deps.now()):
+        tell(deps, client, body, who, "You already answered this one. Thank you!")
+        return
+    try:
+        first = (who.name or "").split(" ")[0] or "The champion"
+        if kind == "approve":
+            notes = on_champion_approved(deps, who, ask)
+            _update_message(client, body, "Thank you! Here is a note you can forward.", b.approved_blocks(notes))
+            _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} approved your referral "
+                                                    f"ask ({len(notes)} note{'s' if len(notes) != 1 else ''} drafted).")
+        elif kind == "not_now":
+            with deps.store.session() as s:
+                rules = load_program(s).rules
+            record_outcome(deps.store, rules, ask_id, "declined", actor=who.email)
+            _update_message(client, body, "No problem at all.", b.answered_blocks(
+                f"No problem at all, {first}. We won't ask again for a good while. Thank you!"))
+            _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} said not now "
+                                                    "(recorded as declined; the cool-down has started).")
+        else:
+            _audit(deps, actor=who.email, action="champion_not_a_fit", subject=ask.contact_email, detail={"ask_id": ask_id})
+            _update_message(client, body, "Thanks, noted.", b.answered_blocks(
+                f"Thanks {first}, noted: those names aren't a fit. Your account team may come back with better ones."))
+            _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} said the suggested "
+                                                    "names are not a fit.")
+    except CadenceViolation as exc:
+        release(deps.store, key)
+        log.warning("champion answer refused by cadence", extra={"fields": {"reasons": exc.reasons}})
+        tell(deps, client, body, who, "I couldn't record that answer; your account team has been told.")
+    except Exception:
+        release(deps.store, key)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------------
+# Agent pending actions
+
+
+def decide(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, action: dict[str, Any]) -> None:
+    action_id = str(action.get("action_id") or "")
+    approve = action_id.startswith(b.AGENT_APPROVE_PREFIX)
+    pending_id = action_id.split(":", 1)[1] if ":" in action_id else ""
+    data = b.decode_value(action.get("value"))
+    thread_id, requester = str(data.get("t") or ""), str(data.get("u") or "")
+    if not pending_id or not thread_id:
+        tell(deps, client, body, who, "That button is out of date.")
+        return
+    if who.role == "unknown" or (requester and who.slack_user_id != requester):
+        tell(deps, client, body, who, "Only the person who asked can approve or cancel this." if who.role != "unknown"
+             else refusal_for(who))
+        return
+    key = f"decide:{pending_id}"
+    first = claim(deps.store, key, deps.now())
+    try:
+        reply = deps.agent.decide(who, thread_id, pending_id, approve)
+    except Exception:
+        if first:
+            release(deps.store, key)
+        raise
+    if not first:
+        # a second click (or a click in another window): the service found it decided; say so, leave the message
+        tell(deps, client, body, who, b.defang(reply.text))
+        return
+    message = body.get("message") or {}
+    kept = [blk for blk in message.get("blocks") or []
+            if not str(blk.get("block_id") or "").startswith(("pending|", "pending_actions|"))]
+    summary = next((str(blk.get("text", {}).get("text", "")) for blk in message.get("blocks") or []
+                    if str(blk.get("block_id") or "") == f"pending|{pending_id}"), "")
+    summary = summary.split("*Needs your OK:* ", 1)[-1]
+    decision = b.decided_blocks("", "Approved" if approve else "Cancelled", who.slack_user_id, reply.text)
+    if summary:
+        decision[0] = b.section(f"*{'Approved' if approve else 'Cancelled'}*"
+                                + (f" by <@{who.slack_user_id}>" if who.slack_user_id else "") + f": {summary}")
+    _update_message(client, body, b.defang(reply.text), (kept + decision)[: b.MESSAGE_BLOCKS_MAX])
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def register(app: App, deps: Deps) -> None:
+    def ack_action(ack: Ack) -> None:
+        ack()
+
+    def _failed(body: dict[str, Any], client: WebClient, context: BoltContext, **_: Any) -> None:
+        tell(deps, client, body, identity_of(context), b.ERROR_TEXT)
+
+    def csm_only(fn: Callable[[Deps, WebClient, dict[str, Any], Identity, Any], None], field: str) -> Callable[..., None]:
+        @guarded(fn.__name__, _failed)
+        def run(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+            who = identity_of(context)
+            if not (who.role in SENDER_ROLES and who.is_vendor and who.email):
+                tell(deps, client, body, who, refusal_for(who))
+                return
+            fn(deps, client, body, who, action.get("value") if field == "value" else action)
+
+        run.__name__ = f"lazy_{fn.__name__}"
+        return run
+
+    app.action(b.SEND_ASK)(ack=ack_action, lazy=[csm_only(send_ask, "value")])
+    app.action(b.SNOOZE)(ack=ack_action, lazy=[csm_only(snooze, "value")])
+    app.action(b.NOT_NOW)(ack=ack_action, lazy=[csm_only(set_aside, "action")])
+
+    @guarded("home_refresh")
+    def refresh(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        from slackapp.listeners.events import publish_home
+
+        user_id = (body.get("user") or {}).get("id")
+        if user_id:
+            publish_home(deps, client, user_id, identity_of(context))
+
+    app.action(b.HOME_REFRESH)(ack=ack_action, lazy=[refresh])
+
+    def champion(kind: str) -> Callable[..., None]:
+        @guarded(f"champion_{kind}", _failed)
+        def run(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+            champion_answer(deps, client, body, identity_of(context), kind, action.get("value"))
+
+        run.__name__ = f"lazy_champion_{kind}"
+        return run
+
+    app.action(b.CHAMPION_APPROVE)(ack=ack_action, lazy=[champion("approve")])
+    app.action(b.CHAMPION_NOT_A_FIT)(ack=ack_action, lazy=[champion("not_a_fit")])
+    app.action(b.CHAMPION_NOT_NOW)(ack=ack_action, lazy=[champion("not_now")])
+    app.action("champion_open_mailto")(ack_action)  # a URL button: Slack opens the link, we just ack
+
+    @guarded("agent_decide", _failed)
+    def on_decide(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        decide(deps, client, body, identity_of(context), action)
+
+    import re
+
+    app.action(re.compile("^(" + re.escape(b.AGENT_APPROVE_PREFIX) + "|" + re.escape(b.AGENT_CANCEL_PREFIX) + ")"))(
+        ack=ack_action, lazy=[on_decide])

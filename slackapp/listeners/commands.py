@@ -1,0 +1,101 @@
+"""`/referrals`: `today` and `help` are rendered here; everything else goes to the agent.
+
+Slash commands must be acknowledged within 3 s, so the ack carries at most a line, and the answer comes
+lazily through the command's response_url (`respond()`), visible only to the person who typed it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+
+from agent.identity import Identity
+from slackapp import blocks as b
+from slackapp.deps import Deps
+from slackapp.digest import csm_queue
+from slackapp.listeners import guarded, identity_of, refusal_for
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/referrals"
+# subcommand -> how the text is handed to the agent (its offline router reads these keywords)
+AGENT_SUBCOMMANDS = {
+    "who-knows": "who knows {arg}",
+    "draft": "draft {arg}",
+    "why": "why {arg}",
+    "report": "report",
+}
+NEEDS_ARG = {"who-knows": "a company or domain", "draft": "a champion's email", "why": "an account"}
+
+
+def parse(text: str) -> tuple[str, str]:
+    """("today" | "help" | a key of AGENT_SUBCOMMANDS | "unknown", argument)."""
+    words = (text or "").strip().split(None, 1)
+    if not words:
+        return "help", ""
+    sub = words[0].lower()
+    arg = words[1].strip() if len(words) > 1 else ""
+    if sub in ("who_knows", "whoknows"):
+        sub = "who-knows"
+    if sub in ("today", "help") or sub in AGENT_SUBCOMMANDS:
+        return sub, arg
+    return "unknown", text.strip()
+
+
+def _today(deps: Deps, who: Identity, respond: Respond) -> None:
+    if not (who.role in ("csm", "admin") and who.is_vendor and who.email):
+        respond(text="`/referrals today` is the CSM's queue. " + b.help_text(who.role), response_type="ephemeral")
+        return
+    now = deps.now()
+    queue = csm_queue(deps, who.email, now)
+    if queue.problem:
+        respond(text=queue.problem, response_type="ephemeral")
+        return
+    title = f"Referral asks due today ({queue.total})"
+    respond(text=b.queue_text(queue.cards, now), blocks=b.queue_message_blocks(queue.cards, now, title=title),
+            response_type="ephemeral")
+
+
+def register(app: App, deps: Deps) -> None:
+    def ack_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+        sub, arg = parse(command.get("text") or "")
+        who = identity_of(context)
+        if who.role == "unknown":
+            ack(text=refusal_for(who))
+        elif sub == "help":
+            ack(text=b.help_text(who.role))
+        elif sub == "unknown":
+            ack(text="I don't know that one. " + b.help_text(who.role))
+        elif sub in NEEDS_ARG and not arg:
+            ack(text=f"`/referrals {sub}` needs {NEEDS_ARG[sub]}, e.g. `/referrals {sub} …`.")
+        else:
+            ack()
+
+    def _failed(respond: Respond, **_: Any) -> None:
+        respond(text=b.ERROR_TEXT, response_type="ephemeral")
+
+    @guarded("/referrals", _failed)
+    def run_command(command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        who = identity_of(context)
+        sub, arg = parse(command.get("text") or "")
+        if who.role == "unknown" or sub in ("help", "unknown") or (sub in NEEDS_ARG and not arg):
+            return  # answered in the ack
+        if sub == "today":
+            _today(deps, who, respond)
+            return
+        text = AGENT_SUBCOMMANDS[sub].format(arg=arg)
+        channel = command.get("channel_id") or "slash"
+        thread_id = f"{channel}:cmd:{command.get('user_id') or who.slack_user_id}"
+        reply = deps.agent.respond(who, thread_id, text)
+        pending = reply.pending
+        respond(text=b.truncate(b.defang(reply.text), 3000), response_type="ephemeral",
+                blocks=b.agent_reply_blocks(
+                    reply.text, blocks=reply.blocks, thread_id=thread_id, requester=who.slack_user_id,
+                    pending_action_id=pending.action_id if pending else None,
+                    pending_summary=pending.summary if pending else None))
+
+    app.command(COMMAND)(ack=ack_command, lazy=[run_command])
+
+

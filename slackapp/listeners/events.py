@@ -1,0 +1,92 @@
+"""Events API: mentions and DMs go to the agent (ack at once, answer lazily in the thread); App Home."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from agent.identity import Identity
+from slackapp import blocks as b
+from slackapp.deps import Deps
+from slackapp.digest import csm_queue
+from slackapp.listeners import guarded, identity_of, post_reply, refusal_for, thread_id_for
+
+log = logging.getLogger(__name__)
+
+
+def _is_human_message(event: dict[str, Any]) -> bool:
+    return not event.get("subtype") and not event.get("bot_id") and bool(event.get("user"))
+
+
+def answer(deps: Deps, client: WebClient, who: Identity, event: dict[str, Any]) -> None:
+    """Route one human message to the agent and post its reply in the thread."""
+    channel = event["channel"]
+    thread_ts = event.get("thread_ts") or event["ts"]
+    thread_id = thread_id_for(channel, thread_ts)
+    if who.role == "unknown":
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=refusal_for(who))
+        return
+    reply = deps.agent.respond(who, thread_id, event.get("text") or "")
+    post_reply(client, channel=channel, thread_ts=thread_ts, reply=reply, thread_id=thread_id,
+               requester=who.slack_user_id)
+
+
+def _tell_failure(event: dict[str, Any], client: WebClient, **_: Any) -> None:
+    client.chat_postMessage(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"],
+                            text=b.ERROR_TEXT)
+
+
+def publish_home(deps: Deps, client: WebClient, user_id: str, who: Identity, *, notice: str | None = None) -> None:
+    """Publish the App Home for `who`: a CSM's queue; help for reps; a polite text for everyone else."""
+    now = deps.now()
+    if who.role == "csm" and who.is_vendor and who.email:
+        queue = csm_queue(deps, who.email, now, limit=deps.home_card_limit)
+        view = b.home_view_csm(who.name or who.email, queue.cards, now, notice=notice, total=queue.total,
+                               problem=queue.problem)
+    elif who.role in ("ae", "sdr") and who.is_vendor:
+        view = b.home_view_text("warmintro: warm paths to your accounts", b.help_text(who.role).split("\n"),
+                                notice=notice)
+    elif who.is_vendor:
+        view = b.home_view_text("warmintro", [
+            f"Hi {b.escape(who.name or 'there')}. The referral queue lives with the CSMs; you can still ask me "
+            "who knows someone at a company.", b.help_text(who.role)], notice=notice)
+    elif who.role == "champion":
+        view = b.home_view_text("Thank you for being a customer", [
+            f"Hi {b.escape((who.name or 'there').split(' ')[0])}. When your account team has a question for you, "
+            "it arrives here in a DM with one-click answers. Nothing is ever sent on your behalf."], notice=notice)
+    else:
+        view = b.home_view_text("warmintro", [b.REFUSAL_UNKNOWN], notice=notice)
+    client.views_publish(user_id=user_id, view=view)
+
+
+def register(app: App, deps: Deps) -> None:
+    def ack_event(ack: Ack) -> None:
+        ack()
+
+    @guarded("app_mention", _tell_failure)
+    def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if not _is_human_message(event):
+            return
+        answer(deps, client, identity_of(context), event)
+
+    @guarded("message.im", _tell_failure)
+    def on_dm(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if event.get("channel_type") != "im" or not _is_human_message(event):
+            return
+        answer(deps, client, identity_of(context), event)
+
+    app.event("app_mention")(ack=ack_event, lazy=[on_mention])
+    # Only plain messages (no subtype: edits, joins, bot messages and file shares are left alone).
+    app.event({"type": "message", "subtype": None})(ack=ack_event, lazy=[on_dm])
+    app.event("message")(ack_event)
+
+    @guarded("app_home_opened")
+    def on_home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        publish_home(deps, client, event["user"], identity_of(context))
+
+    app.event("app_home_opened")(ack=ack_event, lazy=[on_home])

@@ -1,0 +1,235 @@
+"""Cross-cutting work done once per request, before any listener runs.
+
+1. Dedupe: Slack retries an event (same `event_id`, header `X-Slack-Retry-Num`) when it did not see a 200
+   in 3 s. The first delivery inserts the event id into `slack_events` (a primary key); a conflict means
+   another delivery (this process, another process, or before a restart) already took it: ack, stop.
+2. Identity: the Slack user becomes an `agent.identity.Identity` in `context["identity"]`: team.csv by
+   Slack user id, else users.info (email, home team) matched against the team and the contacts. A user
+   whose home team is not this workspace's, or whom Slack marks `is_stranger`, is external (Slack
+   Connect) and can only ever be a champion.
+
+Claims (`claim()`): the same table serves any "only the first one wins" decision across processes
+(a digest per CSM per day, a champion's one answer to an ask).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import BoltContext, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from agent.identity import Identity, resolve_identity
+from slackapp.deps import Deps
+from warmintro.store import models as m
+from warmintro.store.db import Store
+
+log = logging.getLogger(__name__)
+
+KEY_MAX = 128  # slack_events.event_id is String(128)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Claims in slack_events
+
+
+def claim(store: Store, key: str, at: datetime) -> bool:
+    """Insert `key` into slack_events; True if this caller is the first (it now owns the key)."""
+    key = key[:KEY_MAX]
+    with store.session() as s:
+        dialect = s.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = s.execute(insert(m.SlackEvent).values(event_id=key, received_at=at).on_conflict_do_nothing())
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def release(store: Store, key: str) -> None:
+    """Give a claim back (the work it guarded failed and may be tried again)."""
+    try:
+        with store.session() as s:
+            s.execute(delete(m.SlackEvent).where(m.SlackEvent.event_id == key[:KEY_MAX]))
+    except SQLAlchemyError:
+        log.exception("could not release claim")
+
+
+def prune_events(store: Store, older_than: datetime) -> int:
+    """Forget event ids and digest claims received before `older_than` (Slack retries for at most ~1 hour;
+    a digest claim only matters on its own day). Other claims (a champion's answer) are kept."""
+    with store.session() as s:
+        result = s.execute(delete(m.SlackEvent).where(
+            m.SlackEvent.received_at < older_than,
+            or_(m.SlackEvent.event_id.like("event:%"), m.SlackEvent.event_id.like("digest:%"))))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _header(req: BoltRequest, name: str) -> str | None:
+    values = req.headers.get(name.lower())
+    if not values:
+        return None
+    return values[0] if isinstance(values, list | tuple) else str(values)
+
+
+def dedupe_middleware(deps: Deps) -> Callable[..., BoltResponse | None]:
+    def dedupe(req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        body = req.body if isinstance(req.body, dict) else {}
+        event_id = body.get("event_id")
+        if body.get("type") != "event_callback" or not isinstance(event_id, str) or not event_id:
+            return next()
+        retry_num = _header(req, "X-Slack-Retry-Num")
+        try:
+            first = claim(deps.store, f"event:{event_id}", deps.now())
+        except SQLAlchemyError:
+            # The store is down. A first delivery is still handled (at most a duplicate reply); a retry is
+            # dropped, since it most likely was handled already and nothing else can tell.
+            log.exception("dedupe: store unavailable", extra={"fields": {"event_id": event_id}})
+            if retry_num:
+                return BoltResponse(status=200, body="")
+            return next()
+        if not first:
+            log.info("duplicate event ignored", extra={"fields": {
+                "event_id": event_id, "retry_num": retry_num, "retry_reason": _header(req, "X-Slack-Retry-Reason")}})
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return dedupe
+
+
+# ---------------------------------------------------------------------------------------------------
+# Identity
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    team_id: str | None
+    enterprise_id: str | None
+    email: str | None
+    is_stranger: bool
+    is_bot: bool
+
+
+class UserCache:
+    """users.info answers, kept a few minutes (identity is resolved on every request)."""
+
+    def __init__(self, ttl_s: float = 300.0, max_size: int = 5000) -> None:
+        self.ttl_s = ttl_s
+        self.max_size = max_size
+        self._data: dict[str, tuple[float, SlackUser | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str) -> tuple[bool, SlackUser | None]:
+        with self._lock:
+            hit = self._data.get(user_id)
+            if hit is None or hit[0] < time.monotonic():
+                return False, None
+            return True, hit[1]
+
+    def put(self, user_id: str, user: SlackUser | None) -> None:
+        with self._lock:
+            if len(self._data) >= self.max_size:
+                self._data.clear()
+            self._data[user_id] = (time.monotonic() + self.ttl_s, user)
+
+
+def fetch_user(client: WebClient, user_id: str, cache: UserCache) -> SlackUser | None:
+    found, user = cache.get(user_id)
+    if found:
+        return user
+    try:
+        resp = client.users_info(user=user_id)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else None
+        if error in ("user_not_found", "user_not_visible"):
+            cache.put(user_id, None)
+        else:
+            log.warning("users.info failed", extra={"fields": {"error": error}})
+        return None
+    data: dict[str, Any] = resp.get("user") or {}
+    profile = data.get("profile") or {}
+    enterprise = data.get("enterprise_user") or {}
+    user = SlackUser(
+        team_id=data.get("team_id"),
+        enterprise_id=enterprise.get("enterprise_id"),
+        email=(profile.get("email") or None),
+        is_stranger=bool(data.get("is_stranger")),
+        is_bot=bool(data.get("is_bot")),
+    )
+    cache.put(user_id, user)
+    return user
+
+
+def _team_hint(body: dict[str, Any]) -> str | None:
+    """The acting user's home team, when the payload says (Slack Connect events and actions do)."""
+    event = body.get("event")
+    if isinstance(event, dict):
+        for key in ("user_team",):
+            if isinstance(event.get(key), str) and event[key]:
+                return str(event[key])
+        profile = event.get("user_profile")
+        if isinstance(profile, dict) and isinstance(profile.get("team"), str) and profile["team"]:
+            return str(profile["team"])
+        return None
+    user = body.get("user")
+    if isinstance(user, dict) and isinstance(user.get("team_id"), str) and user["team_id"]:
+        return str(user["team_id"])
+    if isinstance(body.get("user_team"), str) and body["user_team"]:
+        return str(body["user_team"])
+    return None
+
+
+def is_external(user: SlackUser, workspace_team: str | None, workspace_enterprise: str | None) -> bool:
+    if user.is_stranger:
+        return True
+    if workspace_team and user.team_id and user.team_id != workspace_team:
+        # Enterprise Grid: another workspace of the same organisation is not external.
+        return not (workspace_enterprise and user.enterprise_id == workspace_enterprise)
+    return False
+
+
+def identify(deps: Deps, client: WebClient, *, user_id: str, workspace_team: str | None,
+             workspace_enterprise: str | None, team_hint: str | None, cache: UserCache) -> Identity:
+    foreign_hint = bool(team_hint and workspace_team and team_hint != workspace_team)
+    if not foreign_hint:
+        with deps.store.session() as s:
+            member = s.scalars(select(m.TeamMember).where(m.TeamMember.slack_user_id == user_id)).first()
+            if member is not None:
+                return Identity(member.role, user_id, member.email, member.name)  # type: ignore[arg-type]
+    user = fetch_user(client, user_id, cache)
+    if user is not None and user.is_bot:
+        return Identity("unknown", user_id)
+    external = foreign_hint if user is None else is_external(user, workspace_team, workspace_enterprise)
+    with deps.store.session() as s:
+        return resolve_identity(s, slack_user_id=user_id, email=user.email if user else None, external=external)
+
+
+def identity_middleware(deps: Deps, cache: UserCache | None = None) -> Callable[..., BoltResponse | None]:
+    users = cache or UserCache()
+
+    def identity(req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        user_id = context.user_id
+        if not user_id:
+            context["identity"] = Identity("unknown")
+            return next()
+        body = req.body if isinstance(req.body, dict) else {}
+        auth = context.authorize_result
+        workspace_team = (auth.team_id if auth is not None else None) or context.team_id
+        workspace_enterprise = (auth.enterprise_id if auth is not None else None) or context.enterprise_id
+        try:
+            who = identify(deps, context.client, user_id=user_id, workspace_team=workspace_team,
+                           workspace_enterprise=workspace_enterprise, team_hint=_team_hint(body), cache=users)
+        except Exception:
+            log.exception("identity resolution failed")
+            who = Identity("unknown", user_id)
+        context["identity"] = who
+        return next()
+
+    return identity

@@ -1,0 +1,41 @@
+"""Warm paths to a company, domain or person, through customers, employees, investors and partners."""
+
+from __future__ import annotations
+
+import json
+
+from langchain.tools import ToolRuntime
+from langchain_core.tools import tool
+
+from agent.context import AgentContext, ToolOutput, escape_mrkdwn
+from tools.common import require
+
+NAME = "who_knows"
+
+
+def run(ctx: AgentContext, target: str, limit: int = 5) -> ToolOutput:
+    from warmintro.engines.whoknows import who_knows as find_paths
+
+    require(ctx, "csm", "admin", "revops", "ae", "sdr", "employee")
+    with ctx.store.session() as s:
+        result = find_paths(s, target, limit=max(1, min(limit, 20)), as_of=ctx.now)
+    data = result.to_json()
+    if not result.paths:
+        return ToolOutput(data, f"I found no warm path to {escape_mrkdwn(target)} in our customers', team's, "
+                                f"investors' or partners' networks.")
+    lines = [f"*Warm paths to {escape_mrkdwn(target)}* (strongest first):"]
+    for i, p in enumerate(result.paths, 1):
+        via = f" via {escape_mrkdwn(p.via_name or p.via_email)}" if p.via_email else ""
+        route = f" — route through {escape_mrkdwn(p.route_to)}" if p.route_to else ""
+        lines.append(f"{i}. *{escape_mrkdwn(p.connector_name)}* ({p.pillar}){via} → {escape_mrkdwn(p.target_name)}"
+                     f" · strength {p.strength:.2f}{route}")
+        if p.evidence:
+            lines.append(f"    _{escape_mrkdwn('; '.join(p.evidence[:2]))}_")
+    return ToolOutput(data, "\n".join(lines))
+
+
+@tool(NAME)
+def who_knows(target: str, limit: int = 5, *, runtime: ToolRuntime[AgentContext]) -> str:
+    """Find who (customers, employees, investors, advisors, partners) knows someone at a company, domain or
+    person, strongest warm path first, with evidence and who should route the ask."""
+    return json.dumps(run(runtime.context, target, limit).data, default=str)

@@ -1,0 +1,100 @@
+"""`warmintro targets`, `warmintro who-knows` and `warmintro mobility`: the relationship graph's commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from warmintro.commands.common import emit_json, out, parse_when, use_context
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def targets(
+        ctx: typer.Context,
+        champion: Annotated[str, typer.Argument(help="The champion's email (a customer contact).")],
+        limit: Annotated[int, typer.Option("--limit", min=1, max=50, help="How many names to pre-load.")] = 5,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or datetime (default: now).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        show_excluded: Annotated[bool, typer.Option("--excluded", help="Also list who was left out and why.")] = False,
+    ) -> None:
+        """The people in a champion's own network worth naming in the ask, with reasons."""
+        from warmintro.engines.targets import find_targets
+
+        c = use_context(ctx)
+        with c.store.session() as s:
+            result = find_targets(s, champion, limit=limit, as_of=parse_when(as_of))
+        if as_json:
+            emit_json(result.to_json())
+            return
+        persona = (result.persona or "unknown persona").replace("_", " ")
+        table = Table("#", "name", "title / company", "tie", "score", "why", show_lines=True,
+                      title=f"Targets for {result.champion} ({persona})")
+        for i, t in enumerate(result.targets, 1):
+            table.add_row(str(i), f"{t.name or ''}\n{t.email}", f"{t.title or ''}\n{t.company or ''}",
+                          f"{t.kind} {t.strength:.2f}", f"{t.score:.2f}", "\n".join(t.reasons))
+        out.print(table)
+        if not result.targets:
+            out.print("No one in this champion's network fits the ICP yet.")
+        counts: dict[str, int] = {}
+        for e in result.excluded:
+            counts[e.reason] = counts.get(e.reason, 0) + 1
+        if counts:
+            out.print("Left out: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if show_excluded and result.excluded:
+            ex = Table("email", "reason", "detail", "also", title="Left out")
+            for e in result.excluded:
+                ex.add_row(e.email, e.reason, e.detail, ", ".join(e.also))
+            out.print(ex)
+
+    @app.command("who-knows")
+    def who_knows_cmd(
+        ctx: typer.Context,
+        target: Annotated[str, typer.Argument(help="A company name, a domain or a person's email.")],
+        limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="How many paths.")] = 10,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or datetime (default: now).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Warm paths to a company or person through customers, employees, investors, advisors and partners."""
+        from warmintro.engines.whoknows import who_knows
+
+        c = use_context(ctx)
+        with c.store.session() as s:
+            result = who_knows(s, target, limit=limit, as_of=parse_when(as_of))
+        if as_json:
+            emit_json(result.to_json())
+            return
+        table = Table("#", "connector", "pillar", "target", "hops", "strength", "evidence", "ask through",
+                      show_lines=True, title=f"Who knows {result.target} ({result.people} people known there)")
+        for i, p in enumerate(result.paths, 1):
+            table.add_row(str(i), f"{p.connector_name}\n{p.connector_email}", p.pillar,
+                          f"{p.target_name}\n{p.target_email}", str(p.hops), f"{p.strength:.2f}",
+                          "\n".join(p.evidence), p.route_to or "-")
+        out.print(table)
+        if not result.paths:
+            out.print("No warm path found: nobody in the four pillars is tied to anyone there.")
+
+    @app.command()
+    def mobility(
+        ctx: typer.Context,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or datetime (default: now).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Champions who moved to another company, and whether the new company fits the ICP."""
+        from warmintro.engines.mobility import find_moves
+
+        c = use_context(ctx)
+        with c.store.session() as s:
+            result = find_moves(s, as_of=parse_when(as_of))
+        if as_json:
+            emit_json(result.to_json())
+            return
+        table = Table("champion", "from", "to", "since", "ICP fit", "why", show_lines=True,
+                      title=f"Champion moves ({len(result.moves)})")
+        for mv in result.moves:
+            table.add_row(f"{mv.name}\n{mv.email}", f"{mv.from_company}\n{mv.from_account_id}",
+                          f"{mv.to_company}\n{mv.to_domain or ''}", f"{mv.since:%Y-%m-%d}",
+                          "yes" if mv.icp_fit else "no", "\n".join(mv.reasons))
+        out.print(table)
