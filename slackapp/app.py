@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry import (
+from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
@@ -63,6 +64,9 @@ def build_bolt_app(deps: Deps, *, socket_mode: bool = False) -> App:
         request_verification_enabled=not socket_mode,
         logger=logging.getLogger("slackapp.bolt"),
         name="warmintro",
+        # acks of commands and clicks run on this pool too (bolt's default is 5 threads): lazy agent calls
+        # that take seconds must never leave an ack waiting past Slack's 3 s
+        listener_executor=ThreadPoolExecutor(max_workers=deps.listener_workers, thread_name_prefix="slack-listener"),
     )
     app.use(dedupe_middleware(deps))
     app.use(identity_middleware(deps, UserCache()))

@@ -363,10 +363,10 @@ def pending_blocks(action_id: str, summary: str, *, thread_id: str, requester: s
     ]
 
 
-def decided_blocks(summary: str, decision: str, actor_user_id: str | None, result_text: str) -> list[Block]:
-    """What a pending-action message becomes once someone clicked Approve or Cancel (buttons removed)."""
+def decided_blocks(decision: str, actor_user_id: str | None, result_text: str) -> list[Block]:
+    """Appended to a pending-action message once someone clicked Approve or Cancel (buttons removed)."""
     who = f" by <@{actor_user_id}>" if actor_user_id and re.fullmatch(r"[UW][A-Z0-9]+", actor_user_id) else ""
-    blocks: list[Block] = [section(f"*{escape(decision)}*{who}: {escape(summary)}")]
+    blocks: list[Block] = [context(f"*{escape(decision)}*{who}")]
     blocks.extend(section(defang(chunk)) for chunk in split_text(result_text) if chunk.strip())
     return blocks[:MESSAGE_BLOCKS_MAX]
 
@@ -381,8 +381,8 @@ def champion_ask_blocks(*, champion_name: str, csm_name: str, vendor: str, deali
     question = (f"who in your network is still dealing with {escape(dealing_with)}?" if dealing_with
                 else f"would you introduce us to someone who could use {escape(vendor)} too?")
     blocks: list[Block] = [
-        section(f"Hi {escape(first)} :wave: {escape(csm_name)} from {escape(vendor)} here. Thank you for the kind "
-                f"words. A quick one: {question}"),
+        section(f"Hi {escape(first)} :wave: {escape(csm_name)} from {escape(vendor)} here. Thank you for working "
+                f"with us. A quick one: {question}"),
     ]
     if targets:
         lines = [f"• *{escape(t.name)}*" + (f", {escape(t.detail)}" if t.detail else "")
@@ -474,5 +474,12 @@ def help_text(role: str) -> str:
 
 REFUSAL_UNKNOWN = ("Sorry, I don't know you yet, so I can't help here. If you work with us, ask your admin to add "
                    "your Slack user to the team list.")
+REFUSAL_LOOKUP_FAILED = "Sorry, I couldn't check who you are just now (Slack is busy). Please try again in a minute."
 REFUSAL_NOT_ALLOWED = "Sorry, that isn't something I can do for you."
 ERROR_TEXT = "Something went wrong on my side; nothing was changed. Please try again in a minute."
+
+
+def modal_view(title: str, body_blocks: Sequence[Block]) -> dict[str, Any]:
+    """A read-only modal (the global shortcut). Titles are at most 24 characters."""
+    return {"type": "modal", "callback_id": SHORTCUT_CALLBACK + "_view", "title": plain(title, 24),
+            "close": plain("Close", 24), "blocks": list(body_blocks)[:VIEW_BLOCKS_MAX]}

@@ -7,7 +7,7 @@ small fake of the same shape. Nothing in `slackapp` imports the agent service mo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -59,7 +59,8 @@ class Deps:
     home_card_limit: int = 12
     # How many pre-loaded names a card / a champion DM lists.
     target_limit: int = 4
-    extra: dict[str, object] = field(default_factory=dict)
+    # Threads for acks and lazy listeners (agent calls may take seconds each).
+    listener_workers: int = 64
 
     def now(self) -> datetime:
         value = self.clock()

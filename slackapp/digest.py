@@ -114,12 +114,13 @@ def run_scan(session: Session, now: datetime) -> Any:
 
 
 def csm_queue(deps: Deps, csm_email: str, now: datetime, *, limit: int | None = None,
-              with_targets: bool = True) -> Queue:
-    """The CSM's asks due now, highest priority first, without the ones they snoozed or set aside."""
+              with_targets: bool = True, scan_result: Any = None) -> Queue:
+    """The CSM's asks due now, highest priority first, without the ones they snoozed or set aside.
+    `scan_result` reuses one scan for several CSMs (the digest)."""
     csm_email = csm_email.lower()
     try:
         with deps.store.session() as s:
-            result = run_scan(s, now)
+            result = scan_result if scan_result is not None else run_scan(s, now)
             hidden = hidden_cards(s, csm_email, now)
             asks = [a for a in result.asks if (a.csm_email or "").lower() == csm_email
                     and (a.trigger.signal_id, a.contact_email) not in hidden]
@@ -163,25 +164,47 @@ def _client(deps: Deps, client: WebClient | None) -> WebClient:
 
 
 def send_daily_digests(deps: Deps, now: datetime, client: WebClient | None = None) -> DigestResult:
-    """DM each CSM (team.csv role csm with a Slack user id) their queue, once per UTC day across processes."""
-    web = _client(deps, client)
+    """DM each CSM (team.csv role csm with a Slack user id) their queue, once per UTC day across processes.
+
+    Cheap when there is nothing left to do today (one query). Otherwise the scan runs once for all CSMs;
+    each CSM is then claimed (`digest:{email}:{date}` in slack_events) before the DM, and only the process
+    whose insert wins sends. A failed DM gives the claim back for the next run. A CSM with nothing due is
+    claimed without a DM (no "nothing today" noise)."""
     out = DigestResult()
     with deps.store.session() as s:
         csms = [(t.email, t.name, t.slack_user_id) for t in s.scalars(
             select(m.TeamMember).where(m.TeamMember.role == "csm", m.TeamMember.slack_user_id.is_not(None))
             .order_by(m.TeamMember.email))]
-    for email, name, slack_user_id in csms:
-        queue = csm_queue(deps, email, now)
-        if queue.problem or not queue.cards:
-            out.skipped.append(email)
+        done = {row for row in s.scalars(select(m.SlackEvent.event_id).where(
+            m.SlackEvent.event_id.in_([digest_key(e, now) for e, _, _ in csms])))} if csms else set()
+    todo = [c for c in csms if digest_key(c[0], now) not in done]
+    out.skipped.extend(c[0] for c in csms if digest_key(c[0], now) in done)
+    if not todo:
+        return out
+    web = _client(deps, client)
+    try:
+        with deps.store.session() as s:
+            result = run_scan(s, now)
+    except Exception:
+        log.exception("digest: scan failed")
+        out.failed.extend(c[0] for c in todo)
+        return out
+    for email, name, slack_user_id in todo:
+        queue = csm_queue(deps, email, now, scan_result=result)
+        if queue.problem:
+            out.failed.append(email)
             continue
         key = digest_key(email, now)
         if not claim(deps.store, key, now):
+            out.skipped.append(email)  # another process got there first
+            continue
+        if not queue.cards:
             out.skipped.append(email)
             continue
         try:
             channel = web.conversations_open(users=slack_user_id)["channel"]["id"]
-            title = f"Good morning {(name or '').split(' ')[0]}: {queue.total} referral ask{'s' if queue.total != 1 else ''} due"
+            first = (name or "").split(" ")[0]
+            title = f"Good morning {first}: {queue.total} referral ask{'s' if queue.total != 1 else ''} due"
             web.chat_postMessage(channel=channel, text=b.queue_text(queue.cards, now),
                                  blocks=b.queue_message_blocks(queue.cards, now, title=title))
             out.sent.append(email)

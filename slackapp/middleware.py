@@ -25,6 +25,7 @@ from typing import Any
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -49,8 +50,10 @@ def claim(store: Store, key: str, at: datetime) -> bool:
     with store.session() as s:
         dialect = s.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = s.execute(insert(m.SlackEvent).values(event_id=key, received_at=at).on_conflict_do_nothing())
-        return bool(getattr(result, "rowcount", 0) == 1)
+        # RETURNING gives a row only when this insert won (rowcount is unreliable for ORM-enabled inserts)
+        won = s.execute(insert(m.SlackEvent).values(event_id=key, received_at=at).on_conflict_do_nothing()
+                        .returning(m.SlackEvent.event_id)).first()
+        return won is not None
 
 
 def release(store: Store, key: str) -> None:
@@ -140,6 +143,17 @@ class UserCache:
             self._data[user_id] = (time.monotonic() + self.ttl_s, user)
 
 
+class LookupFailed(Exception):
+    """users.info could not answer now (rate limited, Slack down): the user is not known to be anyone."""
+
+
+def lookup_client(client: WebClient) -> WebClient:
+    """A client for lookups made before the ack: short timeout, no waiting out a 429's Retry-After (that
+    would hold the ack past Slack's 3 s); one retry on a dropped connection."""
+    return WebClient(token=client.token, base_url=client.base_url, timeout=2, headers=client.headers,
+                     retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)])
+
+
 def fetch_user(client: WebClient, user_id: str, cache: UserCache) -> SlackUser | None:
     found, user = cache.get(user_id)
     if found:
@@ -148,11 +162,14 @@ def fetch_user(client: WebClient, user_id: str, cache: UserCache) -> SlackUser |
         resp = client.users_info(user=user_id)
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else None
-        if error in ("user_not_found", "user_not_visible"):
+        if error in ("user_not_found", "user_not_visible", "account_inactive"):
             cache.put(user_id, None)
-        else:
-            log.warning("users.info failed", extra={"fields": {"error": error}})
-        return None
+            return None
+        log.warning("users.info failed", extra={"fields": {"error": error, "status": exc.response.status_code}})
+        raise LookupFailed(str(error)) from exc
+    except OSError as exc:
+        log.warning("users.info unreachable", extra={"fields": {"error": type(exc).__name__}})
+        raise LookupFailed(type(exc).__name__) from exc
     data: dict[str, Any] = resp.get("user") or {}
     profile = data.get("profile") or {}
     enterprise = data.get("enterprise_user") or {}
@@ -171,9 +188,8 @@ def _team_hint(body: dict[str, Any]) -> str | None:
     """The acting user's home team, when the payload says (Slack Connect events and actions do)."""
     event = body.get("event")
     if isinstance(event, dict):
-        for key in ("user_team",):
-            if isinstance(event.get(key), str) and event[key]:
-                return str(event[key])
+        if isinstance(event.get("user_team"), str) and event["user_team"]:
+            return str(event["user_team"])
         profile = event.get("user_profile")
         if isinstance(profile, dict) and isinstance(profile.get("team"), str) and profile["team"]:
             return str(profile["team"])
@@ -224,10 +240,14 @@ def identity_middleware(deps: Deps, cache: UserCache | None = None) -> Callable[
         workspace_team = (auth.team_id if auth is not None else None) or context.team_id
         workspace_enterprise = (auth.enterprise_id if auth is not None else None) or context.enterprise_id
         try:
-            who = identify(deps, context.client, user_id=user_id, workspace_team=workspace_team,
+            who = identify(deps, lookup_client(context.client), user_id=user_id, workspace_team=workspace_team,
                            workspace_enterprise=workspace_enterprise, team_hint=_team_hint(body), cache=users)
+        except LookupFailed:
+            context["identity_error"] = True
+            who = Identity("unknown", user_id)
         except Exception:
             log.exception("identity resolution failed")
+            context["identity_error"] = True
             who = Identity("unknown", user_id)
         context["identity"] = who
         return next()

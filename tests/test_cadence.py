@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -90,10 +91,8 @@ def test_record_ask_enforces_cadence(store):
 def test_store_write_path_keeps_the_invariant(store, tries):
     email = f"p{abs(hash(tuple(tries))) % 10**9}@x.example"
     for day, outcome in tries:
-        try:
+        with contextlib.suppress(CadenceViolation):
             record_ask(store, RULES, contact_email=email, asked_at=BASE + timedelta(days=day), outcome=outcome)
-        except CadenceViolation:
-            pass
     with store.session() as s:
         rows = s.execute(select(m.Ask.asked_at, m.Ask.outcome).where(m.Ask.contact_email == email)).all()
     assert history_violations([PastAsk(a, o) for a, o in rows], RULES) == []

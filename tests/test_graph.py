@@ -75,8 +75,14 @@ def test_company_names_normalise_the_same_in_python_and_polars() -> None:
 
 # -- the index, built from frames ----------------------------------------------------------------------
 
-def _ts(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def _ts(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, tzinfo=UTC)
+
+
+def _id(idx: g.GraphIndex, email: str) -> int:
+    pid = idx.id_of(email)
+    assert pid is not None, email
+    return pid
 
 
 def test_sources_build_ties_and_skip_noise() -> None:
@@ -97,14 +103,13 @@ def test_sources_build_ties_and_skip_noise() -> None:
         }, schema=g.SCHEMAS["meetings"]),
     )
     idx = g.build_graph(src, as_of=AS_OF)
-    a, b, c, d = (idx.id_of(e) for e in ("a@x.example", "b@y.example", "c@z.example", "d@w.example"))
-    assert a is not None and b is not None and c is not None and d is not None
+    a, b, c, d = (_id(idx, e) for e in ("a@x.example", "b@y.example", "c@z.example", "d@w.example"))
     assert [e.text for e in idx.evidence(a, b)] == ["3 emails, last in March 2026"]
     assert idx.strength(a, c) == 0  # mail dated after the as-of time does not count
     assert [e.text for e in idx.evidence(a, d)] == ["1 meeting together, last in May 2026 (Pricing review)"]
     # a 35-person meeting and a 51-recipient mail make no ties
-    p0, p1 = idx.id_of(big[0]), idx.id_of(big[1])
-    assert p0 is not None and p1 is not None and idx.strength(p0, p1) == 0
+    p0, p1 = _id(idx, big[0]), _id(idx, big[1])
+    assert idx.strength(p0, p1) == 0
     assert idx.neighbors(p0)[0].size == 0
     assert idx.edge_count == 2
 
@@ -127,9 +132,8 @@ def test_coworker_overlap_from_employment_and_company_size() -> None:
         }, schema=g.SCHEMAS["people"]),
     )
     idx = g.build_graph(src, as_of=AS_OF)
-    a, b, c, x, y, z = (idx.id_of(e) for e in ("a@s.example", "b@s.example", "c@s.example", "x@bigco.example",
-                                                "y@bigco.example", "z@s.example"))
-    assert None not in (a, b, c, x, y, z)
+    a, b, c, x, y, z = (_id(idx, e) for e in ("a@s.example", "b@s.example", "c@s.example", "x@bigco.example",
+                                               "y@bigco.example", "z@s.example"))
     assert [e.text for e in idx.evidence(a, b)] == ["worked together at Segment, Apr 2019 - Jun 2021, 26 months"]
     assert idx.strength(a, c) == 0  # no overlap
     assert idx.strength(a, z) == 0  # ten days is not an overlap
@@ -197,13 +201,10 @@ def network(store: Store) -> Store:
 def test_evidence_reads_like_a_person_wrote_it(network: Store) -> None:
     with network.session() as s:
         idx = g.get_graph(s, as_of=AS_OF)
-    p = idx.id_of(PRIYA)
-    assert p is not None
+    p = _id(idx, PRIYA)
 
     def texts(email: str) -> list[str]:
-        other = idx.id_of(email)
-        assert other is not None
-        return [e.text for e in idx.evidence(p, other)]
+        return [e.text for e in idx.evidence(p, _id(idx, email))]
 
     assert texts("jordan.lee@harbor.example") == [
         "14 emails, last in March 2026", "worked together at Harbor Freight Lines, Apr 2017 - Dec 2021, 57 months"]
@@ -212,13 +213,11 @@ def test_evidence_reads_like_a_person_wrote_it(network: Store) -> None:
         "2 meetings together, last in September 2026 (Cold chain roundtable follow-up)", "connected on LinkedIn"]
     assert "CSM for Northwind Logistics" in texts("dana@vendor.example")
     assert texts("li.wong@northwind.example")[0].startswith("worked together at Northwind Logistics, Jan 2022 - present")
-    tie = idx.tie(p, idx.id_of("jordan.lee@harbor.example") or 0)
+    tie = idx.tie(p, _id(idx, "jordan.lee@harbor.example"))
     assert tie is not None and tie.kind == "email"
     assert tie.strength == pytest.approx(g.combine(e.strength for e in tie.evidence), abs=2e-3)
     assert idx.pillar_of(p) == "customer" and idx.route[p] == "dana@vendor.example"
-    fiona = idx.id_of("fiona@fund.example")
-    kim = idx.id_of("kim@routewise.example")
-    assert fiona is not None and kim is not None
+    fiona, kim = _id(idx, "fiona@fund.example"), _id(idx, "kim@routewise.example")
     assert idx.pillar_of(fiona) == "investor" and idx.pillar_of(kim) == "partner"
 
 
@@ -226,6 +225,8 @@ def test_graph_is_cached_until_the_next_import(network: Store, tmp_path: Path) -
     with network.session() as s:
         first = g.get_graph(s, as_of=AS_OF)
         assert g.get_graph(s, as_of=AS_OF) is first
+        assert g.get_graph(s, as_of=AS_OF + timedelta(hours=6)) is first  # one build per UTC day
+        assert g.get_graph(s, as_of=AS_OF + timedelta(days=1)) is not first
     extra = tmp_path / "more"
     extra.mkdir()
     for name in ("accounts.csv", "contacts.csv", "program.toml"):

@@ -17,7 +17,7 @@ from warmintro.store import models as m
 pytestmark = pytest.mark.store
 
 EXPECTED = {
-    "accounts": 4, "contacts": 6, "signals": 6, "usage": 8, "meetings": 2, "people": 3, "employment": 3,
+    "accounts": 4, "contacts": 6, "signals": 6, "usage": 9, "meetings": 2, "people": 3, "employment": 3,
     "relationships": 3, "team": 4, "opportunities": 2, "asks": 2, "partners": 2, "program": 1, "emails": 2,
 }
 
@@ -39,7 +39,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_imports_counts_and_values(store, northwind):
     result = import_folder(store, northwind)
     assert result.imported == EXPECTED
-    assert result.rolled_up == {"usage_daily": 7}  # two feature_used rows on one day merge
+    assert result.rolled_up == {"usage_daily": 8}  # two feature_used rows on one day merge
     with store.session() as s:
         acc2 = s.get(m.Account, "ACC-2")
         assert acc2.name == "Bluebird Foods, Inc."  # quoted comma
@@ -258,7 +258,7 @@ def test_usage_reimport_replaces_daily_counts(store, northwind):
     import_folder(store, northwind)
     with store.session() as s:
         total = s.scalar(select(func.sum(m.UsageDaily.count)))
-    assert total == 1 + 5 + 1 + 1 + 1 + 1 + 4  # not doubled by the second import
+    assert total == 1 + 5 + 1 + 1 + 1 + 1 + 1 + 4  # not doubled by the second import
 
 
 def test_bad_email_line_rejects_the_import(store, northwind):

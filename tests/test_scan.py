@@ -280,3 +280,24 @@ def test_queue_is_ordered_by_priority(store, tmp_path):
     result = run(store, ws, tmp_path)
     assert [a.contact_email for a in result.asks] == ["champ@a.example", "low@b.example"]
     assert result.asks[0].priority > result.asks[1].priority
+
+
+def test_hand_written_workspace_yields_exactly_the_asks_and_skips_the_rules_imply(store, northwind):
+    """tests/fixtures/northwind was written by hand, not by the generator; the expected verdicts were worked
+    out from docs/rules.md by hand too (see the comments), and the real sentiment classifier reads the QBR."""
+    from warmintro.importer.run import import_folder
+
+    import_folder(store, northwind)
+    with store.session() as s:
+        result = scan(s, T)
+    assert [(a.contact_email, a.trigger.signal_id, a.persona) for a in result.asks] == [
+        ("priya.natarajan@northwind.example", "S-1", "economic_buyer"),  # NPS 10 18 h ago; buyer exempt from idle check
+    ]
+    assert [(k.contact_email, k.reason, k.also) for k in result.skipped] == [
+        # NRR 96; escalation resolved 7 days ago; ACC-2 idle 3 of 4 weeks; declined 177 days ago; NPS 49 h old
+        ("tom.reyes@bluebird.example", "unhealthy", ["escalation", "inactive", "decline_cooldown", "window_expired"]),
+        # went live (so not onboarding) but Kestrel was idle in weeks 1-3; go-live 81 h ago
+        ("mei.chen@kestrel.example", "inactive", ["window_expired"]),
+        # attended the positive QBR 67 h ago
+        ("sam.okafor@northwind.example", "window_expired", []),
+    ]

@@ -99,7 +99,9 @@ def post_reply(client: WebClient, *, channel: str, thread_ts: str, reply: AgentR
                             blocks=blocks)
 
 
-def refusal_for(who: Identity) -> str:
+def refusal_for(who: Identity, context: BoltContext | None = None) -> str:
+    if who.role == "unknown" and context is not None and context.get("identity_error"):
+        return b.REFUSAL_LOOKUP_FAILED
     return b.REFUSAL_UNKNOWN if who.role == "unknown" else b.REFUSAL_NOT_ALLOWED
 
 

@@ -36,7 +36,7 @@ from warmintro.store import models as m
 
 log = logging.getLogger(__name__)
 
-ASK_DM_SENT = "ask_dm_sent"
+ASK_SENT = "ask_sent"  # audit row written with every ask sent from Slack: which names it carried
 
 # Where a voice drafter may live (written elsewhere); the first importable one is used, else a plain
 # template built only from facts in the store.
@@ -105,6 +105,10 @@ def send_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity,
             return
         lines, emails, note = target_emails(s, email, now, deps.target_limit)
     contact = ctx.contact
+    if contact.do_not_contact:
+        tell(deps, client, body, who, f":no_entry: Not sent: {b.escape(contact.name)} is marked do-not-contact. "
+                                      "Nothing was recorded.")
+        return
     try:
         ask_id = record_ask(deps.store, ctx.program.rules, contact_email=contact.email, asked_at=now,
                             channel="slack" if contact.slack_user_id else "email", asked_by=who.email,
@@ -116,7 +120,7 @@ def send_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity,
     name = b.escape(contact.name)
     detail: dict[str, Any] = {"ask_id": ask_id, "targets": emails, "signal_id": signal_id}
     if not contact.slack_user_id:
-        _audit(deps, actor=who.email, action=ASK_DM_SENT, subject=contact.email, detail={**detail, "channel": None})
+        _audit(deps, actor=who.email, action=ASK_SENT, subject=contact.email, detail={**detail, "via": "email"})
         tell(deps, client, body, who, f":white_check_mark: Ask to {name} recorded. They are not on Slack with us: "
                                       "send it by email (`/referrals draft " + b.escape(contact.email) + "`).")
         return
@@ -132,7 +136,7 @@ def send_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity,
         tell(deps, client, body, who, f":warning: The ask to {name} is recorded, but the DM failed ({b.escape(error)}). "
                                       "Please reach out yourself.")
         return
-    _audit(deps, actor=who.email, action=ASK_DM_SENT, subject=contact.email, detail={**detail, **sent})
+    _audit(deps, actor=who.email, action=ASK_SENT, subject=contact.email, detail={**detail, "via": "slack_dm", **sent})
     tell(deps, client, body, who, f":white_check_mark: Ask sent to {name} in a DM and recorded in the ledger.")
 
 
@@ -232,7 +236,7 @@ def on_champion_approved(deps: Deps, who: Identity, ask: m.Ask) -> list[b.NoteDr
     now = deps.now()
     with deps.store.session() as s:
         program = load_program(s)
-        sent = s.scalars(select(m.AuditLog).where(m.AuditLog.action == ASK_DM_SENT, m.AuditLog.subject == ask.contact_email)
+        sent = s.scalars(select(m.AuditLog).where(m.AuditLog.action == ASK_SENT, m.AuditLog.subject == ask.contact_email)
                          .order_by(m.AuditLog.id.desc())).all()
         targets = next((list(r.detail.get("targets") or []) for r in sent
                         if r.detail and r.detail.get("ask_id") == ask.id), [])
@@ -327,16 +331,10 @@ def decide(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, a
         tell(deps, client, body, who, b.defang(reply.text))
         return
     message = body.get("message") or {}
-    kept = [blk for blk in message.get("blocks") or []
-            if not str(blk.get("block_id") or "").startswith(("pending|", "pending_actions|"))]
-    summary = next((str(blk.get("text", {}).get("text", "")) for blk in message.get("blocks") or []
-                    if str(blk.get("block_id") or "") == f"pending|{pending_id}"), "")
-    summary = summary.split("*Needs your OK:* ", 1)[-1]
-    decision = b.decided_blocks("", "Approved" if approve else "Cancelled", who.slack_user_id, reply.text)
-    if summary:
-        decision[0] = b.section(f"*{'Approved' if approve else 'Cancelled'}*"
-                                + (f" by <@{who.slack_user_id}>" if who.slack_user_id else "") + f": {summary}")
-    _update_message(client, body, b.defang(reply.text), (kept + decision)[: b.MESSAGE_BLOCKS_MAX])
+    # keep the reply (and the "Needs your OK" line as history); drop the buttons; add who decided and the result
+    kept = [blk for blk in message.get("blocks") or [] if not str(blk.get("block_id") or "").startswith("pending_actions|")]
+    decision = b.decided_blocks("Approved" if approve else "Cancelled", who.slack_user_id, reply.text)
+    _update_message(client, body, b.defang(reply.text), (kept + decision)[-b.MESSAGE_BLOCKS_MAX:])
 
 
 # ---------------------------------------------------------------------------------------------------

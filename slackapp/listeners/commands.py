@@ -63,7 +63,7 @@ def register(app: App, deps: Deps) -> None:
         sub, arg = parse(command.get("text") or "")
         who = identity_of(context)
         if who.role == "unknown":
-            ack(text=refusal_for(who))
+            ack(text=refusal_for(who, context))
         elif sub == "help":
             ack(text=b.help_text(who.role))
         elif sub == "unknown":

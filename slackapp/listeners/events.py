@@ -21,13 +21,17 @@ def _is_human_message(event: dict[str, Any]) -> bool:
     return not event.get("subtype") and not event.get("bot_id") and bool(event.get("user"))
 
 
-def answer(deps: Deps, client: WebClient, who: Identity, event: dict[str, Any]) -> None:
+def answer(deps: Deps, client: WebClient, who: Identity, event: dict[str, Any], context: BoltContext) -> None:
     """Route one human message to the agent and post its reply in the thread."""
     channel = event["channel"]
     thread_ts = event.get("thread_ts") or event["ts"]
     thread_id = thread_id_for(channel, thread_ts)
     if who.role == "unknown":
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=refusal_for(who))
+        text = refusal_for(who, context)
+        if event.get("channel_type") == "im" or channel.startswith("D"):
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+        else:  # in a channel, only the person who asked sees the refusal
+            client.chat_postEphemeral(channel=channel, user=event["user"], thread_ts=thread_ts, text=text)
         return
     reply = deps.agent.respond(who, thread_id, event.get("text") or "")
     post_reply(client, channel=channel, thread_ts=thread_ts, reply=reply, thread_id=thread_id,
@@ -39,7 +43,8 @@ def _tell_failure(event: dict[str, Any], client: WebClient, **_: Any) -> None:
                             text=b.ERROR_TEXT)
 
 
-def publish_home(deps: Deps, client: WebClient, user_id: str, who: Identity, *, notice: str | None = None) -> None:
+def publish_home(deps: Deps, client: WebClient, user_id: str, who: Identity, *, notice: str | None = None,
+                 unknown_text: str = b.REFUSAL_UNKNOWN) -> None:
     """Publish the App Home for `who`: a CSM's queue; help for reps; a polite text for everyone else."""
     now = deps.now()
     if who.role == "csm" and who.is_vendor and who.email:
@@ -58,7 +63,7 @@ def publish_home(deps: Deps, client: WebClient, user_id: str, who: Identity, *, 
             f"Hi {b.escape((who.name or 'there').split(' ')[0])}. When your account team has a question for you, "
             "it arrives here in a DM with one-click answers. Nothing is ever sent on your behalf."], notice=notice)
     else:
-        view = b.home_view_text("warmintro", [b.REFUSAL_UNKNOWN], notice=notice)
+        view = b.home_view_text("warmintro", [unknown_text], notice=notice)
     client.views_publish(user_id=user_id, view=view)
 
 
@@ -70,13 +75,13 @@ def register(app: App, deps: Deps) -> None:
     def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if not _is_human_message(event):
             return
-        answer(deps, client, identity_of(context), event)
+        answer(deps, client, identity_of(context), event, context)
 
     @guarded("message.im", _tell_failure)
     def on_dm(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("channel_type") != "im" or not _is_human_message(event):
             return
-        answer(deps, client, identity_of(context), event)
+        answer(deps, client, identity_of(context), event, context)
 
     app.event("app_mention")(ack=ack_event, lazy=[on_mention])
     # Only plain messages (no subtype: edits, joins, bot messages and file shares are left alone).
@@ -87,6 +92,7 @@ def register(app: App, deps: Deps) -> None:
     def on_home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        publish_home(deps, client, event["user"], identity_of(context))
+        who = identity_of(context)
+        publish_home(deps, client, event["user"], who, unknown_text=refusal_for(who, context))
 
     app.event("app_home_opened")(ack=ack_event, lazy=[on_home])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
 from datetime import datetime, timedelta
 
-from warmintro.demo.model import Account, Company, Partner, TeamMember, Vendor, World
+from warmintro.demo.model import Account, Company, Job, Partner, PlantedPerson, TeamMember, Vendor, World
 from warmintro.demo.names import (
     CITIES,
     COMPANY_MIDDLES,
@@ -79,20 +80,24 @@ class Namer:
                 name = f"{prefix} {r.choice(COMPANY_MIDDLES)} {noun}"
             else:
                 name = f"{prefix} {r.choice(COMPANY_MIDDLES)} {r.choice(COMPANY_PREFIXES)} {noun}"
-            tld = ".io" if industry == "Software" and r.random() < 0.5 else r.choice(TLDS)
-            domain = slug(name) + tld
-            if name not in self.names and domain not in self.world.used_domains:
-                self.names.add(name)
-                self.world.used_domains.add(domain)
-                return name, domain
+            if name in self.names:
+                continue
+            base = slug(name)
+            first = ".io" if industry == "Software" and r.random() < 0.5 else r.choice(TLDS)
+            for tld in (first, ".com", ".co", ".io", ".net"):
+                domain = base + tld
+                if domain not in self.world.used_domains:
+                    self.names.add(name)
+                    self.world.used_domains.add(domain)
+                    return name, domain
         raise RuntimeError("ran out of company names")  # pragma: no cover
 
     def email(self, first: str, last: str, domain: str, style: str = "first.last") -> str:
         f, la = slug(first), slug(last)
         bases = {"first.last": f"{f}.{la}", "first": f, "flast": f"{f[:1]}{la}"}
         base = bases.get(style, f"{f}.{la}")
-        candidates = [base, f"{f}.{la}", f"{f}{la}", f"{f[:1]}.{la}"]
-        candidates += [f"{f}.{la}{n}" for n in range(2, 1000)]
+        candidates = itertools.chain((base, f"{f}.{la}", f"{f}{la}", f"{f[:1]}.{la}"),
+                                     (f"{f}.{la}{n}" for n in range(2, 100_000)))
         for local in candidates:
             email = f"{local}@{domain}"
             if email not in self.world.used_emails:
@@ -142,6 +147,7 @@ def program_toml(world: World) -> str:
         f"name = {json.dumps(v.name)}",
         f"domain = {json.dumps(v.domain)}",
         f"one_liner = {json.dumps(v.one_liner)}",
+        "demo = true  # a generated demo workspace (warmintro demo recognises its own store by this)",
         "",
         "[icp]",
         f"industries = {arr(icp['industries'])}",
@@ -196,6 +202,12 @@ def make_partners(world: World, r: random.Random, namer: Namer) -> None:
         first, last, gender = person_name(r)
         email = namer.email(first, last, domain, "first")
         world.partners.append(Partner(f"PTN-{i:02d}", name, domain, kind, tier, certified, email, rate))
+        title = "Partner lead" if kind in ("implementation", "referral") else "Partnerships Manager"
+        person = PlantedPerson(email, first, last, gender, name, domain, title, "manager", "sales",
+                               "Professional Services", r.randint(15, 400), city(r))
+        start = world.as_of.date().replace(day=1) - timedelta(days=r.randint(200, 2000))
+        person.jobs = [Job(name, domain, title, start)]
+        world.planted_people.append(person)
         if kind == "implementation" and i <= 2:  # the two gold/silver SIs are on the team roster too
             world.team.append(TeamMember(email, first, last, gender, "partner", "", f"Partner lead, {name}"))
 

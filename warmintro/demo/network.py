@@ -179,10 +179,10 @@ def _write_jobs(email: pl.Series, comp: np.ndarray, func: np.ndarray, sen: np.nd
     p, o = np.concatenate(person), np.concatenate(order)
     sort = np.lexsort((o, p))
     p = p[sort]
-    c = pl.Series(np.concatenate(comps)[sort])
+    c_idx = pl.Series(np.concatenate(comps)[sort])
     end_all = np.concatenate(ends)[sort]
     df = pl.DataFrame({
-        "email": email.gather(pl.Series(p)), "company": co_name.gather(c), "domain": co_domain.gather(c),
+        "email": email.gather(pl.Series(p)), "company": co_name.gather(c_idx), "domain": co_domain.gather(c_idx),
         "title": TITLE_SERIES.gather(np.concatenate(titles)[sort]),
         "start": _dates(np.concatenate(starts)[sort]),
         "end": _dates(np.where(end_all < 0, 0, end_all)),

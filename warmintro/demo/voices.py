@@ -92,71 +92,72 @@ class Person:
         return f"{hon} {self.last}" if hon else f"{self.first} {self.last}"
 
 
+SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
+    "request": {
+        "casual": ("can you send me the {thing} before {day}?", "want to sanity check the numbers first.",
+                   "i'll turn it around quickly, promise."),
+        "formal": ("Could you please share the latest {thing} before {day}?",
+                   "I would like to review the figures ahead of our meeting.",
+                   "If any sections are still in draft, I am happy to look at those later."),
+        "enthusiastic": ("Could you send over the {thing} before {day}?",
+                         "I want to get the numbers into the deck — it's looking great!"),
+        "terse": ("Need the {thing} by {day}.",),
+    },
+    "update": {
+        "casual": ("the {project} went live this morning and nothing's on fire.",
+                   "we'll keep an eye on the queues today but looks good so far."),
+        "formal": ("I am pleased to confirm that the {project} went live this morning.",
+                   "We will monitor the queues closely over the coming days and report back on Friday."),
+        "enthusiastic": ("The {project} went live this morning!",
+                         "Huge thanks to everyone who pitched in — first numbers look fantastic!"),
+        "terse": ("{Project} is live.", "Watch the queues today."),
+    },
+    "vendor": {
+        "casual": ("fwiw {vendor} {story} — can't imagine going back.",
+                   "happy to show you our setup if it'd help your team."),
+        "formal": ("Since we adopted {vendor}, it {story}.",
+                   "I would be glad to walk you through our configuration should that be of interest."),
+        "enthusiastic": ("Since we switched to {vendor} it {story}!",
+                         "Seriously, you have to see the routing dashboards!"),
+        "terse": ("{vendor} {story}.", "Worth a look."),
+    },
+    "schedule": {
+        "casual": ("can we push our 1:1 to {day}? something came up.", "sorry for the shuffle!"),
+        "formal": ("Would it be possible to move our meeting to {day}?",
+                   "I apologise for the short notice and appreciate your flexibility."),
+        "enthusiastic": ("Could we move our sync to {day}? I have great news to share!",),
+        "terse": ("Move our 1:1 to {day}.",),
+    },
+    "intro": {
+        "casual": ("you two should talk — {other} runs ops at {other_company} and is fighting the same inbox mess we had.",
+                   "{vendor} {story}, so i figured a quick chat couldn't hurt."),
+        "formal": ("I would like to introduce you to {other}, who leads operations at {other_company}.",
+                   "Since we adopted {vendor}, it {story}, and I believe a conversation would be worthwhile for you both."),
+        "enthusiastic": ("I'd love for you to meet {other} from {other_company}!",
+                         "{vendor} {story} for us and I think you two will hit it off!"),
+        "terse": ("Meet {other} ({other_company}).", "{vendor} {story}. Worth 20 minutes."),
+    },
+    "thanks": {
+        "casual": ("thanks for jumping on the {thing} yesterday, super helpful.", "owe you a coffee."),
+        "formal": ("Thank you for your help with the {thing} yesterday.",
+                   "Your attention to detail made a real difference to the outcome."),
+        "enthusiastic": ("THANK YOU for jumping on the {thing} yesterday!", "You're a rockstar!"),
+        "terse": ("Thanks for the {thing}.",),
+    },
+    "hiring": {
+        "casual": ("we're hiring another ops lead, know anyone good?", "remote is fine."),
+        "formal": ("We are recruiting an additional operations lead this quarter.",
+                   "I would appreciate any recommendations from your network."),
+        "enthusiastic": ("We're growing the ops team again!", "If you know anyone great, send them my way!"),
+        "terse": ("Hiring an ops lead. Names?",),
+    },
+}
+
+
 def _sentences(r: random.Random, style: str, intent: str, ctx: dict[str, str]) -> list[str]:
-    thing, project, day = r.choice(THINGS), r.choice(PROJECTS), r.choice(DAYS)
-    story, vendor, other = ctx["story"], ctx["vendor"], ctx.get("other", "")
-    other_co = ctx.get("other_company", "")
-    s: dict[str, dict[str, list[str]]] = {
-        "request": {
-            "casual": [f"can you send me the {thing} before {day}?", "want to sanity check the numbers first.",
-                       "i'll turn it around quickly, promise."],
-            "formal": [f"Could you please share the latest {thing} before {day}?",
-                       "I would like to review the figures ahead of our meeting.",
-                       "If any sections are still in draft, I am happy to look at those later."],
-            "enthusiastic": [f"Could you send over the {thing} before {day}?",
-                             "I want to get the numbers into the deck — it's looking great!"],
-            "terse": [f"Need the {thing} by {day}."],
-        },
-        "update": {
-            "casual": [f"the {project} went live this morning and nothing's on fire.",
-                       "we'll keep an eye on the queues today but looks good so far."],
-            "formal": [f"I am pleased to confirm that the {project} went live this morning.",
-                       "We will monitor the queues closely over the coming days and report back on Friday."],
-            "enthusiastic": [f"The {project} went live this morning!",
-                             "Huge thanks to everyone who pitched in — first numbers look fantastic!"],
-            "terse": [f"{project.capitalize()} is live.", "Watch the queues today."],
-        },
-        "vendor": {
-            "casual": [f"fwiw {vendor} {story} — can't imagine going back.",
-                       "happy to show you our setup if it'd help your team."],
-            "formal": [f"Since we adopted {vendor}, it {story}.",
-                       "I would be glad to walk you through our configuration should that be of interest."],
-            "enthusiastic": [f"Since we switched to {vendor} it {story}!",
-                             "Seriously, you have to see the routing dashboards!"],
-            "terse": [f"{vendor} {story}.", "Worth a look."],
-        },
-        "schedule": {
-            "casual": [f"can we push our 1:1 to {day}? something came up.", "sorry for the shuffle!"],
-            "formal": [f"Would it be possible to move our meeting to {day}?",
-                       "I apologise for the short notice and appreciate your flexibility."],
-            "enthusiastic": [f"Could we move our sync to {day}? I have great news to share!"],
-            "terse": [f"Move our 1:1 to {day}."],
-        },
-        "intro": {
-            "casual": [f"you two should talk — {other} runs ops at {other_co} and is fighting the same inbox mess we had.",
-                       f"{vendor} {story}, so i figured a quick chat couldn't hurt."],
-            "formal": [f"I would like to introduce you to {other}, who leads operations at {other_co}.",
-                       f"Since we adopted {vendor}, it {story}, and I believe a conversation would be worthwhile for you both."],
-            "enthusiastic": [f"I'd love for you to meet {other} from {other_co}!",
-                             f"{vendor} {story} for us and I think you two will hit it off!"],
-            "terse": [f"Meet {other} ({other_co}).", f"{vendor} {story}. Worth 20 minutes."],
-        },
-        "thanks": {
-            "casual": [f"thanks for jumping on the {thing} yesterday, super helpful.", "owe you a coffee."],
-            "formal": [f"Thank you for your help with the {thing} yesterday.",
-                       "Your attention to detail made a real difference to the outcome."],
-            "enthusiastic": [f"THANK YOU for jumping on the {thing} yesterday!", "You're a rockstar!"],
-            "terse": [f"Thanks for the {thing}."],
-        },
-        "hiring": {
-            "casual": ["we're hiring another ops lead, know anyone good?", "remote is fine."],
-            "formal": ["We are recruiting an additional operations lead this quarter.",
-                       "I would appreciate any recommendations from your network."],
-            "enthusiastic": ["We're growing the ops team again!", "If you know anyone great, send them my way!"],
-            "terse": ["Hiring an ops lead. Names?"],
-        },
-    }
-    return list(s[intent][style])
+    """The sentences of one email; `ctx` has vendor, story, thing, project, day, other, other_company."""
+    values = {**ctx, "Project": ctx["project"][:1].upper() + ctx["project"][1:]}
+    return [t.format(**values) for t in SENTENCES[intent][style]]
 
 
 SUBJECTS: dict[str, tuple[str, ...]] = {
@@ -180,6 +181,8 @@ def compose(r: random.Random, voice: Voice, sender: Person, to: Person, ctx: dic
         intent = r.choices(INTENTS, INTENT_WEIGHTS)[0]
         if intent == "intro" and not ctx.get("other"):
             intent = "update"
+    ctx = {"other": "", "other_company": "", **ctx, "thing": r.choice(THINGS), "project": r.choice(PROJECTS),
+           "day": r.choice(DAYS)}
     sentences = _sentences(r, style, intent, ctx)
     if style == "terse" or len(sentences) > 2 and r.random() < 0.4:
         sentences = sentences[:2]
@@ -209,7 +212,7 @@ def compose(r: random.Random, voice: Voice, sender: Person, to: Person, ctx: dic
         body = f"{greeting}\n\n{para}\n\n{signoff}\n{sender.first}"
     else:
         body = f"{greeting}\n\n{' '.join(sentences)}\n\n{signoff}"
-    fmt = {"thing": r.choice(THINGS), "project": r.choice(PROJECTS), "day": r.choice(DAYS), "vendor": ctx["vendor"],
+    fmt = {"thing": ctx["thing"], "project": ctx["project"], "day": ctx["day"], "vendor": ctx["vendor"],
            "other_first": ctx.get("other", "").split(" ")[0], "to_first": to.first,
            "other_company": ctx.get("other_company", "")}
     subject = r.choice(SUBJECTS[intent]).format(**fmt)

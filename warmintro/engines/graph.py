@@ -13,7 +13,8 @@ The index interns people (emails) to integer ids and keeps the symmetric tie str
 scipy.sparse CSR matrix, plus the parts sorted by pair for evidence lookups. Everything is column-wise
 (polars/numpy); a query reads one CSR row and a few parts, never the whole population.
 `get_graph(session)` caches the index per database in this process, rebuilt when an import has run
-since (the latest `import_runs` id, plus the sizes of the small tables), or on a new day.
+since (the latest `import_runs` id, plus the sizes of the small tables), or for another day: graphs are
+built per UTC day (ties dated up to the end of the as-of day count; recency is measured from it).
 
 The strength functions (`email_strength`, `meeting_strength`, `coworker_strength`, ...) are public and
 vectorised: `evals/enron_auc.py` scores real mail with exactly the same code.
@@ -265,49 +266,73 @@ class GraphSources:
     opportunities: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["opportunities"]))
 
 
-def _read(session: Session, stmt: Any, schema: dict[str, Any], chunk: int = 100_000) -> pl.DataFrame:
-    """Run `stmt` and collect it column-wise into a frame, `chunk` rows at a time (a server-side cursor
-    on PostgreSQL)."""
+def _read(session: Session, columns: Sequence[Any], schema: dict[str, Any], *, join: Any = None,
+          chunk: int = 100_000) -> pl.DataFrame:
+    """SELECT `columns` (one per `schema` entry) and collect them column-wise into a frame, `chunk` rows
+    at a time from the driver's own cursor (server-side on PostgreSQL) inside the session's transaction.
+    Timestamps and JSON lists travel as text and are parsed by polars, not row by row in Python."""
+    from sqlalchemy import String, cast
+
     names = list(schema)
+    text_cols = {n for n, t in schema.items() if t == TS or isinstance(t, pl.List)}
+    cols = [cast(c, String).label(n) if n in text_cols else c.label(n) for n, c in zip(names, columns, strict=True)]
+    stmt = select(*cols)
+    if join is not None:
+        stmt = stmt.select_from(join)
+    conn = session.connection()
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    raw: Any = conn.connection.dbapi_connection
+    server_side = conn.dialect.name == "postgresql"
+    cursor = raw.cursor(name=f"warmintro_graph_{threading.get_ident()}") if server_side else raw.cursor()
+    dtypes = {n: (pl.String if n in text_cols else t) for n, t in schema.items()}
     frames: list[pl.DataFrame] = []
-    result = session.execute(stmt.execution_options(yield_per=chunk))
-    for rows in result.partitions(chunk):
-        cols = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-        frames.append(pl.DataFrame(
-            [pl.Series(n, list(c), dtype=schema[n], strict=False) for n, c in zip(names, cols, strict=True)]
-        ))
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(chunk):
+            cols_ = list(zip(*rows, strict=True))
+            frames.append(pl.DataFrame(
+                [pl.Series(n, list(c), dtype=dtypes[n], strict=False) for n, c in zip(names, cols_, strict=True)]))
+    finally:
+        cursor.close()
     if not frames:
         return _frame(schema)
-    return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    fixes = []
+    for n in text_cols:
+        if schema[n] == TS:
+            fixes.append(pl.col(n).str.slice(0, 19).str.replace("T", " ", literal=True)
+                         .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", time_zone="UTC", strict=False))
+        else:
+            fixes.append(pl.col(n).str.json_decode(schema[n]))
+    return frame.with_columns(fixes) if fixes else frame
 
 
 def read_sources(session: Session) -> GraphSources:
+    """Every table the graph needs, read column-wise from the store."""
     from warmintro.store import models as m
 
+    def read(name: str, *columns: Any, join: Any = None) -> pl.DataFrame:
+        return _read(session, columns, SCHEMAS[name], join=join)
+
     return GraphSources(
-        people=_read(session, select(m.Person.email, m.Person.name, m.Person.company, m.Person.domain,
-                                     m.Person.industry, m.Person.company_employees), SCHEMAS["people"]),
-        employment=_read(session, select(m.Employment.email, m.Employment.company, m.Employment.domain,
-                                         m.Employment.title, m.Employment.start, m.Employment.end),
-                         SCHEMAS["employment"]),
-        emails=_read(session, select(m.EmailMessage.from_email, m.EmailMessage.to_emails,
-                                     m.EmailMessage.cc_emails, m.EmailMessage.sent_at), SCHEMAS["emails"]),
-        meetings=_read(session, select(m.MeetingAttendee.meeting_id, m.MeetingAttendee.email,
-                                       m.Meeting.occurred_at, m.Meeting.title)
-                       .join(m.Meeting, m.Meeting.meeting_id == m.MeetingAttendee.meeting_id), SCHEMAS["meetings"]),
-        relationships=_read(session, select(m.Relationship.a_email, m.Relationship.b_email, m.Relationship.kind,
-                                            m.Relationship.weight, m.Relationship.first_at, m.Relationship.last_at),
-                            SCHEMAS["relationships"]),
-        team=_read(session, select(m.TeamMember.email, m.TeamMember.name, m.TeamMember.role), SCHEMAS["team"]),
-        accounts=_read(session, select(m.Account.account_id, m.Account.name, m.Account.domain, m.Account.industry,
-                                       m.Account.employees, m.Account.lifecycle_stage, m.Account.csm_email,
-                                       m.Account.ae_email), SCHEMAS["accounts"]),
-        contacts=_read(session, select(m.Contact.email, m.Contact.name, m.Contact.account_id,
-                                       m.Contact.do_not_contact), SCHEMAS["contacts"]),
-        partners=_read(session, select(m.Partner.name, m.Partner.domain, m.Partner.kind, m.Partner.contact_email),
-                       SCHEMAS["partners"]),
-        opportunities=_read(session, select(m.Opportunity.account_name, m.Opportunity.domain),
-                            SCHEMAS["opportunities"]),
+        people=read("people", m.Person.email, m.Person.name, m.Person.company, m.Person.domain, m.Person.industry,
+                    m.Person.company_employees),
+        employment=read("employment", m.Employment.email, m.Employment.company, m.Employment.domain,
+                        m.Employment.title, m.Employment.start, m.Employment.end),
+        emails=read("emails", m.EmailMessage.from_email, m.EmailMessage.to_emails, m.EmailMessage.cc_emails,
+                    m.EmailMessage.sent_at),
+        meetings=read("meetings", m.MeetingAttendee.meeting_id, m.MeetingAttendee.email, m.Meeting.occurred_at,
+                      m.Meeting.title,
+                      join=m.MeetingAttendee.__table__.join(
+                          m.Meeting.__table__, m.Meeting.meeting_id == m.MeetingAttendee.meeting_id)),
+        relationships=read("relationships", m.Relationship.a_email, m.Relationship.b_email, m.Relationship.kind,
+                           m.Relationship.weight, m.Relationship.first_at, m.Relationship.last_at),
+        team=read("team", m.TeamMember.email, m.TeamMember.name, m.TeamMember.role),
+        accounts=read("accounts", m.Account.account_id, m.Account.name, m.Account.domain, m.Account.industry,
+                      m.Account.employees, m.Account.lifecycle_stage, m.Account.csm_email, m.Account.ae_email),
+        contacts=read("contacts", m.Contact.email, m.Contact.name, m.Contact.account_id, m.Contact.do_not_contact),
+        partners=read("partners", m.Partner.name, m.Partner.domain, m.Partner.kind, m.Partner.contact_email),
+        opportunities=read("opportunities", m.Opportunity.account_name, m.Opportunity.domain),
     )
 
 
@@ -479,22 +504,76 @@ def _parts_frame(**cols: Any) -> pl.DataFrame:
     return pl.DataFrame(data)
 
 
-def _intern(src: GraphSources) -> pl.DataFrame:
-    cols = [
-        src.people["email"], src.employment["email"], src.emails["from_email"],
-        src.emails["to_emails"].explode(), src.emails["cc_emails"].explode(), src.meetings["email"],
-        src.relationships["a_email"], src.relationships["b_email"], src.team["email"], src.contacts["email"],
-        src.partners["contact_email"], src.accounts["csm_email"], src.accounts["ae_email"],
-    ]
-    allm = pl.concat([c.cast(pl.String).str.strip_chars().str.to_lowercase().alias("email") for c in cols])
-    nodes = allm.drop_nulls().unique().sort()
-    return (pl.DataFrame({"email": nodes}).filter(pl.col("email").str.contains("@"))
-            .with_row_index("pid").with_columns(pl.col("pid").cast(pl.Int64)))
+class _Interner:
+    """People (emails) to integer ids, in sorted email order. Built from 64-bit hashes of the strings
+    (column-wise: joins on strings per column are several times slower at 10M references), with a check
+    that no two distinct emails share a hash (then another seed is tried). The source columns it was
+    built from get their ids straight away (`column_ids`)."""
+
+    def __init__(self, columns: dict[str, pl.Series]) -> None:
+        names = list(columns)
+        lengths = [len(columns[k]) for k in names]
+        allm = pl.concat([columns[k].cast(pl.String).alias("email") for k in names]) if names else pl.Series(
+            "email", [], dtype=pl.String)
+        valid = (allm.is_not_null() & allm.str.contains("@", literal=True)).fill_null(False)
+        emails = allm.filter(valid)
+        for seed in (0, 1, 2, 3):
+            h = emails.hash(seed=seed)
+            inverse = (h.rank("dense").cast(pl.Int64) - 1).to_numpy() if len(h) else np.zeros(0, np.int64)
+            k = int(inverse.max()) + 1 if len(inverse) else 0
+            first = np.empty(k, dtype=np.int64)
+            first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1, dtype=np.int64)
+            reps = emails.gather(first)
+            if len(emails) == 0 or bool((emails == reps.gather(inverse)).all()):
+                break
+        else:  # pragma: no cover - four independent 64-bit collisions
+            raise RuntimeError("could not intern emails: repeated hash collisions")
+        self.seed = seed
+        order = reps.arg_sort().to_numpy()
+        pid_of_unique = np.empty(k, dtype=np.int64)
+        pid_of_unique[order] = np.arange(k, dtype=np.int64)
+        self.emails: list[str] = reps.gather(order).to_list()
+        self.lookup = pl.DataFrame({"h": h.to_numpy()[first] if k else np.zeros(0, np.uint64), "pid": pid_of_unique})
+        ids = np.full(len(allm), -1, dtype=np.int64)
+        ids[valid.to_numpy()] = pid_of_unique[inverse]
+        bounds = np.cumsum([0, *lengths])
+        self.column_ids = {k_: ids[bounds[i]:bounds[i + 1]] for i, k_ in enumerate(names)}
+
+    @property
+    def size(self) -> int:
+        return len(self.emails)
+
+    def ids(self, values: pl.Series) -> np.ndarray:
+        """The id of each value (which must be among the interned emails, or null); -1 for null."""
+        if len(values) == 0 or self.size == 0:
+            return np.full(len(values), -1, dtype=np.int64)
+        h = values.cast(pl.String).hash(seed=self.seed)
+        got = pl.DataFrame({"h": h}).join(self.lookup, on="h", how="left", maintain_order="left")["pid"]
+        return np.where(values.is_not_null().to_numpy(), got.fill_null(-1).to_numpy(), -1)
+
+    def frame(self) -> pl.DataFrame:
+        return pl.DataFrame({"pid": np.arange(self.size, dtype=np.int64), "email": self.emails})
 
 
-def _map(frame: pl.DataFrame, col: str, nodes: pl.DataFrame, as_: str) -> pl.DataFrame:
-    return frame.with_columns(pl.col(col).str.strip_chars().str.to_lowercase()).join(
-        nodes.rename({"email": col, "pid": as_}), on=col, how="inner")
+def _intern(src: GraphSources) -> _Interner:
+    return _Interner({
+        "people.email": src.people["email"], "employment.email": src.employment["email"],
+        "emails.from_email": src.emails["from_email"], "emails.to": src.emails["to_emails"].explode(),
+        "emails.cc": src.emails["cc_emails"].explode(), "meetings.email": src.meetings["email"],
+        "relationships.a_email": src.relationships["a_email"], "relationships.b_email": src.relationships["b_email"],
+        "team.email": src.team["email"], "contacts.email": src.contacts["email"],
+        "partners.contact_email": src.partners["contact_email"], "accounts.csm_email": src.accounts["csm_email"],
+        "accounts.ae_email": src.accounts["ae_email"],
+    })
+
+
+def _map(frame: pl.DataFrame, col: str, nodes: _Interner, as_: str, source: str | None = None) -> pl.DataFrame:
+    """`frame` with the id of `col` as `as_`; rows whose `col` is null are dropped. `source` names the
+    interned column `frame[col]` is (unfiltered), to reuse its ids."""
+    ids = nodes.column_ids.get(source) if source else None
+    if ids is None or len(ids) != frame.height:
+        ids = nodes.ids(frame[col])
+    return frame.with_columns(pl.Series(as_, ids)).filter(pl.col(as_) >= 0)
 
 
 def _domain_profiles(src: GraphSources) -> pl.DataFrame:
@@ -531,8 +610,8 @@ def _domain_profiles(src: GraphSources) -> pl.DataFrame:
     )
 
 
-def _coworker_parts(src: GraphSources, nodes: pl.DataFrame, today: float, sizes: pl.DataFrame) -> pl.DataFrame:
-    emp = _map(src.employment, "email", nodes, "pid").with_columns(
+def _coworker_parts(src: GraphSources, nodes: _Interner, today: float, sizes: pl.DataFrame) -> pl.DataFrame:
+    emp = _map(src.employment, "email", nodes, "pid", "employment.email").with_columns(
         _days("start").alias("s"), _days("end").alias("e"),
         pl.coalesce(pl.col("domain"), pl.lit("name:") + normalise_company_expr("company")).alias("key"),
     ).filter(pl.col("key").is_not_null() & (pl.col("s") <= today))
@@ -574,7 +653,7 @@ def _coworker_parts(src: GraphSources, nodes: pl.DataFrame, today: float, sizes:
                         first=first, last=last, months=months, size=size[i], label=labels)
 
 
-def _email_parts(src: GraphSources, nodes: pl.DataFrame, today: float) -> pl.DataFrame:
+def _email_parts(src: GraphSources, nodes: _Interner, today: float) -> pl.DataFrame:
     em = src.emails.filter(pl.col("sent_at").is_not_null()).with_columns(_days("sent_at").alias("t"))
     em = em.filter(pl.col("t") <= today)
     if em.height == 0:
@@ -582,7 +661,7 @@ def _email_parts(src: GraphSources, nodes: pl.DataFrame, today: float) -> pl.Dat
     em = em.select(
         "from_email", "t",
         pl.concat_list(pl.col("to_emails").fill_null([]), pl.col("cc_emails").fill_null([]))
-        .list.eval(pl.element().str.strip_chars().str.to_lowercase()).list.unique().alias("rcpt"),
+        .list.unique().alias("rcpt"),
     ).filter(pl.col("rcpt").list.len() <= MAX_EMAIL_RECIPIENTS)
     x = em.explode("rcpt").drop_nulls("rcpt")
     x = _map(x, "from_email", nodes, "src")
@@ -592,7 +671,7 @@ def _email_parts(src: GraphSources, nodes: pl.DataFrame, today: float) -> pl.Dat
 
 def email_parts_from_pairs(pairs: pl.DataFrame, today: float) -> pl.DataFrame:
     """Email ties from (src, dst, t) rows: one row per message and recipient, ids interned, `t` in days
-    since 1970. Public so that the Enron eval runs exactly the product's email-tie code."""
+    since 1970 (the `emails` table comes through here, and so does the Enron eval's mail)."""
     if pairs.height == 0:
         return _parts_frame(a=[])
     x = pairs.with_columns(pl.min_horizontal("src", "dst").alias("a"), pl.max_horizontal("src", "dst").alias("b"))
@@ -607,8 +686,8 @@ def email_parts_from_pairs(pairs: pl.DataFrame, today: float) -> pl.DataFrame:
                         count=g["n"], first=g["first"], last=g["last"])
 
 
-def _meeting_parts(src: GraphSources, nodes: pl.DataFrame, today: float) -> pl.DataFrame:
-    mt = _map(src.meetings, "email", nodes, "pid").with_columns(_days("occurred_at").alias("t"))
+def _meeting_parts(src: GraphSources, nodes: _Interner, today: float) -> pl.DataFrame:
+    mt = _map(src.meetings, "email", nodes, "pid", "meetings.email").with_columns(_days("occurred_at").alias("t"))
     mt = mt.filter(pl.col("t") <= today).unique(["meeting_id", "pid"])
     mt = mt.filter(pl.len().over("meeting_id") <= MAX_MEETING_SIZE)
     if mt.height == 0:
@@ -626,9 +705,11 @@ def _meeting_parts(src: GraphSources, nodes: pl.DataFrame, today: float) -> pl.D
                         count=g["n"], first=g["first"], last=g["last"], label=g["label"])
 
 
-def _relationship_parts(src: GraphSources, nodes: pl.DataFrame, today: float) -> pl.DataFrame:
-    r = _map(src.relationships, "a_email", nodes, "pa")
-    r = _map(r, "b_email", nodes, "pb").filter(pl.col("pa") != pl.col("pb"))
+def _relationship_parts(src: GraphSources, nodes: _Interner, today: float) -> pl.DataFrame:
+    r = src.relationships.with_columns(
+        pl.Series("pa", nodes.column_ids["relationships.a_email"]),
+        pl.Series("pb", nodes.column_ids["relationships.b_email"]),
+    ).filter((pl.col("pa") >= 0) & (pl.col("pb") >= 0) & (pl.col("pa") != pl.col("pb")))
     r = r.with_columns(_days("first_at").alias("first"), _days("last_at").alias("last"))
     # Anything that starts after the reference time did not exist yet; later ends are clipped.
     r = r.filter(pl.col("first").is_null() | (pl.col("first") <= today))
@@ -665,7 +746,7 @@ def _relationship_parts(src: GraphSources, nodes: pl.DataFrame, today: float) ->
     return pl.concat(frames) if frames else _parts_frame(a=[])
 
 
-def _account_team_parts(src: GraphSources, nodes: pl.DataFrame) -> pl.DataFrame:
+def _account_team_parts(src: GraphSources, nodes: _Interner) -> pl.DataFrame:
     acc = src.accounts.filter(pl.col("lifecycle_stage").fill_null("") != "churned")
     c = src.contacts.join(acc.select("account_id", pl.col("name").alias("acc_name"), "csm_email", "ae_email"),
                           on="account_id")
@@ -698,7 +779,7 @@ def build_graph(src: GraphSources, as_of: datetime | None = None) -> GraphIndex:
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     today = _epoch_days(as_of)
     nodes = _intern(src)
-    n = nodes.height
+    n = nodes.size
     profiles = _domain_profiles(src)
 
     parts = pl.concat([
@@ -708,23 +789,33 @@ def build_graph(src: GraphSources, as_of: datetime | None = None) -> GraphIndex:
         _relationship_parts(src, nodes, today),
         _account_team_parts(src, nodes),
     ])
-    parts = parts.filter(pl.col("strength") > 0).sort("a", "b", "kind", pl.col("strength"), descending=[
-        False, False, False, True])
-    # Per pair: strongest part of each kind, then noisy-or over kinds.
-    per_kind = parts.group_by("a", "b", "kind").agg(pl.col("strength").max())
-    edges = per_kind.group_by("a", "b").agg(
-        (1.0 - (1.0 - pl.col("strength").clip(0.0, MAX_STRENGTH)).log().sum().exp()).alias("w"))
-    a = edges["a"].to_numpy()
-    b = edges["b"].to_numpy()
-    w = edges["w"].to_numpy().astype(np.float64)
+    # Sort the parts by pair (evidence lookups binary-search this order), then per pair take the
+    # strongest part of each kind and combine the kinds with a noisy-or, all with numpy.
+    parts = parts.filter(pl.col("strength") > 0)
+    pair = parts["a"].to_numpy() * n + parts["b"].to_numpy()
+    order = np.argsort(pair * len(KINDS) + parts["kind"].to_numpy().astype(np.int64), kind="stable")
+    parts = parts[order]
+    pair = pair[order]
+    kind = parts["kind"].to_numpy().astype(np.int64)
+    strength = parts["strength"].to_numpy()
+    if len(pair):
+        group = np.flatnonzero(np.r_[True, (pair[1:] != pair[:-1]) | (kind[1:] != kind[:-1])])
+        best = np.maximum.reduceat(strength, group)
+        best_pair = pair[group]
+        edge = np.flatnonzero(np.r_[True, best_pair[1:] != best_pair[:-1]])
+        w = 1.0 - np.exp(np.add.reduceat(np.log1p(-np.clip(best, 0.0, MAX_STRENGTH)), edge))
+        a, b = np.divmod(best_pair[edge], n)
+    else:
+        w = np.zeros(0)
+        a = b = np.zeros(0, dtype=np.int64)
     matrix = sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))),
                            shape=(n, n))
     matrix.sort_indices()
-    part_keys = (parts["a"].to_numpy() * n + parts["b"].to_numpy()).astype(np.int64)
+    part_keys = pair.astype(np.int64)
 
     index = _node_attributes(src, nodes, profiles, today)
     g = GraphIndex(
-        as_of=as_of, emails=nodes["email"].to_list(), matrix=matrix, parts=parts, part_keys=part_keys,
+        as_of=as_of, emails=nodes.emails, matrix=matrix, parts=parts, part_keys=part_keys,
         **index,
     )
     g.build_seconds = time.perf_counter() - t0
@@ -732,27 +823,27 @@ def build_graph(src: GraphSources, as_of: datetime | None = None) -> GraphIndex:
     return g
 
 
-def _node_attributes(src: GraphSources, nodes: pl.DataFrame, profiles: pl.DataFrame, today: float) -> dict[str, Any]:
-    n = nodes.height
-    low = pl.col("email").str.strip_chars().str.to_lowercase()
+def _node_attributes(src: GraphSources, nodes: _Interner, profiles: pl.DataFrame, today: float) -> dict[str, Any]:
+    n = nodes.size
     # Names: people, then contacts, then team.
     names = pl.concat([
-        src.people.select(low, "name", pl.lit(0).alias("p")),
-        src.contacts.select(low, "name", pl.lit(1).alias("p")),
-        src.team.select(low, "name", pl.lit(2).alias("p")),
-    ]).drop_nulls().sort("p").unique("email", keep="first")
+        _map(src.people, "email", nodes, "pid", "people.email").select("pid", "name", pl.lit(0).alias("p")),
+        _map(src.contacts, "email", nodes, "pid", "contacts.email").select("pid", "name", pl.lit(1).alias("p")),
+        _map(src.team, "email", nodes, "pid", "team.email").select("pid", "name", pl.lit(2).alias("p")),
+    ]).drop_nulls().sort("p").unique("pid", keep="first").drop("p")
     # Current organisation: latest current employment, then people.csv, then the contact's account, then
     # the email's own domain (unless free mail).
-    cur = src.employment.with_columns(low, _days("start").alias("s"), _days("end").alias("e")).filter(
+    cur = _map(src.employment, "email", nodes, "pid", "employment.email").with_columns(_days("start").alias("s"), _days("end").alias("e")).filter(
         (pl.col("s") <= today) & (pl.col("e").is_null() | (pl.col("e") > today))
-    ).sort("s", descending=True).unique("email", keep="first").select(
-        "email", pl.col("domain").alias("d0"), pl.col("company").alias("c0"))
-    ppl = src.people.select(low, pl.col("domain").alias("d1"), pl.col("company").alias("c1"))
-    acc = src.contacts.select(low, "account_id").join(
+    ).sort("s", descending=True).unique("pid", keep="first").select(
+        "pid", pl.col("domain").alias("d0"), pl.col("company").alias("c0"))
+    ppl = _map(src.people, "email", nodes, "pid", "people.email").select(
+        "pid", pl.col("domain").alias("d1"), pl.col("company").alias("c1")).unique("pid")
+    acc = _map(src.contacts, "email", nodes, "pid", "contacts.email").select("pid", "account_id").join(
         src.accounts.select("account_id", pl.col("domain").alias("d2"), pl.col("name").alias("c2")), on="account_id"
-    ).drop("account_id").unique("email", keep="first")
-    org = nodes.join(cur, on="email", how="left").join(ppl.unique("email"), on="email", how="left").join(
-        acc, on="email", how="left").join(names, on="email", how="left")
+    ).drop("account_id").unique("pid", keep="first")
+    org = nodes.frame().join(cur, on="pid", how="left").join(ppl, on="pid", how="left").join(
+        acc, on="pid", how="left").join(names, on="pid", how="left")
     own = pl.col("email").str.split("@").list.last()
     org = org.with_columns(
         pl.coalesce("d0", "d1", "d2", pl.when(~own.is_in(list(FREE_MAIL))).then(own)).alias("domain"),
@@ -787,7 +878,7 @@ def _node_attributes(src: GraphSources, nodes: pl.DataFrame, profiles: pl.DataFr
     for pid_, csm, ae, acc_name in cust.select("pid", "csm_email", "ae_email", "name").iter_rows():
         owner = csm or ae
         if owner:
-            route[int(pid_)] = owner.strip().lower()
+            route[int(pid_)] = owner
         connector_account[int(pid_)] = acc_name
     team = src.team.with_columns(pl.col("role").str.to_lowercase())
     vt = ids(team.filter(pl.col("role").is_in(list(VENDOR_ROLES))), "email")
@@ -843,17 +934,19 @@ def _staleness_key(session: Session) -> tuple[Any, ...]:
 
 
 def get_graph(session: Session, as_of: datetime | None = None) -> GraphIndex:
-    """The graph for this database, built once and reused until an import runs (or the day changes)."""
+    """The graph for this database as of the UTC day of `as_of` (default today), built once and reused
+    until an import runs. Day-granular on purpose, so that every query of a day shares one build: ties
+    dated up to the end of that day count, and recency is measured from it."""
     when = (as_of or datetime.now(UTC)).astimezone(UTC)
+    ref = datetime.combine(when.date(), datetime.min.time(), tzinfo=UTC) + timedelta(days=1, microseconds=-1)
     bind = session.get_bind()
     url = f"{bind.engine.url.render_as_string(hide_password=True)}#{id(bind.engine)}"
-    # Without an explicit as-of the graph is reused for the rest of the day (recency from build time).
-    key = (*_staleness_key(session), when.date().isoformat() if as_of is None else when.isoformat())
+    key = (*_staleness_key(session), ref.date().isoformat())
     with _lock:
         hit = _cache.get(url)
         if hit is not None and hit[0] == key:
             return hit[1]
-        graph = build_graph(read_sources(session), when)
+        graph = build_graph(read_sources(session), ref)
         _cache.pop(url, None)
         while len(_cache) >= MAX_CACHED_GRAPHS:
             _cache.pop(next(iter(_cache)))

@@ -162,7 +162,7 @@ def find_moves(session: Session, *, as_of: datetime | None = None) -> MobilityRe
             reasons.append(f"{to_company} is outside the ICP: " + "; ".join(check.failed))
         if customer_id:
             reasons.append(f"{to_company} is already a customer ({customer_id}): an expansion, not a new logo")
-        else:
+        elif fit:
             reasons.append(f"A new-logo opening: {name} already knows the product from {acc_name}")
         if dnc:
             reasons.append(f"{name} is marked do-not-contact")

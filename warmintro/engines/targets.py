@@ -213,25 +213,25 @@ def persona_fit(persona: str | None, champion: PersonFacts, target: PersonFacts)
         fit = 0.6 * sen + 0.4 * (0.5 if sim is None else sim)
         if sen >= 0.8:
             if sim is not None and sim >= 0.5:
-                return fit, (f"an executive peer ({target.seniority}) at a similar-size company "
-                             f"({_fmt_int(target.employees)} vs {_fmt_int(champion.employees)} employees): "
-                             f"the kind of intro an economic buyer like {first} can make")
-            return fit, f"an executive peer ({target.seniority}) for an economic buyer like {first}"
+                return fit, (f"executive peer ({target.seniority}) at a similar-size company "
+                             f"({_fmt_int(target.employees)} vs {_fmt_int(champion.employees)} employees), "
+                             f"the kind of intro an economic buyer like {first} makes")
+            return fit, f"executive peer ({target.seniority}), the kind of intro an economic buyer makes"
         return fit, None
     if persona in ("product_user", "power_user"):
         same = 1.0 if champion.function and target.function == champion.function else 0.0
         prac = _PRACTITIONER_SCORE.get(target.seniority or "", 0.5)
         fit = 0.7 * same + 0.3 * prac
         if same:
-            return fit, f"a practitioner in {target.function}, the same function as {first}"
+            return fit, f"practitioner in {target.function}, {first}'s own function"
         return fit, None
     if persona == "administrator":
         fn = 1.0 if target.function in ADMIN_FUNCTIONS else 0.0
         admin = 1.0 if _ADMIN_TITLE.search(target.title or "") else 0.0
         fit = 0.7 * fn + 0.3 * admin
         if fn:
-            return fit, f"a peer in {target.function.upper() if target.function == 'it' else target.function} " \
-                        f"who runs systems like {first} does"
+            label = {"it": "IT", "revops": "RevOps", "ops": "Ops"}.get(target.function or "", target.function)
+            return fit, f"peer in {label} who runs systems, like {first}"
         return fit, None
     return 0.5, None
 

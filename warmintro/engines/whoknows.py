@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -125,7 +125,7 @@ def who_knows(session: Session, query: str, limit: int = 10, *, as_of: datetime 
     """The strongest warm paths to the people at `query`, strongest first."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    graph = graph or get_graph(session, as_of=(as_of or datetime.now(UTC)))
+    graph = graph or get_graph(session, as_of=as_of)
     kind, domains, targets = resolve_target(graph, query)
     result = WhoKnowsResult(target=query.strip(), kind=kind, domains=domains, people=len(targets))
     a = graph.matrix

@@ -1,0 +1,77 @@
+"""HTTP mode: a Starlette app that hands Slack's requests to bolt.
+
+`POST /slack/events` serves the Events API, interactivity (buttons, shortcuts, views) and slash commands;
+bolt verifies the signature (401 when forged or older than 5 minutes). `bolt_app.dispatch` is blocking (it
+runs middleware and the ack, which may touch the store), so it runs in Starlette's thread pool and never
+stalls the event loop. `GET /healthz` answers 200 when the store answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from slackapp.deps import Deps
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000  # Slack payloads are a few KB; refuse anything absurd before verifying it
+
+
+def to_bolt_request(body: bytes, request: Request) -> BoltRequest:
+    headers: dict[str, str | Sequence[str]] = {}
+    for key in request.headers:
+        values = request.headers.getlist(key)
+        headers[key.lower()] = values if len(values) > 1 else values[0]
+    return BoltRequest(body=body.decode("utf-8"), query=request.url.query, headers=headers)
+
+
+def to_response(resp: BoltResponse) -> Response:
+    return Response(status_code=resp.status, content=resp.body, headers=resp.first_headers_without_set_cookie())
+
+
+def create_web_app(bolt_app: App, deps: Deps, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The ASGI app. `extra_routes` lets the entry point mount other handlers (signal hooks, web pages)
+    on the same port."""
+
+    async def slack_events(request: Request) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            return Response(status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return Response(status_code=413)
+        try:
+            bolt_req = to_bolt_request(body, request)
+        except UnicodeDecodeError:
+            return Response(status_code=400, content="body is not UTF-8")
+        resp = await run_in_threadpool(bolt_app.dispatch, bolt_req)
+        return to_response(resp)
+
+    def _db_ok() -> bool:
+        try:
+            with deps.store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            log.exception("health check: store unavailable")
+            return False
+
+    async def healthz(_request: Request) -> Response:
+        ok = await run_in_threadpool(_db_ok)
+        return JSONResponse({"ok": ok, "store": "ok" if ok else "unavailable"}, status_code=200 if ok else 503)
+
+    routes: list[BaseRoute] = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        *extra_routes,
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,353 @@
+"""Fixtures for the Slack app: a mock Slack Web API, a fake agent service, a small imported workspace, and
+the real Starlette app served by a real uvicorn server on a free port. Requests are signed exactly as
+Slack signs them (v0 HMAC-SHA256 over "v0:{timestamp}:{raw body}")."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, delete, text
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # slackapp is not an installed package yet
+    sys.path.insert(0, str(ROOT))
+
+import uvicorn  # noqa: E402
+from mock_slack_api import TEAM_ID, MockSlackAPI  # noqa: E402
+from slack_sdk.signature import SignatureVerifier  # noqa: E402
+from workspace import Workspace  # noqa: E402
+
+from agent.identity import Identity  # noqa: E402
+from agent.types import AgentReply, PendingAction  # noqa: E402
+from slackapp.app import build_bolt_app  # noqa: E402
+from slackapp.deps import Deps  # noqa: E402
+from slackapp.server import create_web_app  # noqa: E402
+from warmintro.settings import Settings  # noqa: E402
+from warmintro.store import models as m  # noqa: E402
+from warmintro.store.db import Store  # noqa: E402
+
+SECRET = "test-signing-secret"
+TOKEN = "xoxb-test-token-0000"
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+
+DANA, OMAR, ALEX = "U0DANA", "U0OMAR", "U0ALEX"
+PRIYA = "U0PRIYA"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fake agent service (the shape of agent.service.AgentService)
+
+
+class FakeAgent:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Identity, str, str]] = []
+        self.decisions: list[tuple[Identity, str, str, bool]] = []
+        self.decided: dict[str, bool] = {}
+        self.next_pending: PendingAction | None = None
+        self.next_text: str | None = None
+        self._lock = threading.Lock()
+
+    def respond(self, who: Identity, thread_id: str, text: str) -> AgentReply:
+        with self._lock:
+            self.calls.append((who, thread_id, text))
+            pending, self.next_pending = self.next_pending, None
+            reply_text, self.next_text = self.next_text, None
+        return AgentReply(text=reply_text or f"Here is what I found for you ({who.role}).", pending=pending)
+
+    def decide(self, who: Identity, thread_id: str, action_id: str, approve: bool) -> AgentReply:
+        with self._lock:
+            self.decisions.append((who, thread_id, action_id, approve))
+            if action_id in self.decided:
+                state = "approved" if self.decided[action_id] else "cancelled"
+                return AgentReply(text=f"Already decided: {state}.")
+            self.decided[action_id] = approve
+        return AgentReply(text="Done: the ask is recorded." if approve else "Cancelled; nothing changed.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Signing and posting
+
+
+def signed_headers(body: str, *, secret: str = SECRET, timestamp: int | None = None,
+                   content_type: str = "application/json") -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, "Content-Type": content_type}
+
+
+def event_body(event: dict[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID) -> str:
+    return json.dumps({
+        "token": "legacy", "team_id": team_id, "api_app_id": "A0APP", "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}", "event_time": int(time.time()),
+        "event": event, "authorizations": [{"team_id": team_id, "user_id": "U0BOT", "is_bot": True}],
+    })
+
+
+def mention(user: str, text: str = "<@U0BOT> who knows someone at Stripe?", *, channel: str = "C0SALES",
+            ts: str = "1764061200.000100", thread_ts: str | None = None, **extra: Any) -> dict[str, Any]:
+    event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel,
+             "event_ts": ts, "team": TEAM_ID}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    event.update(extra)
+    return event
+
+
+def form_body(fields: dict[str, Any]) -> str:
+    return urlencode(fields)
+
+
+def action_body(payload: dict[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+@dataclass
+class Harness:
+    mock: MockSlackAPI
+    deps: Deps
+    agent: FakeAgent
+    base_url: str
+    http: httpx.Client
+    bolt_app: Any = None
+    stop: list[Any] = field(default_factory=list)
+
+    def drain(self) -> None:
+        """Wait until every ack and lazy listener started so far has finished (a barrier, not a sleep)."""
+        self.bolt_app.listener_runner.listener_executor.shutdown(wait=True)
+
+    def post(self, body: str, *, content_type: str = "application/json", headers: dict[str, str] | None = None,
+             timestamp: int | None = None, secret: str = SECRET) -> httpx.Response:
+        h = signed_headers(body, secret=secret, timestamp=timestamp, content_type=content_type)
+        h.update(headers or {})
+        return self.http.post(self.base_url + "/slack/events", content=body.encode("utf-8"), headers=h)
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        return self.post(event_body(event, event_id=event_id), headers=headers)
+
+    def command(self, user: str, text: str, *, name: str = "cmd") -> httpx.Response:
+        return self.post(form_body({
+            "token": "legacy", "team_id": TEAM_ID, "team_domain": "vendor", "channel_id": "C0SALES",
+            "channel_name": "sales", "user_id": user, "user_name": user.lower(), "command": "/referrals",
+            "text": text, "api_app_id": "A0APP", "response_url": self.mock.response_url(name),
+            "trigger_id": "1.2.3",
+        }), content_type="application/x-www-form-urlencoded")
+
+    def action(self, payload: dict[str, Any]) -> httpx.Response:
+        return self.post(action_body(payload), content_type="application/x-www-form-urlencoded")
+
+
+def click(user: str, action: dict[str, Any], *, container: dict[str, Any] | None = None,
+          view: dict[str, Any] | None = None, message: dict[str, Any] | None = None,
+          response_url: str | None = None, team_id: str = TEAM_ID) -> dict[str, Any]:
+    """A block_actions payload for one clicked element (as Slack sends it)."""
+    payload: dict[str, Any] = {
+        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": team_id},
+        "api_app_id": "A0APP", "token": "legacy", "trigger_id": "1.2.3",
+        "team": {"id": TEAM_ID, "domain": "vendor"},
+        "container": container or {"type": "view", "view_id": "V0VIEW"},
+        "actions": [{"action_ts": "1764061200.1", **action}],
+    }
+    if view is not None:
+        payload["view"] = view
+    if message is not None:
+        payload["message"] = message
+    if response_url is not None:
+        payload["response_url"] = response_url
+    return payload
+
+
+def home_click(user: str, element: dict[str, Any], block_id: str) -> dict[str, Any]:
+    """A click on an element of the App Home (taken from a published view)."""
+    action = {"action_id": element["action_id"], "block_id": block_id, "type": element["type"]}
+    if "value" in element:
+        action["value"] = element["value"]
+    return click(user, action, view={"id": "V0VIEW", "type": "home", "blocks": []})
+
+
+# ---------------------------------------------------------------------------------------------------
+# A small workspace
+
+
+def small_workspace() -> Workspace:
+    ws = Workspace()
+    ws.account("A", name="Northwind Logistics", domain="northwind.example", industry="Logistics", employees=1200,
+               csm_email="dana@vendor.example")
+    ws.account("B", name="Bluebird & Co <Foods>", domain="bluebird.example", industry="Logistics", employees=400,
+               csm_email="dana@vendor.example")
+    ws.account("C", name="Kestrel Health", domain="kestrel.example", industry="Logistics", employees=300,
+               csm_email="omar@vendor.example")
+    ws.contact("priya@northwind.example", "A", name="Priya Natarajan", title="VP Operations",
+               crm_role="economic_buyer", slack_user_id=PRIYA)
+    ws.contact("sam@bluebird.example", "B", name="Sam <!channel> Okafor", title="Operations Analyst")
+    ws.contact("mei@kestrel.example", "C", name="Mei Chen", title="Head of RevOps", slack_user_id="U0MEI")
+    for acc, email in (("A", "priya@northwind.example"), ("B", "sam@bluebird.example"), ("C", "mei@kestrel.example")):
+        ws.daily_usage(acc, email, days=45, end=NOW)
+    ws.signal("S1", "A", "nps", NOW - 18 * H, contact_email="priya@northwind.example", score=10,
+              notes="Cut our dispatch planning from 3 hours to 20 minutes")
+    ws.signal("S2", "B", "nps", NOW - 3 * H, contact_email="sam@bluebird.example", score=9, notes="<@U0DANA> great")
+    ws.signal("S3", "C", "nps", NOW - 5 * H, contact_email="mei@kestrel.example", score=10)
+    for email, name, role, slack in (("dana@vendor.example", "Dana Whitfield", "csm", DANA),
+                                     ("omar@vendor.example", "Omar Haddad", "csm", OMAR),
+                                     ("alex@vendor.example", "Alex Romero", "ae", ALEX)):
+        ws.add("team.csv", email=email, name=name, role=role, slack_user_id=slack)
+    # Priya's network: two people who fit the ICP
+    for email, name, company, domain, title in (
+            ("jo@acme-freight.example", "Jo Park", "Acme Freight", "acme-freight.example", "VP Operations"),
+            ("lee@roadrunner.example", "Lee Fox", "Roadrunner", "roadrunner.example", "Director of Logistics")):
+        ws.add("people.csv", email=email, name=name, company=company, domain=domain, title=title,
+               seniority="vp" if "VP" in title else "director", function="ops", industry="Logistics",
+               company_employees=900)
+        ws.add("relationships.csv", a_email="priya@northwind.example", b_email=email, kind="coworker", weight=12,
+               first_at=NOW - timedelta(days=900), last_at=NOW - timedelta(days=30))
+    return ws
+
+
+# ---------------------------------------------------------------------------------------------------
+# Servers
+
+
+def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)  # start-up poll, not a wait on the app's behaviour
+    return server, thread, port
+
+
+def make_settings(mock: MockSlackAPI, tmp_path: Path) -> Settings:
+    return Settings(WARMINTRO_HOME=tmp_path / "home", SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                    SLACK_API_URL=mock.api_url)
+
+
+def make_deps(store: Store, mock: MockSlackAPI, tmp_path: Path, agent: FakeAgent | None = None) -> Deps:
+    return Deps(settings=make_settings(mock, tmp_path), store=store, agent=agent or FakeAgent(), clock=lambda: NOW)
+
+
+@pytest.fixture
+def mock_slack() -> Iterator[MockSlackAPI]:
+    mock = MockSlackAPI().start()
+    for uid, email in ((DANA, "dana@vendor.example"), (OMAR, "omar@vendor.example"), (ALEX, "alex@vendor.example"),
+                       (PRIYA, "priya@northwind.example")):
+        mock.add_user(uid, email)
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+def _backends() -> list[Any]:
+    return [pytest.param("sqlite", id="sqlite"),
+            pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(
+                not os.environ.get("WARMINTRO_TEST_DATABASE_URL"), reason="WARMINTRO_TEST_DATABASE_URL not set"))]
+
+
+@pytest.fixture(scope="session", params=_backends())
+def slack_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
+    """The small workspace imported once per backend (SQLite file; PostgreSQL: its own schema, dropped at
+    the end), shared by the Slack tests; `workspace_store` puts it back after each test."""
+    tmp = tmp_path_factory.mktemp("slack-db")
+    admin = None
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'store.sqlite3'}"
+    else:
+        base = os.environ["WARMINTRO_TEST_DATABASE_URL"]
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    store = Store.open(url)
+    try:
+        small_workspace().load(store, tmp / "ws")
+        yield url, store
+    finally:
+        store.close()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+def reset(store: Store) -> None:
+    """Remove everything the Slack app writes, leaving the imported workspace as it was."""
+    with store.session() as s:
+        s.execute(delete(m.SlackEvent))
+        s.execute(delete(m.CadenceLock))
+        s.execute(delete(m.Ask))
+        s.execute(delete(m.AuditLog).where(m.AuditLog.action != "import"))
+
+
+@pytest.fixture
+def workspace_store(slack_db: tuple[str, Store]) -> Iterator[Store]:
+    _url, store = slack_db
+    reset(store)
+    try:
+        yield store
+    finally:
+        reset(store)
+
+
+@pytest.fixture
+def database_url_of(slack_db: tuple[str, Store]) -> str:
+    return slack_db[0]
+
+
+def start_harness(store: Store, mock: MockSlackAPI, tmp_path: Path) -> Harness:
+    agent = FakeAgent()
+    deps = make_deps(store, mock, tmp_path, agent)
+    bolt_app = build_bolt_app(deps)
+    server, thread, port = serve(create_web_app(bolt_app, deps))
+    harness = Harness(mock, deps, agent, f"http://127.0.0.1:{port}", httpx.Client(timeout=10), bolt_app)
+    harness.stop = [server, thread]
+    return harness
+
+
+def stop_harness(h: Harness) -> None:
+    server, thread = h.stop
+    h.http.close()
+    h.drain()  # nothing may still write to the store when it is reset
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def slack(workspace_store: Store, mock_slack: MockSlackAPI, tmp_path: Path) -> Iterator[Harness]:
+    h = start_harness(workspace_store, mock_slack, tmp_path)
+    try:
+        yield h
+    finally:
+        stop_harness(h)
+
+
+@pytest.fixture(autouse=True)
+def no_listener_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every handler catches and logs its exceptions; a logged error from the app fails the test."""
+    caplog.set_level(logging.WARNING)
+    yield
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith(("slackapp", "slack_bolt"))]
+    assert not errors, [f"{r.name}: {r.getMessage()} {r.exc_text or ''}" for r in errors]

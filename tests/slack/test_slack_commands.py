@@ -1,0 +1,76 @@
+"""`/referrals`: help and today rendered here; the rest routed to the agent, answered via response_url."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ALEX, DANA, PRIYA, Harness
+
+from slackapp.listeners.commands import parse
+
+pytestmark = pytest.mark.store
+
+
+def test_parse():
+    assert parse("") == ("help", "")
+    assert parse("Who-Knows  Stripe Inc") == ("who-knows", "Stripe Inc")
+    assert parse("today") == ("today", "")
+    assert parse("dance") == ("unknown", "dance")
+
+
+def test_help_is_in_the_ack(slack: Harness):
+    resp = slack.command(DANA, "help")
+    assert resp.status_code == 200
+    assert "/referrals today" in resp.text
+    slack.drain()
+    assert slack.agent.calls == []
+
+
+def test_today_lists_the_csm_queue(slack: Harness):
+    assert slack.command(DANA, "today").status_code == 200
+    [reply] = slack.mock.wait_for("response_url")
+    assert reply.body["response_type"] == "ephemeral"
+    assert "Priya Natarajan" in reply.body["text"] and "Mei" not in reply.body["text"]
+    assert "home_send_ask" in json.dumps(reply.body["blocks"])
+
+
+def test_today_for_a_rep_is_a_polite_pointer(slack: Harness):
+    slack.command(ALEX, "today")
+    [reply] = slack.mock.wait_for("response_url")
+    assert "CSM's queue" in reply.body["text"]
+
+
+@pytest.mark.parametrize("text, routed", [
+    ("who-knows Stripe", "who knows Stripe"),
+    ("draft priya@northwind.example", "draft priya@northwind.example"),
+    ("why Northwind", "why Northwind"),
+    ("report", "report"),
+])
+def test_other_subcommands_go_to_the_agent(slack: Harness, text: str, routed: str):
+    resp = slack.command(ALEX, text)
+    assert resp.status_code == 200 and resp.text == ""
+    [reply] = slack.mock.wait_for("response_url")
+    assert "what I found" in reply.body["text"]
+    [(who, thread_id, sent)] = slack.agent.calls
+    assert sent == routed and who.role == "ae" and thread_id == f"C0SALES:cmd:{ALEX}"
+
+
+def test_missing_argument_is_answered_in_the_ack(slack: Harness):
+    resp = slack.command(ALEX, "who-knows")
+    assert "needs a company" in resp.text
+    slack.drain()
+    assert slack.agent.calls == []
+
+
+def test_unknown_user_is_refused_in_the_ack(slack: Harness):
+    resp = slack.command("U0NOBODY", "today")
+    assert "don't know you" in resp.text
+    slack.drain()
+    assert slack.mock.calls_to("response_url") == [] and slack.agent.calls == []
+
+
+def test_champion_cannot_read_the_queue(slack: Harness):
+    slack.command(PRIYA, "today")
+    [reply] = slack.mock.wait_for("response_url")
+    assert "Priya Natarajan" not in reply.body["text"] and "home_send_ask" not in json.dumps(reply.body)

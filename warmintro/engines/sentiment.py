@@ -1,0 +1,411 @@
+"""Offline sentiment of QBR notes, NPS comments and CSM notes: positive, negative or neutral.
+
+A positive QBR opens an ask window only when its notes read as a genuinely happy moment, so when a signal
+arrives without an explicit `sentiment` this module reads it from the free text. It runs offline on the
+all-MiniLM-L6-v2 sentence embeddings of `vectorstore.embeddings` and a hand-labelled set of notes
+(`data/sentiment_notes.jsonl`); nothing is downloaded and nothing happens at import time.
+
+Why it is not one classifier over the note's embedding: MiniLM vectors are dominated by *topic*. "Exports
+keep failing" sits next to "exports run reliably now", and a logistic regression over the raw 384-d vector
+of ~480 notes learns a lot of topic. The model is therefore stacked, with every level a small L2-regularised
+softmax regression (fitted with scipy's L-BFGS):
+
+1. **topic-aware 3-class model** over the standardised note embedding (what the notes usually talk about);
+2. **polarity model**: positive vs negative over the same embedding, trained on the positive and negative
+   notes plus `POLARITY_PAIRS`, minimal pairs that differ only in sentiment ("Tickets went down." /
+   "Tickets went up."), which push its weights toward the sentiment directions and away from topic;
+3. **clause features**: the note is split at punctuation and contrast words ("but", "however", "though",
+   ...) and each clause is scored by the polarity model. Max, min, last clause and spread tell a mixed note
+   ("great people but exports keep failing" = neutral) from a uniformly happy one;
+4. a **stacking model** over those nine numbers gives the calibrated probabilities. It is trained on
+   out-of-fold outputs of levels 1-2 (5-fold cross-fitting), so it learns how far to trust them on notes
+   they have not seen.
+
+Cross-validated accuracy and the comparison with a keyword baseline are in `docs/sentiment.md`
+(`python -m evals.sentiment_eval`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
+NEGATIVE, NEUTRAL, POSITIVE = range(3)
+DATA_PATH = Path(__file__).parent / "data" / "sentiment_notes.jsonl"
+METHOD = "minilm-stacked-logreg"
+EMPTY_METHOD = "empty"
+
+#: Minimal pairs (positive, negative) that differ only in sentiment; extra training rows for the polarity
+#: model so that it keys on sentiment rather than on what a note is about. Hand-written and generic: no
+#: text here is in the labelled set.
+POLARITY_PAIRS: tuple[tuple[str, str], ...] = (
+    ("The rollout went really well.", "The rollout went really badly."),
+    ("We are very happy with the product.", "We are very unhappy with the product."),
+    ("Support was fast and helpful.", "Support was slow and unhelpful."),
+    ("The team loves using it every day.", "The team hates using it every day."),
+    ("It saved us a lot of time.", "It wasted a lot of our time."),
+    ("The numbers improved this quarter.", "The numbers got worse this quarter."),
+    ("Everything works reliably.", "Nothing works reliably."),
+    ("The migration was smooth.", "The migration was a disaster."),
+    ("We would gladly recommend you.", "We would never recommend you."),
+    ("The sponsor is delighted.", "The sponsor is frustrated."),
+    ("Great experience overall.", "Terrible experience overall."),
+    ("The new release fixed our problems.", "The new release caused new problems."),
+    ("Costs went down.", "Costs went up."),
+    ("Errors dropped sharply.", "Errors increased sharply."),
+    ("Adoption is growing.", "Adoption is shrinking."),
+    ("They want to expand the contract.", "They want to cancel the contract."),
+    ("The reports are fast and accurate.", "The reports are slow and wrong."),
+    ("Onboarding was quick and painless.", "Onboarding was long and painful."),
+    ("We trust the data.", "We do not trust the data."),
+    ("It exceeded our expectations.", "It fell short of our expectations."),
+    ("I'm impressed.", "I'm disappointed."),
+    ("The integration just works.", "The integration keeps breaking."),
+    ("They answered within the hour.", "Nobody answered for days."),
+    ("Best vendor we have.", "Worst vendor we have."),
+    ("The customer is thrilled with the results.", "The customer is angry about the results."),
+    ("Renewal is a formality, they love it.", "Renewal is at risk, they are unhappy."),
+    ("Fewer tickets than ever.", "More tickets than ever."),
+    ("A big win for the team.", "A big setback for the team."),
+    ("The app is easy to use.", "The app is confusing to use."),
+    ("Thank you, this is excellent.", "Frankly, this is unacceptable."),
+    ("Our users are satisfied.", "Our users are complaining."),
+    ("Performance is excellent.", "Performance is awful."),
+    ("We hit every target.", "We missed every target."),
+    ("No problems at all.", "Problem after problem."),
+    ("They praised the implementation.", "They criticised the implementation."),
+    ("It was worth every penny.", "It was a waste of money."),
+    ("Uptime has been perfect.", "Outages keep happening."),
+    ("The champion is enthusiastic.", "The champion has gone quiet and is looking at competitors."),
+    ("We finished ahead of schedule.", "We are months behind schedule."),
+    ("Love it.", "Hate it."),
+)
+
+# Clause boundaries: sentence/clause punctuation (not a decimal point), a spaced dash, and contrast words.
+_CLAUSE_SPLIT = re.compile(
+    r"(?<!\d)[.](?!\d)|[;:!?()\n\u2014]|,|\s[-\u2013]\s"
+    r"|\b(?:but|however|though|although|yet|while|whereas|except)\b",
+    re.IGNORECASE,
+)
+
+
+class Embedder(Protocol):
+    """Anything with MiniLMEmbeddingFunction's `embed_array` (unit-length rows, one per text)."""
+
+    def embed_array(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class SentimentPrediction:
+    label: str  # "positive" | "negative" | "neutral"
+    confidence: float  # probability of `label` under the model, 0..1 (0 for empty text)
+    method: str  # METHOD, or EMPTY_METHOD for empty text
+
+
+@dataclass(frozen=True)
+class LabelledNote:
+    text: str
+    label: str
+    kind: str = "other"
+    hard: bool = False
+
+
+def load_examples(path: Path = DATA_PATH) -> list[LabelledNote]:
+    """The labelled notes (see data/README.md)."""
+    notes: list[LabelledNote] = []
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row["label"] not in LABELS:
+                raise ValueError(f"{path}:{line_no}: unknown label {row['label']!r}")
+            notes.append(LabelledNote(row["text"], row["label"], row.get("kind", "other"), bool(row.get("hard"))))
+    return notes
+
+
+def split_clauses(text: str) -> list[str]:
+    """Clauses of a note (at least one: the note itself when nothing splits it)."""
+    parts = [p.strip(" \t-'\"") for p in _CLAUSE_SPLIT.split(text)]
+    clauses = [p for p in parts if len(p) > 1]
+    return clauses or [text.strip()]
+
+
+def _multi_clauses(text: str) -> list[str]:
+    """The clauses of a note that has more than one; [] otherwise."""
+    clauses = split_clauses(text)
+    return clauses if len(clauses) > 1 else []
+
+
+def stratified_folds(labels: Sequence[int] | np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    """Fold number per item; each class is shuffled (fixed seed) and dealt round-robin across folds."""
+    y = np.asarray(labels)
+    folds = np.zeros(len(y), dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    for cls in np.unique(y):
+        idx = np.flatnonzero(y == cls)
+        rng.shuffle(idx)
+        folds[idx] = np.arange(len(idx)) % n_folds
+    return folds
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+@dataclass(frozen=True)
+class SoftmaxRegression:
+    """A fitted multinomial logistic regression over standardised features."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray  # (n_features, n_classes)
+    bias: np.ndarray  # (n_classes,)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        out: np.ndarray = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        return out
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        return _softmax(self.logits(x))
+
+
+def fit_softmax(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float) -> SoftmaxRegression:
+    """Minimise mean cross-entropy + l2/2 * ||W||^2 (bias not penalised) on standardised features."""
+    from scipy.optimize import minimize
+
+    x = np.asarray(x, dtype=np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-6
+    xs = (x - mean) / scale
+    n, d = xs.shape
+    onehot = np.eye(n_classes)[y]
+
+    def loss_and_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
+        weights = w[: d * n_classes].reshape(d, n_classes)
+        bias = w[d * n_classes :]
+        p = _softmax(xs @ weights + bias)
+        loss = -float(np.sum(onehot * np.log(p + 1e-12))) / n + 0.5 * l2 * float(np.sum(weights * weights))
+        g = (p - onehot) / n
+        grad = np.concatenate([(xs.T @ g + l2 * weights).ravel(), g.sum(axis=0)])
+        return loss, grad
+
+    result = minimize(
+        loss_and_grad, np.zeros(d * n_classes + n_classes), jac=True, method="L-BFGS-B",
+        options={"maxiter": 1000},
+    )
+    w = result.x
+    return SoftmaxRegression(mean, scale, w[: d * n_classes].reshape(d, n_classes), w[d * n_classes :])
+
+
+@dataclass(frozen=True)
+class _BaseModels:
+    topic: SoftmaxRegression  # 3-class over the note embedding
+    polarity: SoftmaxRegression  # negative (0) vs positive (1)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    base: _BaseModels
+    stack: SoftmaxRegression
+
+
+class SentimentClassifier:
+    """Stacked softmax regressions over MiniLM embeddings; fitted once, lazily, on first use.
+
+    `examples` are (text, label) pairs, by default the shipped labelled notes. `k` is the number of
+    cross-fitting folds used to produce the out-of-fold features the stacking model is trained on.
+    `clause_features=False` and `polarity_pairs=False` switch those parts off (for the evaluation's
+    ablations).
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        examples: list[tuple[str, str]] | None = None,
+        k: int = 5,
+        *,
+        l2_topic: float = 3.0,
+        l2_polarity: float = 10.0,
+        l2_stack: float = 0.01,
+        clause_features: bool = True,
+        polarity_pairs: bool = True,
+        seed: int = 0,
+    ) -> None:
+        if k < 2:
+            raise ValueError("k must be >= 2")
+        self._embedder = embedder
+        self._examples = list(examples) if examples is not None else None
+        self.k = k
+        self.l2_topic = l2_topic
+        self.l2_polarity = l2_polarity
+        self.l2_stack = l2_stack
+        self.clause_features = clause_features
+        self.polarity_pairs = polarity_pairs
+        self.seed = seed
+        self._lock = threading.Lock()
+        self._fitted: _Fitted | None = None
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def classify(self, texts: list[str]) -> list[SentimentPrediction]:
+        """One prediction per text, in order. Empty or whitespace-only text is neutral with confidence 0."""
+        probs = self.predict_proba(texts)
+        out: list[SentimentPrediction] = []
+        for text, p in zip(texts, probs, strict=True):
+            if not (text or "").strip():
+                out.append(SentimentPrediction(LABELS[NEUTRAL], 0.0, EMPTY_METHOD))
+                continue
+            best = int(np.argmax(p))
+            out.append(SentimentPrediction(LABELS[best], round(float(p[best]), 4), METHOD))
+        return out
+
+    def classify_one(self, text: str) -> SentimentPrediction:
+        return self.classify([text])[0]
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), 3) probabilities in LABELS order; empty texts get a uniform row."""
+        probs = np.full((len(texts), len(LABELS)), 1.0 / len(LABELS))
+        idx = [i for i, t in enumerate(texts) if (t or "").strip()]
+        if not idx:
+            return probs
+        fitted = self.fit()
+        clean = [texts[i].strip() for i in idx]
+        clauses = [c for t in clean for c in _multi_clauses(t)] if self.clause_features else []
+        unique = list(dict.fromkeys([*clean, *clauses]))
+        vectors = dict(zip(unique, self._embed(unique), strict=True))  # one embedding call
+        x = np.stack([vectors[t] for t in clean])
+        features = self._stack_features(fitted.base, clean, x, {c: vectors[c] for c in clauses})
+        probs[idx] = fitted.stack.proba(features)
+        return probs
+
+    def fit(self) -> _Fitted:
+        """Fit (once; later calls return the cached models). Thread-safe."""
+        if self._fitted is not None:
+            return self._fitted
+        with self._lock:
+            if self._fitted is None:
+                self._fitted = self._fit()
+            return self._fitted
+
+    # -- internals -------------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from vectorstore.embeddings import MiniLMEmbeddingFunction
+
+            self._embedder = MiniLMEmbeddingFunction()
+        return self._embedder
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float64)
+        return np.asarray(self.embedder.embed_array(list(texts)), dtype=np.float64)
+
+    def _training_set(self) -> tuple[list[str], np.ndarray]:
+        pairs = [(n.text, n.label) for n in load_examples()] if self._examples is None else self._examples
+        texts: list[str] = []
+        labels: list[int] = []
+        for text, label in pairs:
+            if label not in LABELS:
+                raise ValueError(f"unknown label {label!r}")
+            if text and text.strip():
+                texts.append(text.strip())
+                labels.append(LABELS.index(label))
+        y = np.asarray(labels, dtype=np.int64)
+        if len(texts) < 2 * self.k or any(int(np.sum(y == c)) < self.k for c in range(len(LABELS))):
+            raise ValueError(f"need at least k={self.k} examples of each label to fit")
+        return texts, y
+
+    def _fit(self) -> _Fitted:
+        texts, y = self._training_set()
+        # One embedding call for the notes, the clauses of multi-clause notes and the polarity pairs (one
+        # onnxruntime warm-up instead of three); the clause vectors serve every cross-fitting round.
+        pair_texts = [p for p, _ in POLARITY_PAIRS] + [n for _, n in POLARITY_PAIRS] if self.polarity_pairs else []
+        clauses = [c for t in texts for c in _multi_clauses(t)] if self.clause_features else []
+        unique = list(dict.fromkeys([*texts, *clauses, *pair_texts]))
+        vectors = dict(zip(unique, self._embed(unique), strict=True))
+        x = np.stack([vectors[t] for t in texts])
+        clause_cache = {c: vectors[c] for c in clauses}
+        if pair_texts:
+            n_pairs = len(POLARITY_PAIRS)
+            anchors = (np.stack([vectors[t] for t in pair_texts]), np.r_[np.ones(n_pairs), np.zeros(n_pairs)].astype(np.int64))
+        else:
+            anchors = (np.zeros((0, x.shape[1])), np.zeros(0, dtype=np.int64))
+
+        # Out-of-fold level-1 outputs: the stacking model must see how the base models do on unseen notes.
+        folds = stratified_folds(y, self.k, self.seed)
+        oof: np.ndarray | None = None
+        for f in range(self.k):
+            train, held = folds != f, folds == f
+            base = self._fit_base(x[train], y[train], anchors)
+            held_texts = [t for t, h in zip(texts, held, strict=True) if h]
+            feats = self._stack_features(base, held_texts, x[held], clause_cache)
+            if oof is None:
+                oof = np.zeros((len(texts), feats.shape[1]))
+            oof[held] = feats
+        assert oof is not None
+        stack = fit_softmax(oof, y, len(LABELS), self.l2_stack)
+        return _Fitted(self._fit_base(x, y, anchors), stack)
+
+    def _fit_base(self, x: np.ndarray, y: np.ndarray, anchors: tuple[np.ndarray, np.ndarray]) -> _BaseModels:
+        topic = fit_softmax(x, y, len(LABELS), self.l2_topic)
+        polar = y != NEUTRAL
+        px = np.vstack([x[polar], anchors[0]])
+        py = np.r_[(y[polar] == POSITIVE).astype(np.int64), anchors[1]]
+        return _BaseModels(topic, fit_softmax(px, py, 2, self.l2_polarity))
+
+    def _stack_features(
+        self, base: _BaseModels, texts: list[str], x: np.ndarray, clause_cache: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Per note: centred 3-class logits (3), polarity of the whole note, and, with clause features,
+        polarity of the most positive, most negative and last clause, their spread and a multi-clause flag."""
+        topic = base.topic.logits(x)
+        topic -= topic.mean(axis=1, keepdims=True)
+        polarity = _polarity(base.polarity, x)
+        if not self.clause_features:
+            return np.column_stack([topic, polarity])
+        per_note = [_multi_clauses(t) for t in texts]
+        cache = clause_cache if clause_cache is not None else {}
+        missing = list(dict.fromkeys(c for cs in per_note for c in cs if c not in cache))
+        if missing:
+            cache = {**cache, **dict(zip(missing, self._embed(missing), strict=True))}
+        rows = []
+        for clauses, whole in zip(per_note, polarity, strict=True):
+            if not clauses:  # a single clause: the note itself
+                rows.append([whole, whole, whole, 0.0, 0.0])
+                continue
+            c = _polarity(base.polarity, np.stack([cache[c] for c in clauses]))
+            rows.append([float(c.max()), float(c.min()), float(c[-1]), float(c.max() - c.min()), 1.0])
+        return np.column_stack([topic, polarity, np.asarray(rows, dtype=np.float64).reshape(len(texts), 5)])
+
+
+def _polarity(model: SoftmaxRegression, x: np.ndarray) -> np.ndarray:
+    """Log-odds of positive vs negative."""
+    z = model.logits(x)
+    out: np.ndarray = z[:, 1] - z[:, 0]
+    return out
+
+
+@functools.cache
+def default_classifier() -> SentimentClassifier:
+    """The process-wide classifier over the shipped labelled notes (fitted on first use)."""
+    return SentimentClassifier()
+
+
+def classify_one(text: str) -> SentimentPrediction:
+    """Sentiment of one note with the default classifier."""
+    return default_classifier().classify_one(text)

@@ -1,0 +1,145 @@
+"""Imported emails into the vector store, incrementally, and exemplar retrieval back out of it.
+
+`index_emails` embeds the rows of the `emails` table whose `embedded` flag is false, in batches, and sets
+the flag in the same transaction as each batch's upsert has succeeded; a second run embeds nothing. If
+the vector store was emptied (a deleted chroma folder, a new server), every flag in scope is reset first,
+so the index is rebuilt rather than silently missing emails.
+
+`retrieve_exemplars` asks the index for the champion's own emails most similar to the note being drafted
+(author filter), falling back to their latest emails from the store when the index is not available.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from warmintro.store import models as m
+from warmintro.voice.drafting import DraftFacts, Exemplar
+
+if TYPE_CHECKING:
+    from vectorstore.client import EmailIndex
+    from warmintro.settings import Settings
+    from warmintro.store.db import Store
+
+__all__ = [
+    "IndexResult",
+    "exemplar_query",
+    "index_emails",
+    "open_email_index",
+    "retrieve_exemplars",
+    "store_exemplars",
+]
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int], None]  # (embedded so far, to embed in this run)
+BATCH = 256
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    embedded: int  # emails embedded in this run
+    already: int  # emails that were embedded before this run (skipped)
+    total: int  # emails in scope
+    reset: bool = False  # the vector store was empty, so every flag in scope was reset first
+
+    def to_json(self) -> dict[str, Any]:
+        return {"embedded": self.embedded, "already_embedded": self.already, "total": self.total,
+                "reset": self.reset}
+
+
+def open_email_index(settings: Settings) -> EmailIndex:
+    """The email index the settings describe: a Chroma server when CHROMA_HOST is set, else the embedded
+    store under WARMINTRO_HOME/chroma; always with the offline MiniLM embeddings."""
+    from vectorstore.client import EmailIndex, open_chroma_client
+
+    return EmailIndex(open_chroma_client(settings))
+
+
+def _scope(stmt: Any, authors: Sequence[str] | None) -> Any:
+    if authors is not None:
+        stmt = stmt.where(m.EmailMessage.from_email.in_([a.strip().lower() for a in authors]))
+    return stmt
+
+
+def index_emails(store: Store, index: EmailIndex, *, authors: Sequence[str] | None = None,
+                 batch_size: int = BATCH, progress: ProgressFn | None = None) -> IndexResult:
+    """Embed every stored email not embedded yet (only `authors`' when given); returns the counts."""
+    reset = False
+    with store.session() as s:
+        total = s.scalar(_scope(select(func.count()).select_from(m.EmailMessage), authors)) or 0
+        already = s.scalar(_scope(select(func.count()).select_from(m.EmailMessage)
+                                  .where(m.EmailMessage.embedded.is_(True)), authors)) or 0
+        if already and index.count() == 0:
+            log.warning("the vector store is empty but %d emails are marked embedded: re-indexing them", already)
+            s.execute(_scope(update(m.EmailMessage).where(m.EmailMessage.embedded.is_(True)), authors)
+                      .values(embedded=False))
+            already, reset = 0, True
+    todo = total - already
+    done = 0
+    if progress is not None:
+        progress(0, todo)
+    while True:
+        with store.session() as s:
+            rows = s.scalars(
+                _scope(select(m.EmailMessage).where(m.EmailMessage.embedded.is_(False)), authors)
+                .order_by(m.EmailMessage.message_id).limit(batch_size)
+            ).all()
+            if not rows:
+                break
+            index.upsert(_record(r) for r in rows)
+            ids = [r.message_id for r in rows]
+            s.execute(update(m.EmailMessage).where(m.EmailMessage.message_id.in_(ids)).values(embedded=True))
+        done += len(rows)
+        if progress is not None:
+            progress(done, todo)
+    return IndexResult(done, already, total, reset)
+
+
+def _record(row: m.EmailMessage) -> dict[str, Any]:
+    return {
+        "id": row.message_id,
+        "text": row.body or "",
+        "metadata": {
+            "author": row.from_email,
+            "recipients": [*(row.to_emails or []), *(row.cc_emails or [])],
+            "date_ts": row.sent_at,
+            "subject": row.subject or "",
+        },
+    }
+
+
+def exemplar_query(facts: DraftFacts) -> str:
+    """The text exemplars are retrieved for: what the note will be about, in plain words."""
+    bits = [f"Hi {facts.target.first_name}, a quick introduction."]
+    if facts.shared_history:
+        bits.append(facts.shared_history[0])
+    what = facts.problem_solved or facts.vendor_one_liner
+    bits.append(f"We use {facts.vendor_name}" + (f": {what}." if what else "."))
+    if facts.csm is not None:
+        bits.append(f"Happy to introduce you to {facts.csm.name}.")
+    return " ".join(bits)
+
+
+def retrieve_exemplars(index: EmailIndex, author: str, query: str, k: int = 3, *,
+                       until: datetime | None = None) -> list[Exemplar]:
+    """The author's own `k` emails most similar to `query` (optionally sent no later than `until`)."""
+    hits = index.query(query, k=k, author=author, until=until)
+    return [Exemplar(h.id, h.text, str(h.metadata.get("subject") or ""), round(h.score, 4)) for h in hits
+            if h.text.strip()]
+
+
+def store_exemplars(session: Session, author: str, k: int = 3) -> list[Exemplar]:
+    """The author's `k` latest non-empty emails from the store: exemplars when the index is unavailable."""
+    rows = session.scalars(
+        select(m.EmailMessage).where(m.EmailMessage.from_email == author.strip().lower())
+        .order_by(m.EmailMessage.sent_at.desc()).limit(max(k * 4, 12))
+    ).all()
+    return [Exemplar(r.message_id, r.body, r.subject or "") for r in rows if (r.body or "").strip()][:k]
