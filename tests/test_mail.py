@@ -25,7 +25,7 @@ from warmintro.mail import (
     parse_eml_bytes,
 )
 
-REAL_LIST_MAIL = Path("/work/shared/data/email_voice/r-package-devel_by_author.jsonl")
+REAL_LIST_MAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "email_voice" / "r-package-devel_by_author.jsonl"
 
 
 def _headers(msg, **extra: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from warmintro.demo.generator import SIZES, GroundTruth, generate_workspace
 from warmintro.demo.model import SKIP_REASONS, TARGET_EXCLUSIONS
+from warmintro.engines.mobility import find_moves
 from warmintro.engines.personas import infer_personas
 from warmintro.engines.scan import scan
 from warmintro.engines.targets import find_targets
@@ -217,6 +218,27 @@ def test_who_knows_finds_the_planted_connectors(demo: tuple[Path, GroundTruth],
 
 # ---------------------------------------------------------------------------------------------------
 # Emails and voices
+
+def test_stripe_is_a_demo_prospect_with_a_warm_path(demo: tuple[Path, GroundTruth],
+                                                   imported: tuple[Store, ImportResult]) -> None:
+    _, truth = demo
+    store, _ = imported
+    assert "stripe.com" in truth.who_knows
+    with store.session() as s:
+        paths = who_knows(s, "stripe.com", limit=10, as_of=truth.as_of_datetime).paths
+    assert paths and paths[0].target_email.endswith("@stripe.com")
+
+
+def test_mobility_reports_exactly_the_planted_moves(demo: tuple[Path, GroundTruth],
+                                                    imported: tuple[Store, ImportResult]) -> None:
+    _, truth = demo
+    store, _ = imported
+    assert len(truth.moves) == 3
+    with store.session() as s:
+        moves = find_moves(s, as_of=truth.as_of_datetime).moves
+    found = {mv.email: (mv.from_account_id, mv.to_domain, mv.icp_fit) for mv in moves}
+    assert found == {e: (x["from_account_id"], x["to_domain"], x["icp_fit"]) for e, x in truth.moves.items()}
+
 
 def test_emails_parse_and_are_written_by_contacts(demo: tuple[Path, GroundTruth]) -> None:
     folder, truth = demo

@@ -36,6 +36,8 @@ TITLES = {
     ("revops", "manager"): "RevOps Manager", ("revops", "vp"): "VP RevOps",
     ("it", "manager"): "Business Systems Manager", ("it", "vp"): "VP IT Systems",
 }
+FAMOUS_PROSPECT = ("Stripe", "stripe.com", "Financial Services")
+MOVERS = 3  # contacts (not champions) who left their account for an ICP company: `warmintro mobility`
 EARLIER = {"manager": "Senior Analyst", "vp": "Director"}
 
 
@@ -81,6 +83,9 @@ class ChampionPlanter:
         for j in range(3 + i % 3):
             start, end, n_mail, last_mail = GOOD[j]
             prospect = self.company(r.choice(ICP_INDUSTRIES), size)
+            if i == 0 and j == 0:
+                # One well-known prospect, so "who knows someone at stripe.com?" has an answer in the demo.
+                prospect = Company(*FAMOUS_PROSPECT, size, prospect.location)
             first_company = first_company or prospect
             p = planted_person(w, r, self.namer, prospect, fn, sen, title=title)
             p.jobs = [Job(former.name, former.domain, EARLIER[sen], self.months(start), self.months(end)),
@@ -98,6 +103,20 @@ class ChampionPlanter:
         w.targets[c.email] = {"good": good, "excluded": excluded, "persona": c.persona, "account_id": a.account_id}
         if i < WHO_KNOWS and first_company is not None:
             self.who_knows(c, i, first_company, good[0])
+
+    def move(self, c: Contact) -> None:
+        """`c` left their account two months ago for an ICP-fit company (a new account with a friend inside)."""
+        r, w = self.r, self.w
+        a = w.accounts[c.account]
+        new = self.company(r.choice(ICP_INDUSTRIES), min(max(a.employees, 300), 4500))
+        current, *earlier = w.contact_jobs[c.index]
+        w.contact_jobs[c.index] = [Job(new.name, new.domain, c.title, self.months(2), None),
+                                   Job(a.name, a.domain, c.title, min(current.start, self.months(6)), self.months(2.2)),
+                                   *earlier]
+        for _ in range(2):  # colleagues there, so the new company's industry and size are known
+            q = planted_person(w, r, self.namer, new, r.choice(("finance", "ops")), "manager", location=new.location)
+            q.jobs = [Job(new.name, new.domain, q.title, self.months(r.randint(12, 60)), None)]
+        w.moves[c.email] = {"from_account_id": a.account_id, "to_domain": new.domain, "icp_fit": True}
 
     def decoys(self, c: Contact, former: Company, fn: str, sen: str, title: str, size: int) -> dict[str, str]:
         r, w = self.r, self.w
@@ -177,3 +196,10 @@ def plant_champions(world: World, r: random.Random, namer: Namer) -> None:
     planter = ChampionPlanter(world, r, namer)
     for i, c in enumerate(champions[:MAX_CHAMPIONS]):
         planter.plant(c, i)
+    # From accounts without a champion: a mover is a former colleague, so a champion's real target.
+    champion_accounts = {c.account for c in world.contacts if c.champion}
+    movers = [c for c in world.contacts if c.account not in champion_accounts and not c.dnc and not c.extra and not c.planted
+              and world.accounts[c.account].stage != "churned"
+              and c.index not in {m.contact for m in world.moments}]
+    for c in movers[:: max(1, len(movers) // MOVERS)][:MOVERS]:
+        planter.move(c)

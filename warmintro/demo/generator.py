@@ -153,6 +153,7 @@ def _truth(world: World, counts: dict[str, int]) -> GroundTruth:
     truth.sentiment = {s.signal_id: s.label for s in world.signals if not s.sentiment}
     truth.targets = world.targets
     truth.who_knows = world.who_knows
+    truth.moves = world.moves
     truth.voices = world.voices
     truth.counts = counts
     truth.scenarios = world.scenario_notes

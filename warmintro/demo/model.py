@@ -278,7 +278,8 @@ class GroundTruth:
     precedence, plus `also`: the other reasons that apply). personas: every contact's true persona.
     sentiment: the true label of every signal written with an empty sentiment column. targets: per
     champion, the good targets best first and one decoy per exclusion reason. who_knows: per domain,
-    the connectors with a direct (one-hop) tie to someone there. voices: the email voice of every
+    the connectors with a direct (one-hop) tie to someone there. moves: contacts who left their account for
+    an ICP-fit company (what `mobility` must report). voices: the email voice of every
     email writer.
     """
 
@@ -291,6 +292,7 @@ class GroundTruth:
     sentiment: dict[str, str] = field(default_factory=dict)
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     who_knows: dict[str, list[str]] = field(default_factory=dict)
+    moves: dict[str, dict[str, Any]] = field(default_factory=dict)
     voices: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
@@ -335,6 +337,7 @@ class World:
     moments: list[PlantedMoment] = field(default_factory=list)
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     who_knows: dict[str, list[str]] = field(default_factory=dict)
+    moves: dict[str, dict[str, Any]] = field(default_factory=dict)
     voices: dict[str, dict[str, Any]] = field(default_factory=dict)
     scenario_notes: list[dict[str, Any]] = field(default_factory=list)
     used_emails: set[str] = field(default_factory=set)
