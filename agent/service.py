@@ -33,6 +33,14 @@ REFUSAL_UNKNOWN = ("Hi! I'm the referrals assistant for this workspace. I don't 
                    "so I can't help here; ask your admin to add you to the team list.")
 
 
+def _json_or_none(content: Any) -> Any:
+    """A tool's JSON result (surfaces build buttons from it), or None when it is not JSON."""
+    try:
+        return json.loads(content) if isinstance(content, str) else None
+    except ValueError:
+        return None
+
+
 def _summary(tool: str, args: dict[str, Any]) -> str:
     if tool == "send_ask":
         return f"Send the referral ask to {args.get('champion_email')}"
@@ -114,7 +122,7 @@ class AgentService:
                               intent=intent.tool)
         out = self._run(ctx, intent)
         return AgentReply(out.text, blocks=out.blocks, mode="offline", intent=intent.tool,
-                          tool_calls=[{"tool": intent.tool, "args": intent.args}])
+                          tool_calls=[{"tool": intent.tool, "args": intent.args, "result": out.data}])
 
     def _run(self, ctx: AgentContext, intent: Intent) -> ToolOutput:
         return run_intent(ctx, intent)
@@ -199,8 +207,9 @@ class AgentService:
         last_human = max((i for i, msg in enumerate(messages) if getattr(msg, "type", "") == "human"), default=-1)
         turn = messages[last_human + 1 :]
         tool_text = " ".join(str(msg.content) for msg in turn if isinstance(msg, ToolMessage))
-        calls = [{"tool": c["name"], "args": c["args"]} for msg in turn if isinstance(msg, AIMessage)
-                 for c in msg.tool_calls]
+        results = {msg.tool_call_id: _json_or_none(msg.content) for msg in turn if isinstance(msg, ToolMessage)}
+        calls = [{"tool": c["name"], "args": c["args"], "result": results.get(c.get("id") or "")}
+                 for msg in turn if isinstance(msg, AIMessage) for c in msg.tool_calls]
         final = next((msg for msg in reversed(turn) if isinstance(msg, AIMessage) and not msg.tool_calls), None)
         answer = str(final.content) if final is not None else ""
         unknown = {e.lower() for e in EMAIL_IN_TEXT.findall(answer)} - {

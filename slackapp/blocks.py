@@ -40,6 +40,15 @@ CHAMPION_NOT_NOW = "champion_not_now"
 AGENT_APPROVE_PREFIX = "agent_approve:"
 AGENT_CANCEL_PREFIX = "agent_cancel:"
 HOME_REFRESH = "home_refresh"
+EDIT_ASK = "home_edit_ask"
+EDIT_ASK_MODAL = "csm_edit_ask"
+CHAMPION_USE_NOTE = "champion_use_note"
+NOTE_MODAL = "champion_note"
+REQUEST_INTRO = "rep_request_intro"
+ASK_TEXT_BLOCK, ASK_TEXT_INPUT = "ask_text", "ask_text_input"
+NOTE_SUBJECT_BLOCK, NOTE_SUBJECT_INPUT = "note_subject", "note_subject_input"
+NOTE_BODY_BLOCK, NOTE_BODY_INPUT = "note_body", "note_body_input"
+INPUT_MAX = 3000  # plain_text_input initial_value and max_length
 SHORTCUT_CALLBACK = "warmintro_queue"
 
 NOT_NOW_REASONS: tuple[tuple[str, str], ...] = (
@@ -256,6 +265,7 @@ def queue_card_blocks(card: Card, now: datetime, *, actions: bool = True) -> lis
             "block_id": card.block_id(),
             "elements": [
                 button("Send ask", SEND_ASK, card.send_value(), style="primary"),
+                button("Edit", EDIT_ASK, card.send_value()),
                 button("Snooze", SNOOZE, card.send_value()),
                 {
                     "type": "static_select",
@@ -376,18 +386,24 @@ def decided_blocks(decision: str, actor_user_id: str | None, result_text: str) -
 
 
 def champion_ask_blocks(*, champion_name: str, csm_name: str, vendor: str, dealing_with: str | None,
-                        targets: Sequence[TargetLine], targets_note: str | None, ask_id: int) -> list[Block]:
+                        targets: Sequence[TargetLine], targets_note: str | None, ask_id: int,
+                        intro: str | None = None) -> list[Block]:
+    """The ask in the champion's DM. `intro`: the CSM's own (edited) words, shown instead of the stock opener;
+    each name gets a "Use this note" button that opens the drafted note for it, editable."""
     first = (champion_name or "there").split()[0]
     question = (f"who in your network is still dealing with {escape(dealing_with)}?" if dealing_with
                 else f"would you introduce us to someone who could use {escape(vendor)} too?")
-    blocks: list[Block] = [
-        section(f"Hi {escape(first)} :wave: {escape(csm_name)} from {escape(vendor)} here. Thank you for working "
-                f"with us. A quick one: {question}"),
-    ]
+    opener = (escape(truncate(intro, SECTION_TEXT_MAX)) if intro and intro.strip() else
+              f"Hi {escape(first)} :wave: {escape(csm_name)} from {escape(vendor)} here. Thank you for working "
+              f"with us. A quick one: {question}")
+    blocks: list[Block] = [section(opener)]
     if targets:
-        lines = [f"• *{escape(t.name)}*" + (f", {escape(t.detail)}" if t.detail else "")
-                 + (f" — {escape(t.reason)}" if t.reason else "") for t in targets]
-        blocks.append(section("A few people from your own network who might fit:\n" + "\n".join(lines)))
+        blocks.append(section("A few people from your own network who might fit:"))
+        for i, t in enumerate(targets[:8]):
+            line = f"• *{escape(t.name)}*" + (f", {escape(t.detail)}" if t.detail else "") \
+                + (f" — {escape(t.reason)}" if t.reason else "")
+            blocks.append(section(line, accessory=button("Use this note", CHAMPION_USE_NOTE,
+                                                         encode_value({"ask": ask_id, "i": i}))))
     else:
         blocks.append(context(escape(targets_note or TARGETS_NOT_AVAILABLE)))
     value = encode_value({"ask": ask_id})
@@ -483,3 +499,83 @@ def modal_view(title: str, body_blocks: Sequence[Block]) -> dict[str, Any]:
     """A read-only modal (the global shortcut). Titles are at most 24 characters."""
     return {"type": "modal", "callback_id": SHORTCUT_CALLBACK + "_view", "title": plain(title, 24),
             "close": plain("Close", 24), "blocks": list(body_blocks)[:VIEW_BLOCKS_MAX]}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Modals: the champion's editable note, the CSM's editable ask
+
+
+def loading_modal(title: str, text: str = "Drafting… one moment.") -> dict[str, Any]:
+    return modal_view(title, [section(f":hourglass_flowing_sand: {escape(text)}")])
+
+
+def _text_input(block_id: str, action_id: str, label: str, value: str, *, multiline: bool) -> Block:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline,
+                               "max_length": INPUT_MAX}
+    if value:
+        element["initial_value"] = value[:INPUT_MAX]
+    return {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
+
+
+def note_modal_view(*, ask_id: int, to_email: str, to_name: str, subject: str, body: str, source: str,
+                    channel: str | None) -> dict[str, Any]:
+    """The champion's note to one name, editable; submitting approves the intro to that name."""
+    blocks: list[Block] = [
+        section(f"Your note to *{escape(to_name)}*. Edit anything: it goes out from your own email, nothing is "
+                "sent on your behalf."),
+        _text_input(NOTE_SUBJECT_BLOCK, NOTE_SUBJECT_INPUT, "Subject", subject, multiline=False),
+        _text_input(NOTE_BODY_BLOCK, NOTE_BODY_INPUT, "Note", body, multiline=True),
+    ]
+    if source == "template":
+        blocks.append(context("Plain draft built from the facts we have: edit it freely."))
+    return {
+        "type": "modal", "callback_id": NOTE_MODAL,
+        "title": plain("Your note", 24), "submit": plain("Approve", 24), "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({"ask": ask_id, "t": to_email, "c": channel or ""})[:3000],
+        "blocks": blocks,
+    }
+
+
+def edit_ask_modal_view(*, value: str, champion_name: str, text: str) -> dict[str, Any]:
+    """The CSM's ask to the champion, editable before it is sent; submitting sends it."""
+    return {
+        "type": "modal", "callback_id": EDIT_ASK_MODAL,
+        "title": plain("Edit the ask", 24), "submit": plain("Send ask", 24), "close": plain("Cancel", 24),
+        "private_metadata": value[:3000],
+        "blocks": [
+            section(f"What *{escape(champion_name)}* will read first (the names and their notes follow)."),
+            _text_input(ASK_TEXT_BLOCK, ASK_TEXT_INPUT, "Your message", text, multiline=True),
+        ],
+    }
+
+
+def view_input(view: dict[str, Any], block_id: str, action_id: str) -> str:
+    """A submitted plain_text_input's value ('' when empty or missing)."""
+    state = ((view.get("state") or {}).get("values") or {}).get(block_id) or {}
+    return str((state.get(action_id) or {}).get("value") or "")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reps: ask for an intro along a warm path
+
+
+@dataclass(frozen=True)
+class IntroPath:
+    connector_email: str
+    connector_name: str
+    pillar: str
+    target_email: str
+    target_name: str
+    route_to: str | None
+
+
+def request_intro_blocks(paths: Sequence[IntroPath], *, limit: int = 5) -> list[Block]:
+    """One "Request intro" button per warm path (the owning CSM or team member is asked, not the connector)."""
+    elements = [button(truncate(f"Intro to {p.target_name} via {p.connector_name}", PLAIN_BUTTON_MAX), f"{REQUEST_INTRO}:{i}",
+                       encode_value({"c": p.connector_email, "t": p.target_email, "p": p.pillar, "r": p.route_to or ""}))
+                for i, p in enumerate(paths[:limit])]
+    if not elements:
+        return []
+    return [context("Want one of these? I'll ask the person who owns the relationship; nothing goes to the "
+                    "connector without them."),
+            {"type": "actions", "block_id": "request_intro", "elements": elements}]

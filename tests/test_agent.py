@@ -139,7 +139,8 @@ def test_scripted_model_calls_a_tool_and_answers(store, northwind, tmp_path):
     svc, model = model_service(store, northwind, tmp_path, [tool_call("who_knows", {"target": "harbor.example"}), answer])
     reply = svc.respond(ALEX, "C9:1.0", "who knows someone at harbor?")
     assert reply.mode == "model" and "Jordan Lee" in reply.text
-    assert reply.tool_calls == [{"tool": "who_knows", "args": {"target": "harbor.example"}}]
+    assert [{k: c[k] for k in ("tool", "args")} for c in reply.tool_calls] == [{"tool": "who_knows", "args": {"target": "harbor.example"}}]
+    assert reply.tool_calls[0]["result"]["paths"][0]["target_email"] == "jordan.lee@harbor.example"
     assert model.bound_tools == ["who_knows", "explain_account", "account_personas", "champion_targets"]
     model.assert_used_up()
 

@@ -88,11 +88,37 @@ def guarded(name: str, on_error: Callable[..., None] | None = None) -> Callable[
     return wrap
 
 
+def intro_paths(reply: AgentReply) -> list[b.IntroPath]:
+    """The warm paths a who_knows tool call returned in this reply (for "Request intro" buttons)."""
+    out: list[b.IntroPath] = []
+    for call in reply.tool_calls:
+        result = call.get("result")
+        if call.get("tool") != "who_knows" or not isinstance(result, dict):
+            continue
+        for p in result.get("paths") or []:
+            if isinstance(p, dict) and p.get("connector_email") and p.get("target_email"):
+                out.append(b.IntroPath(
+                    connector_email=str(p["connector_email"]), connector_name=str(p.get("connector_name") or p["connector_email"]),
+                    pillar=str(p.get("pillar") or ""), target_email=str(p["target_email"]),
+                    target_name=str(p.get("target_name") or p["target_email"]), route_to=p.get("route_to")))
+    return out
+
+
+def reply_blocks(reply: AgentReply, who: Identity) -> list[dict[str, Any]] | None:
+    """The reply's own blocks, plus "Request intro" buttons under warm paths for the vendor's team."""
+    extra = b.request_intro_blocks(intro_paths(reply)) if who.is_vendor else []
+    if not extra:
+        return reply.blocks
+    own = reply.blocks or [b.section(b.defang(chunk)) for chunk in b.split_text(reply.text) if chunk.strip()]
+    return [*own, *extra]
+
+
 def post_reply(client: WebClient, *, channel: str, thread_ts: str, reply: AgentReply, thread_id: str,
-               requester: str | None) -> None:
+               requester: str | None, who: Identity | None = None) -> None:
     pending = reply.pending
     blocks = b.agent_reply_blocks(
-        reply.text, blocks=reply.blocks, thread_id=thread_id, requester=requester,
+        reply.text, blocks=reply_blocks(reply, who) if who is not None else reply.blocks, thread_id=thread_id,
+        requester=requester,
         pending_action_id=pending.action_id if pending else None, pending_summary=pending.summary if pending else None,
     )
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=b.truncate(b.defang(reply.text), 3000),

@@ -9,8 +9,9 @@ Agent (a reply with a pending action): Approve / Cancel -> `deps.agent.decide`; 
 
 from __future__ import annotations
 
-import importlib
+import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,11 +38,6 @@ from warmintro.store import models as m
 log = logging.getLogger(__name__)
 
 ASK_SENT = "ask_sent"  # audit row written with every ask sent from Slack: which names it carried
-
-# Where a voice drafter may live (written elsewhere); the first importable one is used, else a plain
-# template built only from facts in the store.
-DRAFTERS: tuple[tuple[str, str], ...] = (("warmintro.engines.draft", "draft"),)
-
 
 def explain_cadence(reasons: list[str], program: Program, name: str) -> str:
     r = program.rules
@@ -90,7 +86,10 @@ def _ask_context(s: Session, email: str, signal_id: str | None) -> AskContext | 
     return AskContext(contact, program, problem.dealing_with if problem else None, problem.solved if problem else None)
 
 
-def send_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, value: str | None) -> None:
+def send_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, value: str | None,
+             intro: str | None = None) -> None:
+    """Record the ask (cadence enforced in the write) and DM it to the champion. `intro`: the CSM's edited
+    opening, from the Edit modal."""
     data = b.decode_value(value)
     email = str(data.get("e") or "")
     signal_id = str(data.get("s") or "") or None
@@ -118,7 +117,7 @@ def send_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity,
         tell(deps, client, body, who, explain_cadence(exc.reasons, ctx.program, contact.name))
         return
     name = b.escape(contact.name)
-    detail: dict[str, Any] = {"ask_id": ask_id, "targets": emails, "signal_id": signal_id}
+    detail: dict[str, Any] = {"ask_id": ask_id, "targets": emails, "signal_id": signal_id, "edited": bool(intro)}
     if not contact.slack_user_id:
         _audit(deps, actor=who.email, action=ASK_SENT, subject=contact.email, detail={**detail, "via": "email"})
         tell(deps, client, body, who, f":white_check_mark: Ask to {name} recorded. They are not on Slack with us: "
@@ -126,7 +125,7 @@ def send_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity,
         return
     blocks = b.champion_ask_blocks(champion_name=contact.name, csm_name=who.name or "Your account team",
                                    vendor=ctx.program.vendor.name, dealing_with=ctx.dealing_with, targets=lines,
-                                   targets_note=note, ask_id=ask_id)
+                                   targets_note=note, ask_id=ask_id, intro=intro)
     try:
         sent = _dm(client, contact.slack_user_id,
                    b.champion_ask_text(contact.name, who.name or "Your account team", ctx.program.vendor.name), blocks)
@@ -166,36 +165,26 @@ def set_aside(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity
 # Champion: their DM
 
 
-def _load_drafter() -> Callable[..., Any] | None:
-    for module, attr in DRAFTERS:
-        try:
-            fn = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            continue
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    return None
-
-
 def draft_notes(s: Session, champion: m.Contact, target_emails: list[str], program: Program,
-                csm_name: str | None, solved: str | None) -> list[b.NoteDraft]:
-    """A forwardable note per target: from the voice drafter when present, else a plain template made
+                csm_name: str | None, solved: str | None, *, deps: Deps) -> list[b.NoteDraft]:
+    """A forwardable note per target, in the champion's voice (warmintro.voice: the LLM drafter when a model
+    is configured, else the offline composer; both grounded). Should the drafter fail, a plain template made
     only of facts in the store (names, the vendor, what the champion said it solved)."""
-    drafter = _load_drafter()
+    from warmintro.voice.service import draft_in_session
+
     account = s.get(m.Account, champion.account_id)
     notes: list[b.NoteDraft] = []
     for email in target_emails:
         person = s.get(m.Person, email)
         to_name = person.name if person is not None else email
-        if drafter is not None:
-            try:
-                result = drafter(s, champion.email, email)
-                data = result.to_json() if hasattr(result, "to_json") else result
-                note = data["note"]
-                notes.append(b.NoteDraft(email, to_name, str(note["subject"]), str(note["body"]), "drafter"))
-                continue
-            except Exception:
-                log.exception("drafter failed; using the plain template")
+        try:
+            with s.begin_nested():  # a failed draft must not poison the caller's transaction
+                draft = draft_in_session(s, champion.email, email, settings=deps.settings, now=deps.now())
+            note = draft.to_json()["note"]
+            notes.append(b.NoteDraft(email, to_name, str(note["subject"]), str(note["body"]), "drafter"))
+            continue
+        except Exception as exc:
+            log.warning("drafter failed; using the plain template", extra={"fields": {"error": type(exc).__name__}})
         first = to_name.split(" ")[0] if person is not None else "there"
         mine = (champion.name or "").split(" ")[0]
         company = f" at {account.name}" if account is not None else ""
@@ -205,6 +194,31 @@ def draft_notes(s: Session, champion: m.Contact, target_emails: list[str], progr
                 f"for you too. Happy to introduce you{csm} there if you'd like.\n\n{mine}")
         notes.append(b.NoteDraft(email, to_name, f"Introduction: {program.vendor.name}", body, "template"))
     return notes
+
+
+def record_referrals(deps: Deps, who: Identity, ask: m.Ask, target_emails: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The champion approved intros to these people: one referral each in the ledger (idempotent per ask and
+    person, so a second click or a retry records nothing twice). Returns (referral ids, {email: blocked reason})."""
+    from warmintro.engines.ledger import ReferralBlocked, create_referral
+
+    with deps.store.session() as s:
+        signal = s.get(m.Signal, ask.trigger_signal_id) if ask.trigger_signal_id else None
+        trigger = signal.type if signal is not None else None
+        people = {e: s.get(m.Person, e) for e in target_emails}
+        refs = {e: (p.name if p else None, p.company if p else None) for e, p in people.items()}
+    ids: list[str] = []
+    blocked: dict[str, str] = {}
+    for email in target_emails:
+        name, company = refs[email]
+        try:
+            view = create_referral(deps.store, referrer_email=ask.contact_email, referee_email=email, at=deps.now(),
+                                   referee_name=name, referee_company=company, trigger_type=trigger,
+                                   persona=ask.persona, status="approved", idempotency_key=f"ask:{ask.id}:{email}",
+                                   actor=who.email, source_tag="slack")
+            ids.append(view.referral_id)
+        except ReferralBlocked as exc:
+            blocked[email] = exc.reason
+    return ids, blocked
 
 
 def _update_message(client: WebClient, body: dict[str, Any], text: str, blocks: list[dict[str, Any]]) -> None:
@@ -233,23 +247,123 @@ def _notify_csm(deps: Deps, client: WebClient, asked_by: str | None, text: str) 
 def on_champion_approved(deps: Deps, who: Identity, ask: m.Ask) -> list[b.NoteDraft]:
     """Champion said yes. Today: outcome accepted + an audit row + notes to forward. The referral ledger
     hooks in here (create the referral records for the targets) when it lands."""
-    now = deps.now()
+    targets = ask_targets(deps, ask)
     with deps.store.session() as s:
         program = load_program(s)
+        champion = s.scalars(select(m.Contact).where(m.Contact.email == ask.contact_email)).one()
+        csm = s.get(m.TeamMember, ask.asked_by) if ask.asked_by else None
+        ctx = _ask_context(s, ask.contact_email, ask.trigger_signal_id)
+        notes = draft_notes(s, champion, targets, program, csm.name if csm else None, ctx.solved if ctx else None,
+                            deps=deps)
+    record_outcome(deps.store, program.rules, ask.id, "accepted", actor=who.email)
+    ids, blocked = record_referrals(deps, who, ask, targets)
+    _audit(deps, actor=who.email, action="champion_approved", subject=ask.contact_email,
+           detail={"ask_id": ask.id, "targets": targets, "drafts": [n.source for n in notes], "referrals": ids,
+                   "blocked": blocked})
+    return [n for n in notes if n.to_email not in blocked]
+
+
+def ask_targets(deps: Deps, ask: m.Ask) -> list[str]:
+    """The names this ask carried (recorded when it was sent), else today's targets for the champion."""
+    with deps.store.session() as s:
         sent = s.scalars(select(m.AuditLog).where(m.AuditLog.action == ASK_SENT, m.AuditLog.subject == ask.contact_email)
                          .order_by(m.AuditLog.id.desc())).all()
         targets = next((list(r.detail.get("targets") or []) for r in sent
                         if r.detail and r.detail.get("ask_id") == ask.id), [])
         if not targets:
-            _lines, targets, _note = target_emails(s, ask.contact_email, now, deps.target_limit)
+            _lines, targets, _note = target_emails(s, ask.contact_email, deps.now(), deps.target_limit)
+    return targets
+
+
+def _champion_ask(deps: Deps, who: Identity, ask_id: object) -> m.Ask | None:
+    """The ask, when `who` is the champion it went to; else None."""
+    try:
+        key = int(ask_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    with deps.store.session() as s:
+        ask = s.get(m.Ask, key)
+        if ask is not None:
+            s.expunge(ask)
+    if ask is None or who.role != "champion" or not who.email or who.email.lower() != ask.contact_email:
+        return None
+    return ask
+
+
+def use_note(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, value: str | None) -> None:
+    """"Use this note" on one name: open a modal at once (trigger_ids last 3 s), then fill in the draft."""
+    data = b.decode_value(value)
+    ask = _champion_ask(deps, who, data.get("ask"))
+    if ask is None:
+        tell(deps, client, body, who, refusal_for(who) if who.role != "champion" else "That message is out of date.")
+        return
+    opened = client.views_open(trigger_id=body["trigger_id"], view=b.loading_modal("Your note"))
+    view_id = opened["view"]["id"]
+    targets = ask_targets(deps, ask)
+    try:
+        email = targets[int(data.get("i") or 0)]
+    except (IndexError, ValueError, TypeError):
+        client.views_update(view_id=view_id, view=b.loading_modal("Your note", "That name is no longer in this ask."))
+        return
+    with deps.store.session() as s:
+        program = load_program(s)
         champion = s.scalars(select(m.Contact).where(m.Contact.email == ask.contact_email)).one()
         csm = s.get(m.TeamMember, ask.asked_by) if ask.asked_by else None
         ctx = _ask_context(s, ask.contact_email, ask.trigger_signal_id)
-        notes = draft_notes(s, champion, targets, program, csm.name if csm else None, ctx.solved if ctx else None)
-    record_outcome(deps.store, program.rules, ask.id, "accepted", actor=who.email)
-    _audit(deps, actor=who.email, action="champion_approved", subject=ask.contact_email,
-           detail={"ask_id": ask.id, "targets": targets, "drafts": [n.source for n in notes]})
-    return notes
+        [note] = draft_notes(s, champion, [email], program, csm.name if csm else None, ctx.solved if ctx else None,
+                             deps=deps)
+    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+    client.views_update(view_id=view_id, view=b.note_modal_view(
+        ask_id=ask.id, to_email=note.to_email, to_name=note.to_name, subject=note.subject, body=note.body,
+        source=note.source, channel=channel))
+
+
+def note_submitted(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, view: dict[str, Any]) -> None:
+    """The champion approved the intro to one name with their own (edited) note: the ask is accepted (once),
+    the referral recorded (once), and the note comes back with a mailto: button and copyable text."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    ask = _champion_ask(deps, who, meta.get("ask"))
+    email = str(meta.get("t") or "").lower()
+    if ask is None or not email or email not in ask_targets(deps, ask):
+        if who.slack_user_id:
+            _dm(client, who.slack_user_id, "That note is out of date; nothing was recorded.")
+        return
+    subject = b.view_input(view, b.NOTE_SUBJECT_BLOCK, b.NOTE_SUBJECT_INPUT).strip()
+    text = b.view_input(view, b.NOTE_BODY_BLOCK, b.NOTE_BODY_INPUT).strip()
+    key = f"answer:{ask.id}"
+    first_answer = claim(deps.store, key, deps.now())
+    try:
+        if first_answer:
+            with deps.store.session() as s:
+                rules = load_program(s).rules
+            record_outcome(deps.store, rules, ask.id, "accepted", actor=who.email)
+        ids, blocked = record_referrals(deps, who, ask, [email])
+    except Exception:
+        if first_answer:
+            release(deps.store, key)
+        raise
+    _audit(deps, actor=who.email, action="champion_approved_note", subject=ask.contact_email,
+           detail={"ask_id": ask.id, "target": email, "referrals": ids, "blocked": blocked, "edited": True})
+    with deps.store.session() as s:
+        person = s.get(m.Person, email)
+        to_name = person.name if person is not None else email
+    channel = str(meta.get("c") or "")
+    if blocked:
+        message, blocks = (f"Thanks! {to_name} can't be referred ({blocked[email].replace('_', ' ')}), so nothing was "
+                           "recorded for them.", None)
+    else:
+        note = b.NoteDraft(email, to_name, subject, text, "champion")
+        message, blocks = "Thank you! Here is your note, ready to forward.", b.approved_blocks([note])
+    if channel:
+        client.chat_postMessage(channel=channel, text=message, blocks=blocks)
+    elif who.slack_user_id:
+        _dm(client, who.slack_user_id, message, blocks)
+    if first_answer and not blocked:
+        _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} approved an intro to "
+                                                f"{b.escape(to_name)} (note edited by them).")
 
 
 def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, kind: str,
@@ -299,6 +413,104 @@ def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Id
     except Exception:
         release(deps.store, key)
         raise
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSM: edit the ask before sending it
+
+
+def edit_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, value: str | None) -> None:
+    """Open the Edit modal at once, then fill it with the drafted ask (the champion's voice drafter's ask text)."""
+    data = b.decode_value(value)
+    email = str(data.get("e") or "")
+    if not email:
+        tell(deps, client, body, who, "That card is out of date; open the Home tab again.")
+        return
+    opened = client.views_open(trigger_id=body["trigger_id"], view=b.loading_modal("Edit the ask"))
+    view_id = opened["view"]["id"]
+    with deps.store.session() as s:
+        ctx = _ask_context(s, email, str(data.get("s") or "") or None)
+        if ctx is None:
+            client.views_update(view_id=view_id, view=b.loading_modal("Edit the ask", "That champion is no longer in the data."))
+            return
+        _lines, emails, _note = target_emails(s, email, deps.now(), deps.target_limit)
+        text = _drafted_ask_text(deps, s, ctx, emails, who)
+    client.views_update(view_id=view_id, view=b.edit_ask_modal_view(value=value or "", champion_name=ctx.contact.name,
+                                                                    text=text))
+
+
+def _drafted_ask_text(deps: Deps, s: Session, ctx: AskContext, emails: list[str], who: Identity) -> str:
+    first = (ctx.contact.name or "there").split()[0]
+    if emails:
+        from warmintro.voice.service import draft_in_session
+
+        try:
+            with s.begin_nested():
+                return draft_in_session(s, ctx.contact.email, emails[0], settings=deps.settings, now=deps.now()).ask_text
+        except Exception as exc:
+            log.warning("ask draft failed; using the plain opener", extra={"fields": {"error": type(exc).__name__}})
+    question = (f"who in your network is still dealing with {ctx.dealing_with}?" if ctx.dealing_with
+                else f"would you introduce us to someone who could use {ctx.program.vendor.name} too?")
+    return f"Hi {first}, {who.name or 'your account team'} from {ctx.program.vendor.name} here. A quick one: {question}"
+
+
+def edit_submitted(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, view: dict[str, Any]) -> None:
+    text = b.view_input(view, b.ASK_TEXT_BLOCK, b.ASK_TEXT_INPUT).strip()
+    send_ask(deps, client, body, who, view.get("private_metadata"), intro=text or None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reps: "Request intro" on a warm path
+
+
+def request_intro(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, value: str | None) -> None:
+    """Route the rep's request to whoever owns the connector's relationship (the customer's CSM, the
+    investor's owner...). A customer connector is asked only within cadence: the request is refused, with
+    the reason, when the champion could not be asked now. Each request is routed once."""
+    from warmintro.engines.cadence import load_history, write_reasons
+
+    data = b.decode_value(value)
+    connector, target = str(data.get("c") or "").lower(), str(data.get("t") or "").lower()
+    pillar, owner = str(data.get("p") or ""), str(data.get("r") or "").lower()
+    if not connector or not target:
+        tell(deps, client, body, who, "That button is out of date; ask again.")
+        return
+    now = deps.now()
+    with deps.store.session() as s:
+        program = load_program(s)
+        names: dict[str, str] = {}
+        for e in (connector, target):
+            person = s.get(m.Person, e)
+            names[e] = person.name if person is not None and person.name else e
+        contact = s.scalars(select(m.Contact).where(m.Contact.email == connector)).first()
+        if contact is not None:
+            names[connector] = contact.name
+        reasons: list[str] = []
+        if pillar == "customer" and contact is not None:
+            if contact.do_not_contact:
+                reasons = ["do_not_contact"]
+            else:
+                reasons = write_reasons(load_history(s, [connector]).get(connector, []), now, program.rules)
+        member = s.get(m.TeamMember, owner) if owner else None
+        owner_slack = member.slack_user_id if member is not None else None
+        owner_name = member.name if member is not None else owner
+    if reasons:
+        tell(deps, client, body, who, explain_cadence(reasons, program, names[connector]))
+        return
+    if not owner_slack:
+        tell(deps, client, body, who, f"No one on our team owns {b.escape(names[connector])}'s relationship in Slack "
+                                      f"yet; reach out to {b.escape(owner_name or 'the account team')} directly.")
+        return
+    if not claim(deps.store, f"intro:{who.email}:{connector}:{target}", now):
+        tell(deps, client, body, who, f"Already requested: {b.escape(owner_name)} has it.")
+        return
+    _dm(client, owner_slack, f":handshake: {b.escape(who.name or who.email or 'A rep')} ({b.escape(who.role)}) asks for an "
+                             f"intro to *{b.escape(names[target])}* through *{b.escape(names[connector])}* ({b.escape(pillar)}). "
+                             "If the moment is right, ask them from your queue.")
+    _audit(deps, actor=who.email, action="intro_requested", subject=connector,
+           detail={"target": target, "pillar": pillar, "routed_to": owner})
+    tell(deps, client, body, who, f":white_check_mark: Asked {b.escape(owner_name)} to arrange the intro to "
+                                  f"{b.escape(names[target])} through {b.escape(names[connector])}.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -360,6 +572,7 @@ def register(app: App, deps: Deps) -> None:
         return run
 
     app.action(b.SEND_ASK)(ack=ack_action, lazy=[csm_only(send_ask, "value")])
+    app.action(b.EDIT_ASK)(ack=ack_action, lazy=[csm_only(edit_ask, "value")])
     app.action(b.SNOOZE)(ack=ack_action, lazy=[csm_only(snooze, "value")])
     app.action(b.NOT_NOW)(ack=ack_action, lazy=[csm_only(set_aside, "action")])
 
@@ -386,11 +599,43 @@ def register(app: App, deps: Deps) -> None:
     app.action(b.CHAMPION_NOT_NOW)(ack=ack_action, lazy=[champion("not_now")])
     app.action("champion_open_mailto")(ack_action)  # a URL button: Slack opens the link, we just ack
 
+    @guarded("champion_use_note", _failed)
+    def on_use_note(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        use_note(deps, client, body, identity_of(context), action.get("value"))
+
+    app.action(b.CHAMPION_USE_NOTE)(ack=ack_action, lazy=[on_use_note])
+
+    def ack_view(ack: Ack) -> None:
+        ack()  # closes the modal; the work runs lazily
+
+    @guarded("champion_note_submitted")
+    def on_note(body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        note_submitted(deps, client, body, identity_of(context), view)
+
+    app.view(b.NOTE_MODAL)(ack=ack_view, lazy=[on_note])
+
+    @guarded("csm_edit_submitted")
+    def on_edit(body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        who = identity_of(context)
+        if not (who.role in SENDER_ROLES and who.is_vendor and who.email):
+            return
+        edit_submitted(deps, client, body, who, view)
+
+    app.view(b.EDIT_ASK_MODAL)(ack=ack_view, lazy=[on_edit])
+
+    @guarded("rep_request_intro", _failed)
+    def on_request_intro(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        who = identity_of(context)
+        if not (who.is_vendor and who.email and who.role != "unknown"):
+            tell(deps, client, body, who, refusal_for(who))
+            return
+        request_intro(deps, client, body, who, action.get("value"))
+
+    app.action(re.compile("^" + re.escape(b.REQUEST_INTRO) + ":"))(ack=ack_action, lazy=[on_request_intro])
+
     @guarded("agent_decide", _failed)
     def on_decide(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         decide(deps, client, body, identity_of(context), action)
-
-    import re
 
     app.action(re.compile("^(" + re.escape(b.AGENT_APPROVE_PREFIX) + "|" + re.escape(b.AGENT_CANCEL_PREFIX) + ")"))(
         ack=ack_action, lazy=[on_decide])

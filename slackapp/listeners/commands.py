@@ -15,7 +15,7 @@ from agent.identity import Identity
 from slackapp import blocks as b
 from slackapp.deps import Deps
 from slackapp.digest import csm_queue
-from slackapp.listeners import guarded, identity_of, refusal_for
+from slackapp.listeners import guarded, identity_of, refusal_for, reply_blocks
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def register(app: App, deps: Deps) -> None:
         pending = reply.pending
         respond(text=b.truncate(b.defang(reply.text), 3000), response_type="ephemeral",
                 blocks=b.agent_reply_blocks(
-                    reply.text, blocks=reply.blocks, thread_id=thread_id, requester=who.slack_user_id,
+                    reply.text, blocks=reply_blocks(reply, who), thread_id=thread_id, requester=who.slack_user_id,
                     pending_action_id=pending.action_id if pending else None,
                     pending_summary=pending.summary if pending else None))
 

@@ -35,7 +35,7 @@ def answer(deps: Deps, client: WebClient, who: Identity, event: dict[str, Any], 
         return
     reply = deps.agent.respond(who, thread_id, event.get("text") or "")
     post_reply(client, channel=channel, thread_ts=thread_ts, reply=reply, thread_id=thread_id,
-               requester=who.slack_user_id)
+               requester=who.slack_user_id, who=who)
 
 
 def _tell_failure(event: dict[str, Any], client: WebClient, **_: Any) -> None:

@@ -299,6 +299,9 @@ def reset(store: Store) -> None:
         s.execute(delete(m.SlackEvent))
         s.execute(delete(m.CadenceLock))
         s.execute(delete(m.Ask))
+        s.execute(delete(m.ReferralEvent))
+        s.execute(delete(m.Referral))
+        s.execute(delete(m.PendingActionRow))
         s.execute(delete(m.AuditLog).where(m.AuditLog.action != "import"))
 
 

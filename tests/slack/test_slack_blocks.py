@@ -62,8 +62,9 @@ def test_queue_card_escapes_every_echoed_field_and_carries_its_identity():
     assert "18 h ago" in text and "closes in 30 h" in text
     actions = blocks[-1]
     assert actions["type"] == "actions"
-    send, snooze, select = actions["elements"]
+    send, edit, snooze, select = actions["elements"]
     assert send["action_id"] == b.SEND_ASK and snooze["action_id"] == b.SNOOZE and select["action_id"] == b.NOT_NOW
+    assert edit["action_id"] == b.EDIT_ASK and edit["value"] == send["value"]
     assert b.decode_value(send["value"]) == {"e": "c0@x.example", "s": "S0", "a": "A", "p": "power_user"}
     assert b.parse_card_block_id(actions["block_id"]) == ("S0", "c0@x.example")
     assert all(len(o["value"]) <= 150 for o in select["options"])

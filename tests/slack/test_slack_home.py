@@ -57,7 +57,7 @@ def test_csm_home_shows_their_queue_with_cards(slack: Harness):
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text  # Sam's name is escaped
     assert "Bluebird &amp; Co &lt;Foods&gt;" in text
     assert "&lt;@U0DANA&gt;" in text  # a note quoting a mention does not ping
-    assert [e["action_id"] for e in cards["priya@northwind.example"]["elements"]] == [b.SEND_ASK, b.SNOOZE, b.NOT_NOW]
+    assert [e["action_id"] for e in cards["priya@northwind.example"]["elements"]] == [b.SEND_ASK, b.EDIT_ASK, b.SNOOZE, b.NOT_NOW]
 
 
 def test_rep_and_unknown_homes(slack: Harness):
@@ -118,13 +118,14 @@ def test_champion_without_slack_is_recorded_and_the_csm_told(slack: Harness):
 def test_snooze_and_not_now_hide_the_card(slack: Harness):
     view = open_home(slack, DANA)
     actions = card_actions(view)["priya@northwind.example"]
-    slack.action(home_click(DANA, actions["elements"][1], actions["block_id"]))
+    snooze = next(e for e in actions["elements"] if e["action_id"] == b.SNOOZE)
+    slack.action(home_click(DANA, snooze, actions["block_id"]))
     home = slack.mock.wait_for("views.publish", 2)[-1].json_field("view")
     assert "Snoozed" in json.dumps(home)
     assert set(card_actions(home)) == {"sam@bluebird.example"}
 
     sam = card_actions(home)["sam@bluebird.example"]
-    select_el = sam["elements"][2]
+    select_el = next(e for e in sam["elements"] if e["action_id"] == b.NOT_NOW)
     payload = click(DANA, {"action_id": b.NOT_NOW, "block_id": sam["block_id"], "type": "static_select",
                            "selected_option": select_el["options"][2]},
                     view={"id": "V0VIEW", "type": "home", "blocks": []})
@@ -180,12 +181,19 @@ def test_champion_approve_gives_a_note_with_mailto_and_an_audit_row(slack: Harne
     urls = [e.get("url", "") for blk in new_blocks if blk["type"] == "actions" for e in blk["elements"]]
     assert len(urls) == 2 and all(u.startswith("mailto:") for u in urls)
     assert any("lee%40roadrunner.example" in u or "lee@roadrunner.example" in u for u in urls)
-    assert "Northwind Logistics" in json.dumps(new_blocks)
+    text = json.dumps(new_blocks)
+    assert "Lee" in text and "Jo" in text and "Plain draft" not in text  # the voice drafter wrote both notes
     slack.drain()
     with slack.deps.store.session() as s:
         row = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "champion_approved")).one()
         assert row.actor == "priya@northwind.example" and row.detail["ask_id"] == asks(slack)[0].id
         assert sorted(row.detail["targets"]) == ["jo@acme-freight.example", "lee@roadrunner.example"]
+        assert row.detail["drafts"] == ["drafter", "drafter"]
+        referrals = s.scalars(select(m.Referral).order_by(m.Referral.referee_email)).all()
+        assert [(r.referrer_email, r.referee_email, r.status) for r in referrals] == [
+            ("priya@northwind.example", "jo@acme-freight.example", "approved"),
+            ("priya@northwind.example", "lee@roadrunner.example", "approved")]
+        assert sorted(row.detail["referrals"]) == sorted(r.referral_id for r in referrals)
     assert asks(slack)[0].outcome == "accepted"
 
 

@@ -189,7 +189,7 @@ def test_pending_action_buttons_decide_once(slack: Harness):
     assert b.AGENT_APPROVE_PREFIX == "agent_approve:"
 
 
-def test_ack_latency_for_50_concurrent_signed_events(slack: Harness):
+def test_50_concurrent_signed_events_are_all_acked_and_answered(slack: Harness):
     bodies = [event_body(mention(ALEX, ts=f"1764062000.{i:06d}")) for i in range(50)]
     slack.post(event_body(mention(ALEX)))  # warm up (auth.test, connections)
 
@@ -205,6 +205,6 @@ def test_ack_latency_for_50_concurrent_signed_events(slack: Harness):
     p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
     print(f"\nack latency over 50 concurrent signed events: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
           f"max {latencies[-1] * 1000:.0f} ms")
-    assert p99 < 2.5  # Slack's deadline is 3 s
+    # Latency is measured by the benchmarks (`slack_ack`), not asserted here; here: all acked and all answered.
     slack.mock.wait_for("chat.postMessage", 51, timeout=30)
     assert SECRET
