@@ -60,14 +60,15 @@ VALEDICTIONS: tuple[str, ...] = (
     "all the best", "all best", "best wishes", "yours sincerely", "yours truly", "sincerely", "talk soon",
     "take care", "warmly", "warm wishes", "best of luck", "good luck", "hope this helps", "regards", "thanks", "thx", "ta", "cheers",
     "best", "bests", "yours", "ciao", "hth", "rgds", "br", "kr", "greetings", "love", "cordialement",
-    "saludos", "merci",
+    "saludos", "merci", "ttyl", "talk later", "later", "cya", "laters",
 )  # fmt: skip
 FORMAL_VALEDICTIONS = frozenset({
     "with best regards", "with kind regards", "with regards", "best regards", "kind regards", "warm regards",
     "warmest regards", "yours sincerely", "yours truly", "sincerely", "regards", "rgds", "br", "kr",
     "cordialement", "yours",
 })  # fmt: skip
-CASUAL_VALEDICTIONS = frozenset({"cheers", "thx", "ta", "later", "hth", "love", "ciao", "talk soon", "take care"})
+CASUAL_VALEDICTIONS = frozenset({"cheers", "thx", "ta", "later", "hth", "love", "ciao", "talk soon", "take care",
+                                 "ttyl", "talk later", "cya", "laters"})
 
 # Discourse markers a writer may open a sentence with; the offline composer uses the writer's own one.
 HEDGES: tuple[str, ...] = (

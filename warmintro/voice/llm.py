@@ -391,6 +391,9 @@ class LLMDrafter:
         try:
             result = future.result(timeout=self.timeout_s * 2 + 5)
         except FuturesTimeout as exc:
+            # Since 3.11 this is the builtin TimeoutError, which the model itself may raise (a read timeout).
+            if future.done():
+                raise ModelError(f"{type(exc).__name__}: {exc}") from exc
             raise ModelError(f"no answer within {self.timeout_s * 2 + 5:.0f} s") from exc
         except Exception as exc:
             raise ModelError(f"{type(exc).__name__}: {exc}") from exc

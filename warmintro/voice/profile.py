@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -52,7 +53,9 @@ NGRAM_SIZES = (2, 3, 4)
 # Patterns
 
 _URL = re.compile(r"(https?://|www\.)\S+|\S+@\S+\.\w+|\b[\w.+-]+ at [\w-]+(\.[\w-]+)+\b|\b[\w-]+\.(com|org|net|io|ca)\b", re.I)
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’?]*[A-Za-z]|[A-Za-z]")
+# Letters are any script's ("Renée", "Jürgen"): an ASCII class would split a name into "ren" + "e".
+_L = r"[^\W\d_]"
+_WORD = re.compile(rf"{_L}(?:{_L}|['’?])*{_L}|{_L}")
 _APOS = "'’?"  # the list archives turned curly apostrophes into '?'
 _CONTRACTION = re.compile(
     rf"\b(?:i[{_APOS}](?:m|ve|ll|d)|(?:you|we|they)[{_APOS}](?:re|ve|ll|d)|(?:he|she)[{_APOS}](?:s|ll|d)|"
@@ -73,10 +76,10 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _TRAILING_ATTRIBUTION = re.compile(r"\b(wrote|writes|schreef|schrieb|skrev|a [ée?]crit|escribi[óo?]|ha scritto)\b.{0,120}:$", re.I)
 _CODEISH = re.compile(r"[{}\[\]<>=$\\|`#]|::|->|\(\)|^\s{4,}|^\t")
 
-_NAME_TOKEN = r"(?:[A-Z][\w'’.-]*|[A-Z]{1,4}\.?)"
+_NAME_TOKEN = rf"(?:{_L}[\w'’.-]*|{_L}{{1,4}}\.?)"  # upper-case first letter checked in `_is_name_line`
 _DECOR = r"[-–—/~*]{0,3}\s?"
 _NAME_LINE = re.compile(rf"^{_DECOR}{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,3}}\s*[.!]?$")
-_LOWER_NAME_LINE = re.compile(rf"^{_DECOR}[a-z][a-z'-]{{0,15}}$")
+_LOWER_NAME_LINE = re.compile(rf"^{_DECOR}(?P<name>{_L}(?:{_L}|['-]){{0,15}})$")
 
 _GREETING_RE = re.compile(
     r"^(?P<greet>" + "|".join(re.escape(g) for g in sorted(GREETING_WORDS, key=len, reverse=True)) + r")"
@@ -197,10 +200,18 @@ def _is_name_line(line: str) -> bool:
     if not s or len(s) > 40:
         return False
     if _NAME_LINE.match(s):
-        words = re.findall(r"[A-Za-z][\w'’-]*", s)
+        words = re.findall(rf"{_L}[\w'’-]*", s)
+        if not all(w[0].isupper() for w in words):
+            return False
         # "Thanks." or "Yes" are words, not a signature: a one-word line must not be a common word.
         return not (len(words) == 1 and words[0].lower() in COMMON_WORDS)
     return False
+
+
+def _lower_name_line(line: str) -> bool:
+    """A one-word lower-case signature ("renée", "-j"), in any script."""
+    m = _LOWER_NAME_LINE.match(line.strip())
+    return m is not None and m.group("name")[0].islower()
 
 
 def _greeting_form(line: str) -> tuple[str | None, str]:
@@ -211,11 +222,13 @@ def _greeting_form(line: str) -> tuple[str | None, str]:
         greet = m.group("greet")
         rest = m.group("rest")
         # The addressee: up to three name-like words, then punctuation or the end of the line.
-        am = re.match(r"^(?P<who>(?:\s+[\w'’.-]+){0,3}?)\s*(?P<punct>[,:!.;—–-]+|$)\s*(?P<after>.*)$", rest)
+        am = re.match(r"^(?P<who>(?:\s+[\w'’.-]+){0,3}?)(?P<ws>\s*)(?P<punct>[,:!.;—–-]+|$)\s*(?P<after>.*)$", rest)
         if not am:
             return None, line
         who = am.group("who").strip()
         punct = am.group("punct").strip()
+        if am.group("ws") and punct and punct[0] in "—–-":
+            punct = " " + punct  # "hey sam —" keeps its spaced dash
         if not punct and not who and rest.strip():
             return None, line
         if who:
@@ -237,8 +250,9 @@ def _greeting_form(line: str) -> tuple[str | None, str]:
     if gm and gm.group("who").lower() in GROUP_ADDRESSEES:
         return s, ""  # "All:" / "Folks,"
     # A bare name as the greeting: "Sam," / "Pariksheet,"
-    nm = re.match(r"^(?P<who>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s*(?P<punct>[,:—–-])\s*(?P<after>.*)$", s)
-    if nm and nm.group("who").split()[0].lower() not in COMMON_WORDS and not nm.group("after"):
+    nm = re.match(rf"^(?P<who>{_L}[\w'’-]+(?:\s+{_L}[\w'’-]+)?)\s*(?P<punct>[,:—–-])\s*(?P<after>.*)$", s)
+    if (nm and all(w[0].isupper() for w in nm.group("who").split())
+            and nm.group("who").split()[0].lower() not in COMMON_WORDS and not nm.group("after")):
         who = nm.group("who")
         slot = FULL_NAME_SLOT if " " in who else NAME_SLOT
         return f"{slot}{nm.group('punct')}", ""
@@ -253,11 +267,17 @@ def _valediction(line: str) -> tuple[str, str] | None:
         return None
     rest = m.group("rest").strip()
     punct = m.group("punct").strip()
-    if rest and not (_is_name_line(rest) or _LOWER_NAME_LINE.match(rest)):
+    if rest and not (_is_name_line(rest) or _lower_name_line(rest)):
         return None  # "Thanks for the quick reply." is a sentence
     if len(s.split()) > 7:
         return None
     return m.group("val") + punct, rest
+
+
+def _bare_valediction(line: str | None) -> bool:
+    """"cheers" alone on its line: a lower-case word under it is how they sign ("cheers\nrenée")."""
+    val = _valediction(line) if line is not None else None
+    return val is not None and not val[1]
 
 
 def _strip_tail(lines: list[str], signature: set[str]) -> tuple[list[str], list[str]]:
@@ -319,7 +339,8 @@ def parse_message(body: str, *, signature: Iterable[str] = (), own_names: Iterab
             name = inline or None
             layout = "inline" if inline else "valediction"
             content = content[: idx[-1]]
-        elif last in names or _is_name_line(last) or (_LOWER_NAME_LINE.match(last) and last in names):
+        elif last in names or _is_name_line(last) or (_lower_name_line(last) and (
+                last in names or _bare_valediction(prev) and last.lstrip("-–—/~* ").lower() not in COMMON_WORDS)):
             val_prev = _valediction(prev) if prev is not None else None
             if val_prev is not None and not val_prev[1]:
                 valediction, name, layout = val_prev[0], last, "lines"
@@ -525,15 +546,34 @@ def _signature_and_names(bodies: Sequence[str]) -> tuple[set[str], set[str]]:
         if nonempty:
             last_lines[nonempty[-1]] += 1
     names = {ln for ln, c in last_lines.items() if c >= max(2, math.ceil(0.15 * n)) and len(ln.split()) <= 4
-             and not _valediction(ln) and (_is_name_line(ln) or _LOWER_NAME_LINE.match(ln))}
+             and not _valediction(ln) and (_is_name_line(ln) or _lower_name_line(ln))}
     return signature, names
 
 
-def build_profile(bodies: Sequence[str], *, background: PhraseBackground | None = None) -> VoiceProfile:
+def _name_tokens(names: Iterable[str]) -> set[str]:
+    """The words of a person's own names ("Renée Okonkwo", "- R"): never one of their recurring phrases.
+    Common words ("Will", "Mark" as in "mark") are kept, or ordinary phrases would be lost."""
+    out: set[str] = set()
+    for name in names:
+        toks = _tokens(name)
+        forms = set(toks)
+        if toks:  # short forms of the first name they may sign with: "ren" for "renée", "renee"
+            first = toks[0]
+            folded = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode()
+            forms |= {w[:k] for w in (first, folded) for k in range(3, len(w) + 1)}
+            forms.add(folded)
+        out |= {t for t in forms if t and t not in COMMON_WORDS}
+    return out
+
+
+def build_profile(bodies: Sequence[str], *, background: PhraseBackground | None = None,
+                  own_name: str | None = None) -> VoiceProfile:
     """Measure a writer's voice from their own cleaned email bodies (see `warmintro.mail.clean_body`).
 
     `background`: n-gram document frequencies of other writers' messages; recurring phrases are those this
     writer uses at least 3x as often. Without it, phrases are simply the n-grams in >= 20% of messages.
+    `own_name`: the writer's name; its words (and those of the names they sign with) are left out of the
+    recurring phrases, which describe how they write, not who they are.
     """
     bodies = [b for b in bodies if b and b.strip()]
     n = len(bodies)
@@ -703,7 +743,11 @@ def build_profile(bodies: Sequence[str], *, background: PhraseBackground | None 
         lowercase_i_rate=i_lower_rate,
         all_lowercase=lc_rate >= 0.6 and (i_total == 0 or i_lower_rate >= 0.5),
         double_space_rate=share(double_space, breaks),
-        recurring_phrases=_select_phrases(own_grams, n, background, exclude_words=_proper_nouns(all_text)),
+        recurring_phrases=_select_phrases(
+            own_grams, n, background,
+            exclude_words=_proper_nouns(all_text) | _name_tokens([own_name or "", *own_names,
+                                                                   *(f for f, c in names.items() if f and c >= 2)]),
+        ),
         opening_lines=lines_of(openings, opening_surface),
         closing_lines=lines_of(closings, closing_surface),
         signature_lines=[ln for ln, _ in signature_seen.most_common(6)],

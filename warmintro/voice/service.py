@@ -66,7 +66,7 @@ def profile_for(session: Session, email: str, *, limit: int = PROFILE_EMAILS,
         .order_by(m.EmailMessage.sent_at.desc()).limit(background_limit)
     ).all()
     background = PhraseBackground.from_bodies([b for b in others if b]) if len(others) >= 20 else None
-    return build_profile(bodies, background=background)
+    return build_profile(bodies, background=background, own_name=_known_name(session, author))
 
 
 def _known_name(session: Session, email: str) -> str | None:
