@@ -1,4 +1,5 @@
-"""Referral ledger: blocking rules (nothing recorded), program inference, routing, SLA, idempotency."""
+"""Referral ledger: blocking rules (nothing recorded), program inference, routing, SLA, idempotency, fraud
+flags (rings, high conversion) and the SLA / close-the-loop notifications."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from storeutil import dump
 
-from warmintro.engines.ledger import ReferralBlocked, create_referral, update_referral
+from warmintro.engines.ledger import (
+    ReferralBlocked,
+    create_referral,
+    due_notifications,
+    referral_flags,
+    update_referral,
+)
 from warmintro.importer.run import import_folder
 from warmintro.store import models as m
 
@@ -94,3 +101,94 @@ def test_lifecycle_update_is_timestamped(loaded):
         r = s.get(m.Referral, view.referral_id)
         assert r.status == "meeting" and r.first_touch_at == AT + timedelta(hours=5)
         assert [e.status for e in s.scalars(select(m.ReferralEvent).order_by(m.ReferralEvent.id))] == ["approved", "meeting"]
+
+
+# --- fraud flags -------------------------------------------------------------------------------------------
+
+
+def test_referral_ring_inside_the_window_is_flagged(loaded):
+    ab = create_referral(loaded, referrer_email="a@one.example", referee_email="b@two.example", at=AT)
+    ba = create_referral(loaded, referrer_email="c@two.example", referee_email="d@one.example", at=AT + timedelta(days=90))
+    far = create_referral(loaded, referrer_email="e@three.example", referee_email="f@four.example", at=AT)
+    far_back = create_referral(loaded, referrer_email="g@four.example", referee_email="h@three.example",
+                               at=AT + timedelta(days=91))
+    one_way = create_referral(loaded, referrer_email="a@one.example", referee_email="z@five.example", at=AT)
+    with loaded.session() as s:
+        flags = referral_flags(s)
+    assert {rid for rid, fs in flags.items() if any(f.flag == "referral_ring" for f in fs)} == {ab.referral_id, ba.referral_id}
+    assert "one.example" in flags[ab.referral_id][0].detail and "two.example" in flags[ab.referral_id][0].detail
+    assert not {far.referral_id, far_back.referral_id, one_way.referral_id} & set(flags)
+    with loaded.session() as s:  # as of before the second referral there is no ring yet
+        assert referral_flags(s, AT + timedelta(days=1)) == {}
+
+
+def test_unusually_high_conversion_per_referrer_is_flagged(loaded):
+    hot = [create_referral(loaded, referrer_email="sam.okafor@northwind.example", referee_email=f"p{i}@harbor{i}.example",
+                           at=AT + timedelta(hours=i)) for i in range(3)]
+    for r in hot:
+        update_referral(loaded, r.referral_id, status="opportunity", at=AT + timedelta(days=2))
+    cold = [create_referral(loaded, referrer_email=PRIYA, referee_email=f"q{i}@tide{i}.example", at=AT) for i in range(7)]
+    pair = [create_referral(loaded, referrer_email="tom.reyes@bluebird.example", referee_email=f"r{i}@gull{i}.example",
+                            at=AT) for i in range(2)]
+    for r in pair:  # converts everything, but two referrals are too few to judge
+        update_referral(loaded, r.referral_id, status="won", at=AT + timedelta(days=2))
+    with loaded.session() as s:
+        flags = referral_flags(s)
+    flagged = {rid for rid, fs in flags.items() if any(f.flag == "high_conversion" for f in fs)}
+    assert flagged == {r.referral_id for r in hot}
+    assert "3 of 3" in flags[hot[0].referral_id][0].detail
+    assert not flagged & {r.referral_id for r in cold + pair}
+
+
+# --- SLA reminders, escalation, closing the loop --------------------------------------------------------------
+
+def _kinds(notes):
+    return [(n.kind, n.to_email) for n in notes]
+
+
+def test_first_touch_reminder_at_20h_and_escalation_at_24h(loaded):
+    view = create_referral(loaded, referrer_email=PRIYA, referee_email="jordan.lee@harbor.example", at=AT)
+    with loaded.session() as s:
+        assert due_notifications(s, AT + timedelta(hours=20) - timedelta(seconds=1)) == []
+        at20 = due_notifications(s, AT + timedelta(hours=20))
+        assert _kinds(at20) == [("first_touch_reminder", "alex@vendor.example")]
+        assert at20[0].key == f"{view.referral_id}:reminder" and at20[0].due_at == AT + timedelta(hours=20)
+        at24 = due_notifications(s, AT + timedelta(hours=24))
+        assert _kinds(at24) == [("first_touch_reminder", "alex@vendor.example"),
+                                ("first_touch_escalation", "dana@vendor.example")]  # Northwind's CSM
+        assert due_notifications(s, AT + timedelta(hours=24), sent={n.key for n in at24}) == []
+    update_referral(loaded, view.referral_id, status="intro_sent", at=AT + timedelta(hours=22))
+    with loaded.session() as s:
+        assert due_notifications(s, AT + timedelta(hours=25)) == []  # touched: nothing to chase
+
+
+def test_close_the_loop_on_meeting_and_at_30_days(loaded):
+    moving = create_referral(loaded, referrer_email=PRIYA, referee_email="jordan.lee@harbor.example", at=AT)
+    quiet = create_referral(loaded, referrer_email=PRIYA, referee_email="kay@tidewater.example", at=AT)
+    create_referral(loaded, referrer_email=PRIYA, referee_email="never@gale.example", at=AT, status="asked")
+    for r in (moving, quiet):
+        update_referral(loaded, r.referral_id, status="intro_sent", at=AT + timedelta(hours=2))
+    update_referral(loaded, moving.referral_id, status="meeting", at=AT + timedelta(days=3))
+    update_referral(loaded, moving.referral_id, status="won", at=AT + timedelta(days=40))
+    with loaded.session() as s:
+        day3 = due_notifications(s, AT + timedelta(days=3))
+        assert [(n.key, n.to_email, n.status) for n in day3] == [
+            (f"{moving.referral_id}:loop:meeting", PRIYA, "meeting")]
+        assert [n.key for n in due_notifications(s, AT + timedelta(days=30) - timedelta(seconds=1))] == [
+            f"{moving.referral_id}:loop:meeting"]
+        day30 = due_notifications(s, AT + timedelta(days=30))
+        assert [n.key for n in day30] == [f"{moving.referral_id}:loop:meeting", f"{quiet.referral_id}:loop:30d"]
+        day40 = due_notifications(s, AT + timedelta(days=40), sent={n.key for n in day30})
+        assert [(n.key, n.status) for n in day40] == [(f"{moving.referral_id}:loop:won", "won")]
+
+
+def test_routing_prefers_the_account_ae_then_the_configured_pool(store, northwind):
+    toml = northwind / "program.toml"
+    toml.write_text(toml.read_text() + 'routing_pool = ["zoe@vendor.example"]\n')
+    import_folder(store, northwind)
+    with store.session(write=True) as s:
+        s.add(m.TeamMember(email="zoe@vendor.example", name="Zoe", role="sdr"))
+        s.get(m.Account, "ACC-4").ae_email = "omar@vendor.example"  # Old Mill churned; its AE takes it back
+    back = create_referral(store, referrer_email=PRIYA, referee_email="newowner@oldmill.example", at=AT)
+    fresh = create_referral(store, referrer_email=PRIYA, referee_email="a@harbor.example", at=AT)
+    assert (back.owner_email, fresh.owner_email) == ("omar@vendor.example", "zoe@vendor.example")

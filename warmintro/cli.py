@@ -150,7 +150,7 @@ def _register_commands() -> None:
         importlib.import_module(f"warmintro.commands.{name}").register(app)
 
 
-COMMAND_MODULES: tuple[str, ...] = ("signals", "network", "voice", "referrals", "chat", "demo")
+COMMAND_MODULES: tuple[str, ...] = ("signals", "network", "voice", "referrals", "ledger", "chat", "demo")
 _registered = False
 
 

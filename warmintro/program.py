@@ -6,7 +6,7 @@ The importer validates program.toml with these models and stores it; engines rea
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
@@ -65,9 +65,72 @@ class Rules(BaseModel):
     enterprise_deal_size: float = Field(default=100_000, gt=0)
     first_touch_sla_hours: float = Field(default=24, gt=0)
     close_loop_days: int = Field(default=30, gt=0)
+    # Ledger additions (issue 7): reminder before the first-touch SLA, fraud flags.
+    first_touch_reminder_hours: float = Field(default=20, gt=0)
+    ring_window_days: int | None = Field(default=None, gt=0)  # default: the attribution window
+    fraud_min_referrals: int = Field(default=3, ge=1)
+    fraud_conversion_min: float = Field(default=0.6, gt=0, le=1)
+    fraud_conversion_multiple: float = Field(default=2.0, ge=1)
+    routing_pool: list[str] = []  # team emails new referrals are spread over (default: every AE and SDR)
 
     def window_hours(self, trigger_type: str) -> float:
         return self.ask_window_hours_by_type.get(trigger_type, self.ask_window_hours)
+
+
+RewardKind = Literal["credit", "bonus", "non_cash", "donation"]
+
+
+class RewardTier(BaseModel):
+    """A customer reward tier: from the `at`-th successful (won) referral on, each one earns `amount`."""
+
+    model_config = ConfigDict(extra="forbid")
+    at: int = Field(ge=1)
+    name: str = Field(min_length=1)
+    amount: float = Field(ge=0)
+    kind: RewardKind = "credit"
+
+
+DEFAULT_TIERS = (RewardTier(at=1, name="thank_you", amount=250), RewardTier(at=5, name="advocate", amount=500),
+                 RewardTier(at=10, name="champion", amount=1000))
+
+
+class CustomerRewards(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tiers: list[RewardTier] = list(DEFAULT_TIERS)
+    # Enterprise-size referrer accounts get non-cash rewards by default (swag, experiences, a donation...).
+    enterprise_kind: RewardKind = "non_cash"
+    enterprise_employees: int = Field(default=1000, ge=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _sorted_unique(cls, v: list[RewardTier]) -> list[RewardTier]:
+        ats = [t.at for t in v]
+        if len(set(ats)) != len(ats):
+            raise ValueError("two tiers at the same referral count")
+        return sorted(v, key=lambda t: t.at)
+
+
+class PartnerRewards(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    implementation_rate: float = Field(default=25, ge=0, le=100)  # percent of the won amount
+    default_rate: float = Field(default=15, ge=0, le=100)
+    recurring: bool = True  # due again at each anniversary while the account stays a customer
+
+
+class EmployeeRewards(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fee: float = Field(default=1000, ge=0)
+    enterprise_fee: float = Field(default=3000, ge=0)
+
+
+class RewardRules(BaseModel):
+    """program.toml `[rewards]` (contract "Programs and payouts"), with the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+    customer: CustomerRewards = CustomerRewards()
+    partner: PartnerRewards = PartnerRewards()
+    employee: EmployeeRewards = EmployeeRewards()
+    clawback_days: int = Field(default=90, ge=0)
 
 
 class Program(BaseModel):
@@ -77,6 +140,16 @@ class Program(BaseModel):
     rules: Rules = Rules()
     rewards: dict[str, Any] = {}
     presets: dict[str, Any] = {}
+
+    @field_validator("rewards")
+    @classmethod
+    def _valid_rewards(cls, v: dict[str, Any]) -> dict[str, Any]:
+        RewardRules.model_validate(v)  # reject a bad [rewards] at import, with the field path
+        return v
+
+    @property
+    def reward_rules(self) -> RewardRules:
+        return RewardRules.model_validate(self.rewards)
 
 
 KNOWN_SECTIONS = {"vendor", "icp", "rules", "rewards", "presets"}

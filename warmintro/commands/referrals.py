@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
         referee: Annotated[str, typer.Option("--referee", help="Who was introduced (email).")],
         at: Annotated[str | None, typer.Option("--at", help="When (ISO 8601; default now).")] = None,
         trigger: Annotated[str | None, typer.Option("--trigger", help="The trigger type behind the ask.")] = None,
+        persona: Annotated[str | None, typer.Option("--persona", help="The referrer's persona (for the report).")] = None,
         program: Annotated[str | None, typer.Option("--program", help="customer, partner or employee (default: inferred).")] = None,
         name: Annotated[str | None, typer.Option("--name", help="The referee's name.")] = None,
         company: Annotated[str | None, typer.Option("--company", help="The referee's company.")] = None,
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
         c = use_context(ctx)
         try:
             view = create_referral(c.store, referrer_email=referrer, referee_email=referee, at=parse_when(at),
-                                   trigger_type=trigger, program_kind=program, referee_name=name,
+                                   trigger_type=trigger, persona=persona, program_kind=program, referee_name=name,
                                    referee_company=company, status=status, idempotency_key=key, actor="cli")
         except ReferralBlocked as exc:
             if as_json:
@@ -55,18 +56,22 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """List referrals, newest first."""
-        from warmintro.engines.ledger import _view, list_referrals
+        from warmintro.engines.ledger import _view, list_referrals, referral_flags
 
         c = use_context(ctx)
         with c.store.session() as s:
-            rows = [_view(r, created=False).to_json() for r in list_referrals(s, status=status, referrer=referrer)]
+            flags = referral_flags(s)
+            rows = [_view(r, created=False).to_json() | {
+                        "trigger_type": r.trigger_type, "persona": r.persona,
+                        "flags": [f.to_json() for f in flags.get(r.referral_id, [])]}
+                    for r in list_referrals(s, status=status, referrer=referrer)]
         if as_json:
             emit_json({"referrals": rows})
             return
-        table = Table("id", "referrer", "referee", "program", "status", "owner", "created")
+        table = Table("id", "referrer", "referee", "program", "status", "owner", "created", "flags")
         for r in rows:
             table.add_row(r["referral_id"], r["referrer_email"], r["referee_email"], r["program"], r["status"],
-                          r["owner_email"] or "", r["created_at"])
+                          r["owner_email"] or "", r["created_at"], ", ".join(f["flag"] for f in r["flags"]))
         out.print(table)
 
     @referrals.command("update")

@@ -2,7 +2,8 @@
 lifecycle, and routing them to an owner with a first-touch SLA.
 
 Every transition is timestamped in referral_events and audited. A blocked referral raises
-ReferralBlocked and records nothing.
+ReferralBlocked and records nothing. `referral_flags` flags referral rings and unusually high conversion per
+referrer; `due_notifications` says which SLA reminders, escalations and close-the-loop messages are due.
 """
 
 from __future__ import annotations
@@ -106,9 +107,14 @@ def infer_program(session: Session, referrer: str) -> str:
     return "customer"
 
 
-def route_owner(session: Session, referee_domain: str) -> str | None:
-    """The AE already working the referee's company (an open opportunity's referral owner), else the AE or
-    SDR with the fewest open referrals (ties by email), so load spreads evenly."""
+def route_owner(session: Session, referee_domain: str, pool: list[str] | None = None) -> str | None:
+    """The AE who owns the referee's company (accounts.csv ae_email, e.g. a churned customer coming back),
+    else the owner already working it (an open referral's owner), else the AE or SDR with the fewest open
+    referrals (ties by email), so load spreads evenly; `pool` ([rules] routing_pool) limits who is picked."""
+    account_ae = session.scalars(select(m.Account.ae_email).where(m.Account.domain == referee_domain,
+                                                                  m.Account.ae_email.is_not(None))).first()
+    if account_ae:
+        return account_ae
     existing = session.scalars(
         select(m.Referral.owner_email).where(m.Referral.referee_domain == referee_domain,
                                              m.Referral.owner_email.is_not(None), m.Referral.status.in_(OPEN))
@@ -117,6 +123,9 @@ def route_owner(session: Session, referee_domain: str) -> str | None:
         return existing
     reps = list(session.scalars(select(m.TeamMember.email).where(m.TeamMember.role.in_(("ae", "sdr")))
                                 .order_by(m.TeamMember.email)))
+    if pool:
+        wanted = {e.strip().lower() for e in pool}
+        reps = [e for e in reps if e in wanted] or reps
     if not reps:
         return None
     load: dict[str | None, int] = {
@@ -151,7 +160,7 @@ def create_referral(store: Store, *, referrer_email: str, referee_email: str, at
         if kind not in ("customer", "partner", "employee"):
             raise WarmintroError(f"unknown program {kind!r}; one of customer, partner, employee")
         domain = domain_of(referee)
-        owner = route_owner(s, domain)
+        owner = route_owner(s, domain, program.rules.routing_pool)
         rid = "R-" + (hashlib.sha1(idempotency_key.encode()).hexdigest()[:10] if idempotency_key else uuid.uuid4().hex[:10])
         referral = m.Referral(
             referral_id=rid, referrer_email=referrer, referee_email=referee, referee_name=referee_name,
@@ -196,3 +205,148 @@ def list_referrals(session: Session, *, status: str | None = None, referrer: str
     if referrer:
         q = q.where(m.Referral.referrer_email == referrer.strip().lower())
     return list(session.scalars(q))
+
+
+# --- fraud flags -------------------------------------------------------------------------------------------
+
+FUNNEL_RANK = {s: i for i, s in enumerate(("suggested", "asked", "approved", "intro_sent", "meeting", "opportunity", "won"))}
+
+
+@dataclass(frozen=True)
+class Flag:
+    referral_id: str
+    flag: str  # referral_ring, high_conversion
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"referral_id": self.referral_id, "flag": self.flag, "detail": self.detail}
+
+
+def referral_flags(session: Session, as_of: datetime | None = None) -> dict[str, list[Flag]]:
+    """Flags per referral id, for review (they block nothing):
+    - referral_ring: two companies referring each other, the two referrals at most `ring_window_days`
+      (default: the attribution window) apart;
+    - high_conversion: a referrer with at least `fraud_min_referrals` referrals of which a share of at least
+      `fraud_conversion_min`, and at least `fraud_conversion_multiple` times the program's share, reached an
+      opportunity."""
+    rules = load_program(session).rules
+    refs = [r for r in session.scalars(select(m.Referral).order_by(m.Referral.created_at, m.Referral.referral_id))
+            if as_of is None or utc(r.created_at) <= utc(as_of)]
+    flags: dict[str, list[Flag]] = {}
+    if not refs:
+        return flags
+    account_domain = {e: d.lower() for e, d in session.execute(
+        select(m.Contact.email, m.Account.domain).join(m.Account, m.Account.account_id == m.Contact.account_id))}
+
+    def org(email: str) -> str:
+        return account_domain.get(email, domain_of(email))
+
+    window = timedelta(days=rules.ring_window_days or rules.attribution_days)
+    by_pair: dict[tuple[str, str], list[m.Referral]] = {}
+    for r in refs:
+        by_pair.setdefault((org(r.referrer_email), (r.referee_domain or domain_of(r.referee_email)).lower()), []).append(r)
+    for (a, b), forward in by_pair.items():
+        if a >= b or a == b:
+            continue
+        for r1 in forward:
+            for r2 in by_pair.get((b, a), []):
+                if abs(utc(r1.created_at) - utc(r2.created_at)) <= window:
+                    for x, y in ((r1, r2), (r2, r1)):
+                        f = Flag(x.referral_id, "referral_ring", f"{org(x.referrer_email)} and {org(y.referrer_email)} "
+                                 f"referred each other ({x.referral_id}, {y.referral_id})")
+                        if f not in flags.setdefault(x.referral_id, []):
+                            flags[x.referral_id].append(f)
+
+    reached: dict[str, int] = {r.referral_id: FUNNEL_RANK.get(r.status, 0) for r in refs}
+    for rid, status in session.execute(select(m.ReferralEvent.referral_id, m.ReferralEvent.status)
+                                       .where(m.ReferralEvent.referral_id.in_(list(reached)))):
+        reached[rid] = max(reached[rid], FUNNEL_RANK.get(status, 0))
+    converted = {rid: rank >= FUNNEL_RANK["opportunity"] for rid, rank in reached.items()}
+    program_share = sum(converted.values()) / len(converted)
+    by_referrer: dict[str, list[str]] = {}
+    for r in refs:
+        by_referrer.setdefault(r.referrer_email, []).append(r.referral_id)
+    for referrer, rids in by_referrer.items():
+        n = len(rids)
+        share = sum(converted[x] for x in rids) / n
+        if (n >= rules.fraud_min_referrals and share >= rules.fraud_conversion_min
+                and share >= rules.fraud_conversion_multiple * program_share):
+            for rid in rids:
+                flags.setdefault(rid, []).append(Flag(
+                    rid, "high_conversion", f"{referrer}: {sum(converted[x] for x in rids)} of {n} referrals reached "
+                    f"an opportunity ({share:.0%}; program {program_share:.0%})"))
+    return flags
+
+
+# --- SLA reminders, escalations and closing the loop ----------------------------------------------------
+
+CLOSE_LOOP_STAGES = ("meeting", "opportunity", "won")
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Something the Slack side should send. `key` is stable: send each key once (e.g. insert it into a
+    table with a unique constraint before sending), and several processes never send it twice."""
+
+    key: str
+    kind: str  # first_touch_reminder, first_touch_escalation, close_the_loop
+    referral_id: str
+    to_email: str | None  # the owner (reminder), the referrer's CSM (escalation), the referrer (close the loop)
+    due_at: datetime
+    status: str  # the referral's status the message reports
+    referrer_email: str
+    referee_email: str
+    owner_email: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "kind": self.kind, "referral_id": self.referral_id, "to_email": self.to_email,
+                "due_at": iso(self.due_at), "status": self.status, "referrer_email": self.referrer_email,
+                "referee_email": self.referee_email, "owner_email": self.owner_email}
+
+
+def due_notifications(session: Session, now: datetime, *, sent: set[str] | frozenset[str] = frozenset()
+                      ) -> list[Notification]:
+    """Every notification due by `now` that still applies, oldest first, minus the keys in `sent`:
+    - first_touch_reminder to the owner at `first_touch_reminder_hours` (20 h) without a first touch;
+    - first_touch_escalation to the referrer's CSM at the SLA (24 h) without a first touch;
+    - close_the_loop to the referrer when the referral reaches meeting, opportunity or won (one per stage),
+      and at `close_loop_days` (30) after the referral when none of those happened by then."""
+    now = utc(now)
+    rules = load_program(session).rules
+    csm_of = {e: c for e, c in session.execute(
+        select(m.Contact.email, m.Account.csm_email).join(m.Account, m.Account.account_id == m.Contact.account_id))}
+    events: dict[str, list[m.ReferralEvent]] = {}
+    for ev in session.scalars(select(m.ReferralEvent).order_by(m.ReferralEvent.at, m.ReferralEvent.id)):
+        events.setdefault(ev.referral_id, []).append(ev)
+    out: list[Notification] = []
+    for r in session.scalars(select(m.Referral).where(m.Referral.created_at <= now)):
+        created = utc(r.created_at)
+        evs = events.get(r.referral_id, [])
+        statuses = {e.status for e in evs} | {r.status}
+        if not statuses & {"approved", "intro_sent", "meeting", "opportunity", "won", "lost"}:
+            continue  # no introduction was made (suggested, asked, declined, no response)
+
+        def note(kind: str, key: str, to: str | None, due: datetime, status: str, r: m.Referral = r) -> None:
+            if due <= now and key not in sent:
+                out.append(Notification(key, kind, r.referral_id, to, due, status, r.referrer_email,
+                                        r.referee_email, r.owner_email))
+
+        touched = r.first_touch_at is not None and utc(r.first_touch_at) <= now
+        if r.owner_email and not touched and r.status in OPEN:
+            sla_due = utc(r.sla_due_at) if r.sla_due_at else created + timedelta(hours=rules.first_touch_sla_hours)
+            reminder = min(created + timedelta(hours=rules.first_touch_reminder_hours), sla_due)
+            note("first_touch_reminder", f"{r.referral_id}:reminder", r.owner_email, reminder, r.status)
+            note("first_touch_escalation", f"{r.referral_id}:escalation", csm_of.get(r.referrer_email), sla_due, r.status)
+        reached = [(e.status, utc(e.at)) for e in evs if e.status in CLOSE_LOOP_STAGES]
+        if r.status in CLOSE_LOOP_STAGES and r.status not in {s for s, _ in reached}:
+            reached.append((r.status, utc(r.updated_at or r.created_at)))
+        seen: set[str] = set()
+        for status, at in reached:
+            if status not in seen:
+                seen.add(status)
+                note("close_the_loop", f"{r.referral_id}:loop:{status}", r.referrer_email, at, status)
+        loop_due = created + timedelta(days=rules.close_loop_days)
+        if not any(at <= loop_due for _, at in reached):
+            note("close_the_loop", f"{r.referral_id}:loop:{rules.close_loop_days}d", r.referrer_email, loop_due,
+                 r.status)
+    return sorted(out, key=lambda n: (n.due_at, n.key))

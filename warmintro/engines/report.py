@@ -1,0 +1,317 @@
+"""The program report (product.md engine 9): referral rate, the ask -> approve -> intro -> meeting ->
+opportunity -> won funnel, referral share of pipeline and won revenue, time to first referral, conversion
+by trigger type, persona and source, first-touch SLA compliance, a monthly trend, and the fraud flags.
+
+`build_report()` takes plain rows (so any lead -> deal data set can be fed through it, e.g. a CRM export
+with one row per lead); `program_report(session, as_of)` loads them from the store, with the attribution
+engine deciding which opportunities referrals sourced. `render_png()` draws the four panels (funnel, by
+trigger, by persona, trend) with matplotlib's Agg backend, imported only when called.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from warmintro.engines.timeutil import iso, utc
+
+# The referral funnel; each referral counts at every stage up to the furthest one it reached.
+FUNNEL = ("asked", "approved", "intro_sent", "meeting", "opportunity", "won")
+RANK = {s: i for i, s in enumerate(FUNNEL)}
+UNSPECIFIED = "unspecified"
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    account_id: str
+    customer_since: datetime | None = None
+    churned: bool = False
+
+
+@dataclass(frozen=True)
+class AskRow:
+    asked_at: datetime
+    contact_email: str = ""
+    trigger_type: str | None = None
+    persona: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    referral_id: str
+    created_at: datetime
+    reached: str  # the furthest funnel stage reached (one of FUNNEL)
+    referrer_account_id: str | None = None
+    trigger_type: str | None = None
+    persona: str | None = None
+    program: str = "customer"
+    sla_due_at: datetime | None = None
+    first_touch_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OpportunityRow:
+    opportunity_id: str
+    created_at: datetime
+    stage: str  # prospecting ... won, lost; "won" counts as won revenue when closed by as_of
+    amount: float | None = None
+    closed_at: datetime | None = None
+    source: str | None = None
+    # The attribution credit when known; without one, a source starting with "referral" marks a referral deal.
+    credit: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_referral(self) -> bool:
+        if self.credit is not None:
+            return self.credit == "sourced"
+        return (self.source or "").strip().lower().startswith("referral")
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return None if not den else round(num / den, 4)
+
+
+def _won_by(o: OpportunityRow, as_of: datetime) -> bool:
+    return o.stage == "won" and (o.closed_at is None or utc(o.closed_at) <= as_of)
+
+
+def _group(rows: Iterable[ReferralRow], asks: Sequence[AskRow], key: str) -> dict[str, dict[str, Any]]:
+    groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"asks": 0, "referrals": 0, "meetings": 0,
+                                                             "opportunities": 0, "won": 0})
+    for a in asks:
+        groups[getattr(a, key) or UNSPECIFIED]["asks"] += 1
+    for r in rows:
+        g = groups[getattr(r, key) or UNSPECIFIED]
+        g["referrals"] += 1
+        rank = RANK[r.reached]
+        g["meetings"] += rank >= RANK["meeting"]
+        g["opportunities"] += rank >= RANK["opportunity"]
+        g["won"] += rank >= RANK["won"]
+    out = {}
+    for name, g in sorted(groups.items(), key=lambda kv: (-kv[1]["referrals"], -kv[1]["asks"], kv[0])):
+        g["conversion"] = _ratio(g["won"], g["referrals"])
+        g["ask_to_referral"] = _ratio(g["referrals"], g["asks"])
+        out[name] = g
+    return out
+
+
+def build_report(*, as_of: datetime, accounts: Sequence[AccountRow] = (), asks: Sequence[AskRow] = (),
+                 referrals: Sequence[ReferralRow] = (), opportunities: Sequence[OpportunityRow] = (),
+                 flags: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    as_of = utc(as_of)
+    asks = [a for a in asks if utc(a.asked_at) <= as_of]
+    refs = [r for r in referrals if utc(r.created_at) <= as_of]
+    opps = [o for o in opportunities if utc(o.created_at) <= as_of]
+
+    # referral rate: customer accounts (not churned) with at least one referral by one of their contacts
+    customers = {a.account_id for a in accounts if not a.churned}
+    referring = {r.referrer_account_id for r in refs if r.referrer_account_id in customers}
+
+    # funnel: asks, then each referral at every stage up to the furthest it reached; referral opportunities
+    # the ledger never saw (tagged in the CRM) count at the opportunity and won stages too
+    counts = {s: sum(RANK[r.reached] >= RANK[s] for r in refs) for s in FUNNEL}
+    counts["asked"] = max(len(asks), counts["asked"])
+    ref_opps = [o for o in opps if o.is_referral]
+    counts["opportunity"] = max(counts["opportunity"], len(ref_opps))
+    counts["won"] = max(counts["won"], sum(_won_by(o, as_of) for o in ref_opps))
+    funnel, prev = [], None
+    for s in FUNNEL:
+        funnel.append({"stage": s, "count": counts[s], "conversion": None if prev is None else _ratio(counts[s], prev)})
+        prev = counts[s]
+
+    def money(rows: Iterable[OpportunityRow]) -> float:
+        return round(sum(o.amount or 0.0 for o in rows), 2)
+
+    won = [o for o in opps if _won_by(o, as_of)]
+    pipeline: dict[str, Any] = {"total": money(opps), "referral": money(ref_opps), "count_total": len(opps),
+                "count_referral": len(ref_opps)}
+    pipeline["share"] = _ratio(pipeline["referral"], pipeline["total"])
+    pipeline["count_share"] = _ratio(len(ref_opps), len(opps))
+    won_ref = [o for o in won if o.is_referral]
+    won_revenue: dict[str, Any] = {"total": money(won), "referral": money(won_ref), "count_total": len(won), "count_referral": len(won_ref)}
+    won_revenue["share"] = _ratio(won_revenue["referral"], won_revenue["total"])
+    won_revenue["count_share"] = _ratio(len(won_ref), len(won))
+
+    # time to first referral: customer_since -> the account's first referral
+    first: dict[str, datetime] = {}
+    for r in refs:
+        if r.referrer_account_id:
+            first[r.referrer_account_id] = min(first.get(r.referrer_account_id, utc(r.created_at)), utc(r.created_at))
+    days = [max(0.0, (first[a.account_id] - utc(a.customer_since)).total_seconds() / 86400)
+            for a in accounts if a.account_id in first and a.customer_since is not None]
+    ttf = {"accounts": len(days), "median_days": round(statistics.median(days), 1) if days else None,
+           "mean_days": round(statistics.fmean(days), 1) if days else None}
+
+    # first-touch SLA: met (touched by the due time), breached (touched late, or untouched and overdue), pending
+    met = breached = pending = 0
+    for r in refs:
+        if r.sla_due_at is None:
+            continue
+        due = utc(r.sla_due_at)
+        touched = utc(r.first_touch_at) if r.first_touch_at is not None and utc(r.first_touch_at) <= as_of else None
+        if touched is not None:
+            met, breached = met + (touched <= due), breached + (touched > due)
+        elif due < as_of:
+            breached += 1
+        else:
+            pending += 1
+    sla = {"met": met, "breached": breached, "pending": pending, "compliance": _ratio(met, met + breached)}
+
+    by_source: dict[str, dict[str, Any]] = defaultdict(lambda: {"opportunities": 0, "won": 0, "pipeline": 0.0,
+                                                                "won_revenue": 0.0})
+    for o in opps:
+        g = by_source[(o.source or "").strip() or UNSPECIFIED]
+        g["opportunities"] += 1
+        g["pipeline"] += o.amount or 0.0
+        if _won_by(o, as_of):
+            g["won"] += 1
+            g["won_revenue"] += o.amount or 0.0
+    sources = {}
+    for name, g in sorted(by_source.items(), key=lambda kv: (-kv[1]["opportunities"], kv[0])):
+        g["conversion"] = _ratio(g["won"], g["opportunities"])
+        g["pipeline"], g["won_revenue"] = round(g["pipeline"], 2), round(g["won_revenue"], 2)
+        sources[name] = g
+
+    trend: dict[str, dict[str, int]] = defaultdict(lambda: {"asks": 0, "referrals": 0, "opportunities": 0,
+                                                            "referral_opportunities": 0, "won": 0, "referral_won": 0})
+    for a in asks:
+        trend[utc(a.asked_at).strftime("%Y-%m")]["asks"] += 1
+    for r in refs:
+        trend[utc(r.created_at).strftime("%Y-%m")]["referrals"] += 1
+    for o in opps:
+        t = trend[utc(o.created_at).strftime("%Y-%m")]
+        t["opportunities"] += 1
+        t["referral_opportunities"] += o.is_referral
+    for o in won:
+        t = trend[utc(o.closed_at or o.created_at).strftime("%Y-%m")]
+        t["won"] += 1
+        t["referral_won"] += o.is_referral
+
+    return {
+        "as_of": iso(as_of),
+        "referral_rate": {"customer_accounts": len(customers), "referring_accounts": len(referring),
+                          "rate": _ratio(len(referring), len(customers))},
+        "funnel": funnel,
+        "pipeline": pipeline,
+        "won_revenue": won_revenue,
+        "time_to_first_referral": ttf,
+        "by_trigger": _group(refs, asks, "trigger_type") if refs or asks else {},
+        "by_persona": _group(refs, asks, "persona") if refs or asks else {},
+        "by_source": sources,
+        "sla": sla,
+        "trend": [{"month": k, **v} for k, v in sorted(trend.items())],
+        "flags": list(flags),
+    }
+
+
+# --- the store -------------------------------------------------------------------------------------------
+
+def program_report(session: Any, as_of: datetime) -> dict[str, Any]:
+    """The report over the store as of a moment (attribution decides which opportunities referrals sourced)."""
+    from sqlalchemy import select
+
+    from warmintro.engines.attribution import attribution
+    from warmintro.engines.ledger import referral_flags
+    from warmintro.store import models as m
+
+    as_of = utc(as_of)
+    credits = {c.opportunity_id: c for c in attribution(session, as_of)}
+    accounts = [AccountRow(a.account_id, utc(a.customer_since) if a.customer_since else None,
+                           a.lifecycle_stage == "churned") for a in session.scalars(select(m.Account))]
+    contact_account = {e: a for e, a in session.execute(select(m.Contact.email, m.Contact.account_id))}
+    signal_type = {sid: t for sid, t in session.execute(select(m.Signal.signal_id, m.Signal.type))}
+    asks = [AskRow(utc(a.asked_at), a.contact_email, signal_type.get(a.trigger_signal_id or ""), a.persona)
+            for a in session.scalars(select(m.Ask))]
+    reached: dict[str, int] = defaultdict(int)
+    for rid, status in session.execute(select(m.ReferralEvent.referral_id, m.ReferralEvent.status)):
+        reached[rid] = max(reached[rid], RANK.get(status, 0))
+    for c in credits.values():  # an attributed opportunity moves its referral to opportunity / won
+        if c.referral_id and c.credit in ("sourced", "influenced"):
+            stage = RANK["won"] if c.stage == "won" else RANK["opportunity"]
+            reached[c.referral_id] = max(reached[c.referral_id], stage)
+    refs = []
+    for r in session.scalars(select(m.Referral)):
+        rank = max(reached[r.referral_id], RANK.get(r.status, 0))
+        refs.append(ReferralRow(r.referral_id, utc(r.created_at), FUNNEL[rank], contact_account.get(r.referrer_email),
+                                r.trigger_type, r.persona, r.program, r.sla_due_at, r.first_touch_at))
+    opps = []
+    for o in session.scalars(select(m.Opportunity)):
+        credit = credits.get(o.opportunity_id)
+        opps.append(OpportunityRow(o.opportunity_id, utc(o.created_at), o.stage, o.amount,
+                                   utc(o.closed_at) if o.closed_at else None, o.source,
+                                   credit.credit if credit else None))
+    flags = [f.to_json() for fs in referral_flags(session, as_of).values() for f in fs]
+    report = build_report(as_of=as_of, accounts=accounts, asks=asks, referrals=refs, opportunities=opps, flags=flags)
+    report["attribution"] = {k: sum(c.credit == k for c in credits.values()) for k in ("sourced", "influenced", "none")}
+    return report
+
+
+# --- the chart -----------------------------------------------------------------------------------------
+
+def _bars(ax: Any, groups: dict[str, dict[str, Any]], title: str, count_key: str) -> None:
+    items = list(groups.items())[:8]
+    if not items:
+        ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes, color="#888888")
+        ax.set_title(title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
+    names = [n for n, _ in items][::-1]
+    conv = [(g["conversion"] or 0.0) * 100 for _, g in items][::-1]
+    ax.barh(names, conv, color="#4c78a8")
+    for y, (_, g) in enumerate(items[::-1]):
+        ax.text((g["conversion"] or 0.0) * 100, y, f" {g['won']}/{g[count_key]}", va="center", fontsize=8)
+    ax.set_xlabel("won / " + count_key + " (%)")
+    ax.set_title(title)
+    ax.set_xlim(0, max(conv + [1.0]) * 1.3)
+
+
+def render_png(report: dict[str, Any], path: Path, *, dpi: int = 110) -> Path:
+    """Write the report's four panels (funnel, by trigger, by persona, trend) to `path` as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 8), dpi=dpi)
+    (ax_f, ax_t), (ax_p, ax_tr) = fig.subplots(2, 2)
+    fig.suptitle(f"Referral program as of {report['as_of']}", fontsize=13)
+
+    stages = [s["stage"] for s in report["funnel"]][::-1]
+    values = [s["count"] for s in report["funnel"]][::-1]
+    ax_f.barh(stages, values, color="#f58518")
+    for y, s in enumerate(report["funnel"][::-1]):
+        label = f" {s['count']}" + ("" if s["conversion"] is None else f"  ({s['conversion'] * 100:.0f}%)")
+        ax_f.text(s["count"], y, label, va="center", fontsize=8)
+    ax_f.set_xlim(0, max(values + [1]) * 1.35)
+    ax_f.set_title("Funnel (conversion from the previous stage)")
+
+    if any(g["referrals"] for g in report["by_trigger"].values()):
+        _bars(ax_t, report["by_trigger"], "Conversion by trigger", "referrals")
+    else:  # no ledger referrals (e.g. a CRM lead export): show conversion by lead source instead
+        _bars(ax_t, report["by_source"], "Conversion by source", "opportunities")
+    _bars(ax_p, {k: v for k, v in report["by_persona"].items() if v["referrals"]}, "Conversion by persona", "referrals")
+
+    months = [t["month"] for t in report["trend"]]
+    if months:
+        xs = range(len(months))
+        for key, label, color in (("referrals", "referrals", "#4c78a8"),
+                                  ("referral_opportunities", "referral opportunities", "#f58518"),
+                                  ("referral_won", "referral won", "#54a24b"),
+                                  ("opportunities", "all opportunities", "#9d9d9d"), ("won", "all won", "#b8d8a8")):
+            ys = [t[key] for t in report["trend"]]
+            if any(ys):
+                ax_tr.plot(xs, ys, marker="o", markersize=3, label=label, color=color)
+        step = max(1, len(months) // 8)
+        ax_tr.set_xticks(list(xs)[::step], months[::step], rotation=30, fontsize=8)
+        ax_tr.legend(fontsize=8)
+    ax_tr.set_title("Trend by month")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    return path
