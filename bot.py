@@ -37,12 +37,21 @@ def _fail(message: str, code: int) -> int:
 
 
 def _digest_loop(deps: Any, hour_utc: int, stop: threading.Event, interval_s: float = 300.0) -> None:
-    from slackapp.digest import send_daily_digests
+    """The scheduler: referral reminders, escalations and close-the-loop messages on every run; the daily
+    digest once the hour has come. Both are claimed in the store, so several processes send each once."""
+    from slackapp.digest import _client, send_daily_digests
+    from slackapp.notices import send_due_notices, summary
 
     wait = 5.0
     while not stop.wait(wait):
         wait = interval_s
         now = deps.now()
+        try:
+            notices = send_due_notices(deps, now, _client(deps, None))
+            if notices.sent or notices.failed:
+                log.info("referral notices", extra={"fields": summary(notices)})
+        except Exception:
+            log.exception("referral notices failed")
         if now.hour < hour_utc:
             continue
         try:

@@ -30,6 +30,7 @@ from slackapp.deps import Deps
 from slackapp.digest import SET_ASIDE, SNOOZE_HOURS, SNOOZED, target_emails
 from slackapp.listeners import SENDER_ROLES, guarded, identity_of, refusal_for, tell
 from slackapp.middleware import claim, release
+from slackapp.notices import send_handoff
 from warmintro.engines.cadence import CadenceViolation, record_ask, record_outcome
 from warmintro.engines.timeutil import iso
 from warmintro.program import Program, load_program
@@ -196,7 +197,8 @@ def draft_notes(s: Session, champion: m.Contact, target_emails: list[str], progr
     return notes
 
 
-def record_referrals(deps: Deps, who: Identity, ask: m.Ask, target_emails: list[str]) -> tuple[list[str], dict[str, str]]:
+def record_referrals(deps: Deps, who: Identity, ask: m.Ask, target_emails: list[str],
+                     client: WebClient | None = None) -> tuple[list[str], dict[str, str]]:
     """The champion approved intros to these people: one referral each in the ledger (idempotent per ask and
     person, so a second click or a retry records nothing twice). Returns (referral ids, {email: blocked reason})."""
     from warmintro.engines.ledger import ReferralBlocked, create_referral
@@ -218,6 +220,12 @@ def record_referrals(deps: Deps, who: Identity, ask: m.Ask, target_emails: list[
             ids.append(view.referral_id)
         except ReferralBlocked as exc:
             blocked[email] = exc.reason
+            continue
+        if client is not None and view.created:
+            try:  # the owner hears at once; the SLA clock has started
+                send_handoff(deps, client, view.referral_id)
+            except Exception as exc:
+                log.warning("referral handoff DM failed", extra={"fields": {"error": type(exc).__name__}})
     return ids, blocked
 
 
@@ -244,9 +252,9 @@ def _notify_csm(deps: Deps, client: WebClient, asked_by: str | None, text: str) 
             log.warning("could not notify the CSM", extra={"fields": {"error": exc.response.get("error")}})
 
 
-def on_champion_approved(deps: Deps, who: Identity, ask: m.Ask) -> list[b.NoteDraft]:
-    """Champion said yes. Today: outcome accepted + an audit row + notes to forward. The referral ledger
-    hooks in here (create the referral records for the targets) when it lands."""
+def on_champion_approved(deps: Deps, who: Identity, ask: m.Ask, client: WebClient | None = None) -> list[b.NoteDraft]:
+    """Champion said yes: outcome accepted, a referral per name in the ledger (its owner gets the handoff
+    DM), an audit row, and a note per name to forward."""
     targets = ask_targets(deps, ask)
     with deps.store.session() as s:
         program = load_program(s)
@@ -256,7 +264,7 @@ def on_champion_approved(deps: Deps, who: Identity, ask: m.Ask) -> list[b.NoteDr
         notes = draft_notes(s, champion, targets, program, csm.name if csm else None, ctx.solved if ctx else None,
                             deps=deps)
     record_outcome(deps.store, program.rules, ask.id, "accepted", actor=who.email)
-    ids, blocked = record_referrals(deps, who, ask, targets)
+    ids, blocked = record_referrals(deps, who, ask, targets, client)
     _audit(deps, actor=who.email, action="champion_approved", subject=ask.contact_email,
            detail={"ask_id": ask.id, "targets": targets, "drafts": [n.source for n in notes], "referrals": ids,
                    "blocked": blocked})
@@ -340,7 +348,7 @@ def note_submitted(deps: Deps, client: WebClient, body: dict[str, Any], who: Ide
             with deps.store.session() as s:
                 rules = load_program(s).rules
             record_outcome(deps.store, rules, ask.id, "accepted", actor=who.email)
-        ids, blocked = record_referrals(deps, who, ask, [email])
+        ids, blocked = record_referrals(deps, who, ask, [email], client)
     except Exception:
         if first_answer:
             release(deps.store, key)
@@ -388,7 +396,7 @@ def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Id
     try:
         first = (who.name or "").split(" ")[0] or "The champion"
         if kind == "approve":
-            notes = on_champion_approved(deps, who, ask)
+            notes = on_champion_approved(deps, who, ask, client)
             _update_message(client, body, "Thank you! Here is a note you can forward.", b.approved_blocks(notes))
             _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} approved your referral "
                                                     f"ask ({len(notes)} note{'s' if len(notes) != 1 else ''} drafted).")

@@ -59,24 +59,22 @@ def test_use_this_note_opens_the_drafted_note_and_approving_it_records_one_refer
                                             b.NOTE_BODY_BLOCK: {b.NOTE_BODY_INPUT: edited}})
     resp = slack.action(submit)
     assert resp.status_code == 200 and resp.content in (b"", b"{}")  # the modal closes at once
-    posted = slack.mock.wait_for("chat.postMessage", 2)  # the ask DM, then the note back in the DM
-    note_msg = posted[1]
+    [note_msg] = slack.mock.wait_for("chat.postMessage", where=lambda c: "your note, ready" in c.body["text"])
     assert note_msg.body["channel"] == "D0PRIYA"
+    [handoff] = slack.mock.wait_for("chat.postMessage", where=lambda c: c.body["channel"] == "D0ALEX")
+    assert "New referral for you" in handoff.body["text"] and "Priya Natarajan" in handoff.body["text"]
     urls = [e.get("url", "") for blk in note_msg.json_field("blocks") if blk["type"] == "actions" for e in blk["elements"]]
     assert urls and urls[0].startswith("mailto:") and "My%20own%20words" in urls[0] and "Quick%20intro" in urls[0]
+    # The same submission again (a double click or a retry): the note comes back, nothing is recorded twice.
+    slack.action(submit)
+    slack.mock.wait_for("chat.postMessage", 2, where=lambda c: "your note, ready" in c.body["text"])
     slack.drain()
     assert asks(slack)[0].outcome == "accepted"
     with slack.deps.store.session() as s:
         referrals = s.scalars(select(m.Referral)).all()
         assert [(r.referrer_email, r.referee_email, r.status) for r in referrals] == [
             ("priya@northwind.example", target, "approved")]
-
-    # The same submission again (a double click or a retry) records nothing twice.
-    slack.action(submit)
-    slack.mock.wait_for("chat.postMessage", 3)
-    slack.drain()
-    with slack.deps.store.session() as s:
-        assert len(s.scalars(select(m.Referral)).all()) == 1
+    assert len(slack.mock.calls_to("chat.postMessage", where=lambda c: c.body["channel"] == "D0ALEX")) == 1
 
 
 def test_only_the_champion_can_use_their_note(slack: Harness):

@@ -1,0 +1,157 @@
+"""Referral pipeline messages in Slack: the new-referral handoff to its owner (with an outreach opener that
+names the referrer), the first-touch reminder (20 h), the escalation to the referrer's CSM (24 h), and
+closing the loop with the referrer (meeting, opportunity, won; at the latest after 30 days).
+
+What is due comes from the ledger engine (`warmintro.engines.ledger.due_notifications`); each message is
+claimed by its stable key in slack_events before it is sent (the insert that wins sends), so several
+processes running the scheduler send each one once. A failed send gives the claim back for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from slackapp import blocks as b
+from slackapp.deps import Deps
+from slackapp.middleware import claim, release
+from warmintro.store import models as m
+
+log = logging.getLogger(__name__)
+
+NOTICE_PREFIX = "notice:"  # slack_events keys; never pruned (a reminder must not be re-sent next week)
+STAGE_WORDS = {"meeting": "had a first meeting", "opportunity": "is now a real opportunity", "won": "signed",
+               "lost": "decided not to go ahead this time"}
+
+
+@dataclass
+class NoticeResult:
+    sent: list[str] = field(default_factory=list)  # notification keys sent by this call
+    skipped: list[str] = field(default_factory=list)  # no Slack user to send to (recorded, not retried)
+    failed: list[str] = field(default_factory=list)
+
+
+def _name(s: Session, email: str | None) -> str:
+    if not email:
+        return "someone"
+    for column, key in ((m.Contact.name, m.Contact.email), (m.TeamMember.name, m.TeamMember.email),
+                        (m.Person.name, m.Person.email)):
+        name = s.scalars(select(column).where(key == email)).first()
+        if name:
+            return str(name)
+    return email
+
+
+def _slack_user(s: Session, email: str | None) -> str | None:
+    if not email:
+        return None
+    member = s.get(m.TeamMember, email)
+    if member is not None and member.slack_user_id:
+        return member.slack_user_id
+    contact = s.scalars(select(m.Contact).where(m.Contact.email == email)).first()
+    return contact.slack_user_id if contact is not None else None
+
+
+def outreach_opener(referee_name: str, referrer_name: str, referrer_company: str | None) -> str:
+    """The owner's first line to the referee: it names who introduced them (the warm part of a warm intro)."""
+    first = (referee_name or "there").split(" ")[0]
+    at = f" at {referrer_company}" if referrer_company else ""
+    return (f"Hi {first}, {referrer_name}{at} suggested we talk and thought what we did for their team could help "
+            f"yours. Would 20 minutes next week work?")
+
+
+def handoff_text(s: Session, referral: m.Referral) -> str:
+    referrer = _name(s, referral.referrer_email)
+    contact = s.scalars(select(m.Contact).where(m.Contact.email == referral.referrer_email)).first()
+    account = s.get(m.Account, contact.account_id) if contact is not None else None
+    referee = referral.referee_name or _name(s, referral.referee_email)
+    company = referral.referee_company or referral.referee_domain
+    due = referral.sla_due_at.strftime("%a %d %b %H:%M UTC") if referral.sla_due_at else "within 24 h"
+    return (f":sparkles: *New referral for you*: {b.escape(referee)} ({b.escape(company)}, {b.escape(referral.referee_email)}), "
+            f"introduced by {b.escape(referrer)}{' at ' + b.escape(account.name) if account else ''}. "
+            f"First touch due by {due}.\n>{b.escape(outreach_opener(referee, referrer, account.name if account else None))}")
+
+
+def notice_text(s: Session, kind: str, referral: m.Referral, status: str) -> str:
+    referee = b.escape(referral.referee_name or _name(s, referral.referee_email))
+    referrer = b.escape(_name(s, referral.referrer_email))
+    owner = b.escape(_name(s, referral.owner_email))
+    if kind == "first_touch_reminder":
+        return (f":alarm_clock: Reminder: {referee} (referred by {referrer}) has not heard from us yet; first touch "
+                "is due within 4 h. Reply to them and log it with `warmintro referrals update`.")
+    if kind == "first_touch_escalation":
+        return (f":rotating_light: {referee}, referred by your champion {referrer}, has had no first touch within "
+                f"24 h (owner: {owner}). Please nudge the owner or reach out yourself.")
+    first = referrer.split(" ")[0]
+    news = STAGE_WORDS.get(status)
+    if news:
+        return f":pray: Thank you again, {first}! An update on your intro to {referee}: they {news}."
+    return (f":pray: Thank you again for introducing {referee}, {first}. Our team has been in touch; we'll tell you "
+            "as soon as there is news.")
+
+
+def send_handoff(deps: Deps, client: WebClient, referral_id: str) -> bool:
+    """DM the owner of a new referral once (claimed by key): who, from whom, the SLA, and an opener."""
+    with deps.store.session() as s:
+        referral = s.get(m.Referral, referral_id)
+        if referral is None or not referral.owner_email:
+            return False
+        slack_id = _slack_user(s, referral.owner_email)
+        text = handoff_text(s, referral)
+    key = f"{NOTICE_PREFIX}{referral_id}:handoff"
+    if not slack_id or not claim(deps.store, key, deps.now()):
+        return False
+    try:
+        channel = client.conversations_open(users=slack_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, text=text)
+        return True
+    except Exception:
+        release(deps.store, key)
+        raise
+
+
+def send_due_notices(deps: Deps, now: datetime, client: WebClient) -> NoticeResult:
+    """Send every due reminder, escalation and close-the-loop message, each once across processes."""
+    from warmintro.engines.ledger import due_notifications
+
+    out = NoticeResult()
+    with deps.store.session() as s:
+        sent = set(s.scalars(select(m.SlackEvent.event_id).where(m.SlackEvent.event_id.like(NOTICE_PREFIX + "%"))))
+        due = due_notifications(s, now, sent={k[len(NOTICE_PREFIX):] for k in sent})
+        plans: list[tuple[str, str | None, str]] = []
+        for n in due:
+            referral = s.get(m.Referral, n.referral_id)
+            if referral is None:
+                continue
+            plans.append((n.key, _slack_user(s, n.to_email), notice_text(s, n.kind, referral, n.status)))
+    for key, slack_id, text in plans:
+        claimed = NOTICE_PREFIX + key
+        if not claim(deps.store, claimed, now):
+            continue  # another process sent it
+        if not slack_id:
+            out.skipped.append(key)  # nobody on Slack to tell: recorded as handled, never retried
+            continue
+        try:
+            channel = client.conversations_open(users=slack_id)["channel"]["id"]
+            client.chat_postMessage(channel=channel, text=text)
+            out.sent.append(key)
+        except SlackApiError as exc:
+            release(deps.store, claimed)
+            log.warning("referral notice failed", extra={"fields": {"error": exc.response.get("error")}})
+            out.failed.append(key)
+        except Exception:
+            release(deps.store, claimed)
+            log.exception("referral notice failed")
+            out.failed.append(key)
+    return out
+
+
+def summary(result: NoticeResult) -> dict[str, Any]:
+    return {"sent": len(result.sent), "skipped": len(result.skipped), "failed": len(result.failed)}
