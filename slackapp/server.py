@@ -25,6 +25,19 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000  # Slack payloads are a few KB; refuse anything absurd before verifying it
 
+# Other surfaces served on the same port: each module has `routes(deps) -> list[BaseRoute]` (signal hooks,
+# web pages). Imported when the app is built, never at import time.
+ROUTE_MODULES: tuple[str, ...] = ()
+
+
+def mounted_routes(deps: Deps) -> list[BaseRoute]:
+    import importlib
+
+    out: list[BaseRoute] = []
+    for name in ROUTE_MODULES:
+        out.extend(importlib.import_module(name).routes(deps))
+    return out
+
 
 def to_bolt_request(body: bytes, request: Request) -> BoltRequest:
     headers: dict[str, str | Sequence[str]] = {}
@@ -73,5 +86,6 @@ def create_web_app(bolt_app: App, deps: Deps, *, extra_routes: Sequence[BaseRout
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         *extra_routes,
+        *mounted_routes(deps),
     ]
     return Starlette(routes=routes)
