@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from agent.context import AgentContext, ToolOutput
+from agent.context import AgentContext, ToolOutput, escape_mrkdwn
 from agent.identity import Identity
 from agent.router import HELP, Intent, route, run_intent, run_write
 from agent.types import AgentReply, PendingAction
@@ -220,4 +220,6 @@ class AgentService:
             reply = self._respond_offline(ctx, thread_id, user_text) if user_text else AgentReply("Done.")
             reply.tool_calls = calls + reply.tool_calls
             return reply
-        return AgentReply(answer, mode="model", tool_calls=calls)
+        # The model may echo hostile text from the data (an NPS comment with <!channel> or a disguised link):
+        # its answer is escaped like any other data, so Slack never renders a mention, broadcast or link.
+        return AgentReply(escape_mrkdwn(answer), mode="model", tool_calls=calls)

@@ -146,6 +146,18 @@ def test_scripted_model_calls_a_tool_and_answers(store, northwind, tmp_path):
 
 
 @pytest.mark.store
+def test_a_model_answer_echoing_hostile_markup_is_escaped(store, northwind, tmp_path):
+    hostile = "Jordan Lee knows us. <!channel> see <https://evil.example/x|the report> and ping <@U0ADMIN>"
+    svc, model = model_service(store, northwind, tmp_path, [tool_call("who_knows", {"target": "harbor.example"}),
+                                                            AIMessage(content=hostile)])
+    reply = svc.respond(ALEX, "C9:2.0", "who knows someone at harbor?")
+    assert reply.mode == "model"
+    assert "<!channel>" not in reply.text and "<https://" not in reply.text and "<@" not in reply.text
+    assert "&lt;!channel&gt;" in reply.text
+    model.assert_used_up()
+
+
+@pytest.mark.store
 def test_scripted_model_write_needs_approval_then_resumes(store, northwind, tmp_path):
     svc, model = model_service(store, northwind, tmp_path, [
         tool_call("send_ask", {"champion_email": "priya.natarajan@northwind.example"}),

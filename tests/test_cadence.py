@@ -86,6 +86,18 @@ def test_record_ask_enforces_cadence(store):
 
 
 @pytest.mark.store
+def test_a_do_not_contact_champion_is_never_asked(store):
+    with store.session() as s:
+        s.add(m.Account(account_id="A1", name="A", domain="a.example"))
+        s.add(m.Contact(contact_id="C1", account_id="A1", name="No Contact", email="dnc@a.example", do_not_contact=True))
+    with pytest.raises(CadenceViolation) as info:
+        record_ask(store, RULES, contact_email="DNC@a.example", asked_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert info.value.reasons == ["do_not_contact"]
+    with store.session() as s:
+        assert s.scalars(select(m.Ask)).all() == []
+
+
+@pytest.mark.store
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(attempts)
 def test_store_write_path_keeps_the_invariant(store, tries):

@@ -68,3 +68,9 @@ def test_the_champions_own_vocabulary_is_not_a_name_at_a_sentence_start():
     text = "Owe you one. Swears by it."
     assert {v.text for v in validate(text, FACTS)} >= {"Owe", "Swears"}
     assert validate(text, FACTS, vocabulary={"owe", "swears"}) == []
+
+
+def test_a_dash_after_a_name_is_punctuation_not_part_of_the_name():
+    # "Jordan- thought of you" (a greeting written with a dash) must not read as a new name "Jordan-".
+    assert kinds("Jordan- thought of you for this. Priya") == []
+    assert ("name", "Carlos") in kinds("Carlos- meet Jordan.")

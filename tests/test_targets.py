@@ -309,3 +309,16 @@ def test_graph_is_shared_between_queries(network: Store) -> None:
         a = find_targets(s, PRIYA, as_of=AS_OF)
         b = find_targets(s, PRIYA, as_of=AS_OF, graph=graph)
     assert [t.email for t in a.targets] == [t.email for t in b.targets]
+
+
+def test_one_connector_does_not_crowd_out_the_others() -> None:
+    from warmintro.engines.whoknows import _diverse
+
+    # (connector, target, strength, hops, via): connector 1 has four strong paths, connector 2 one weaker
+    ranked = [(1, 10, 0.9, 1, 0), (1, 11, 0.8, 2, 5), (1, 12, 0.7, 2, 5), (1, 13, 0.6, 2, 5), (2, 10, 0.5, 1, 0)]
+    assert [(c, t) for c, t, *_ in _diverse(ranked, 3)] == [(1, 10), (1, 11), (2, 10)]
+    # three customers who all reach the target through the same intermediary: one of them is enough
+    shared_via = [(3, 20, 0.3, 2, 7), (4, 20, 0.29, 2, 7), (5, 20, 0.28, 2, 7), (6, 20, 0.2, 1, 0)]
+    assert [(c, t) for c, t, *_ in _diverse(shared_via, 2)] == [(3, 20), (6, 20)]
+    # with nobody else left, the same connector fills the list
+    assert [(c, t) for c, t, *_ in _diverse(ranked[:4], 3)] == [(1, 10), (1, 11), (1, 12)]

@@ -35,6 +35,9 @@ def run(ctx: AgentContext, champion_email: str, channel: str = "slack") -> ToolO
                             trigger_signal_id=due.trigger.signal_id if due else None,
                             persona=due.persona if due else None)
     except CadenceViolation as exc:
+        if exc.reasons == ["do_not_contact"]:
+            return ToolOutput({"error": "do_not_contact", "champion": email},
+                              f"Not sent: *{escape_mrkdwn(contact.name)}* is marked do-not-contact. Nothing was recorded.")
         return ToolOutput({"error": "cadence", "reasons": exc.reasons},
                           f"Not sent: asking {escape_mrkdwn(contact.name)} now would break the ask cadence ({', '.join(exc.reasons)}).")
     return ToolOutput({"ask_id": ask_id, "champion": email, "status": "recorded"},

@@ -124,10 +124,13 @@ def _lock_champion(session: Session, email: str) -> None:
 def record_ask(store: Store, rules: Rules, *, contact_email: str, asked_at: datetime, channel: str | None = None,
                asked_by: str | None = None, outcome: str | None = "pending", account_id: str | None = None,
                trigger_signal_id: str | None = None, persona: str | None = None) -> int:
-    """Record an ask the product made, or raise CadenceViolation and record nothing."""
+    """Record an ask the product made, or raise CadenceViolation and record nothing. A contact marked
+    do_not_contact is never asked, whoever clicks (reason "do_not_contact")."""
     email = contact_email.strip().lower()
     with store.session(write=True) as s:
         _lock_champion(s, email)
+        if s.scalars(select(m.Contact.do_not_contact).where(m.Contact.email == email)).first():
+            raise CadenceViolation(email, ["do_not_contact"])
         history = load_history(s, [email]).get(email, [])
         reasons = write_reasons(history, asked_at, rules, outcome)
         if reasons:

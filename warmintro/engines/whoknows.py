@@ -33,6 +33,7 @@ from warmintro.engines.graph import (
 from warmintro.errors import NotFoundError
 
 MIN_HOP_STRENGTH = 0.05  # weaker ties are not worth a path
+MAX_PATHS_PER_CONNECTOR = 2  # in one answer, while other connectors have paths
 MAX_VIA_PER_TARGET = 200  # two-hop search looks through each target's strongest ties only
 _DOMAIN_LIKE = re.compile(r"^(https?://)?(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)+(/.*)?$", re.I)
 
@@ -192,7 +193,7 @@ def who_knows(session: Session, query: str, limit: int = 10, *, as_of: datetime 
         ((int(c_all[i]), int(t_all2[i]), float(w_fin[i]), int(h_fin[i]), int(v_fin[i])) for i in best),
         key=lambda r: (-round(r[2], 9), r[3], emails[r[0]], emails[r[1]]),
     )
-    for c, t, strength, hops, via in ranked[:limit]:
+    for c, t, strength, hops, via in _diverse(ranked, limit):
         evidence = [_hop_text(graph, c, t)] if hops == 1 else [_hop_text(graph, c, via), _hop_text(graph, via, t)]
         route_to, route_reason = _route(graph, c)
         result.paths.append(WarmPath(
@@ -202,6 +203,31 @@ def who_knows(session: Session, query: str, limit: int = 10, *, as_of: datetime 
             via_name=graph.name_of(via) if hops == 2 else None, route_to=route_to, route_reason=route_reason,
         ))
     return result
+
+
+def _diverse(ranked: list[tuple[int, int, float, int, int]], limit: int) -> list[tuple[int, int, float, int, int]]:
+    """The strongest `limit` paths, while other paths remain at most MAX_PATHS_PER_CONNECTOR per connector and
+    one per intermediary and target: one well-connected champion, or one intermediary everybody knows, must
+    not push every other connector off the list."""
+    picked: list[tuple[int, int, float, int, int]] = []
+    spare: list[tuple[int, int, float, int, int]] = []
+    per: dict[int, int] = {}
+    via_seen: set[tuple[int, int]] = set()
+    for r in ranked:
+        if len(picked) >= limit:
+            break
+        c, t, _strength, hops, via = r
+        if per.get(c, 0) < MAX_PATHS_PER_CONNECTOR and (hops == 1 or (via, t) not in via_seen):
+            picked.append(r)
+            per[c] = per.get(c, 0) + 1
+            if hops == 2:
+                via_seen.add((via, t))
+        else:
+            spare.append(r)
+    if len(picked) < limit:
+        picked.extend(spare[: limit - len(picked)])
+    order = {r: i for i, r in enumerate(ranked)}
+    return sorted(picked, key=order.__getitem__)
 
 
 __all__ = ["PILLAR_CODE", "WarmPath", "WhoKnowsResult", "resolve_target", "who_knows"]

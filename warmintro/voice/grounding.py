@@ -37,7 +37,7 @@ _NUMBER = re.compile(
 )
 _CONNECTORS = r"(?:of|de|del|van|von|der|den|da|di|du|la|le|&)"
 _ABBREVIATIONS = frozenset({"inc", "corp", "ltd", "co", "jr", "sr", "st", "dr", "mr", "mrs", "ms", "prof"})
-_CAP_TOKEN = r"(?:[A-Z][\w'’.&-]*|[A-Z]{2,}[\w&-]*)"
+_CAP_TOKEN = r"(?:[A-Z](?:[\w'’.&-]*[\w'’])?\.?|[A-Z]{2,}(?:[\w&-]*\w)?)"  # a trailing dash is punctuation ("Ana-")
 _SPAN = re.compile(rf"(?<![\w@.'’-]){_CAP_TOKEN}(?:[ \t]+(?:{_CONNECTORS}[ \t]+)?{_CAP_TOKEN})*")
 _WORDS = re.compile(r"[A-Za-z][\w'’-]*")
 _COMPANY_SUFFIX = wordset("""
