@@ -209,11 +209,34 @@ def run_suite(suite: str = "quick", *, model: str = "offline", k: int = 4, resul
             "runs_path": str(runs_path) if runs_path else None}
 
 
+FAULT_FLOORS = Path(__file__).resolve().parent / "faults_floors.json"
+
+
+def run_fault_suite(log: Callable[[str], None] = _log) -> dict[str, Any]:
+    """The fault suite (evals/faults): counts of trials and failures, on SQLite and PostgreSQL when reachable."""
+    import tempfile
+
+    from evals.faults import FaultContext, postgres_url, run_faults
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="warmintro-faults-") as tmp:
+        pg = postgres_url()
+        ctx = FaultContext(workdir=Path(tmp), database_urls=[f"sqlite:///{Path(tmp) / 'faults.sqlite3'}",
+                                                              *([pg] if pg else [])], log=log)
+        metrics = run_faults(ctx)
+    ctx.timings["total"] = round(time.perf_counter() - started, 1)
+    metrics["fault_databases"] = len(ctx.database_urls)
+    public = {key: v for key, v in metrics.items() if not key.startswith("_")}
+    details = {key[1:]: v for key, v in metrics.items() if key.startswith("_")}
+    return {"suite": "faults", "model": "offline", "k": 1, "metrics": public, "details": details,
+            "timings": ctx.timings, "tasks": {}, "runs_path": None}
+
+
 def main(argv: list[str] | None = None) -> int:
     from evals.report import markdown, write_chart
 
     p = argparse.ArgumentParser(prog="python -m evals", description=__doc__.split("\n\n")[0])
-    p.add_argument("--suite", choices=("quick", "full"), default="quick")
+    p.add_argument("--suite", choices=("quick", "full", "faults"), default="quick")
     p.add_argument("--json", action="store_true", help='print {"suite", "metrics", "report"} as JSON')
     p.add_argument("--model", choices=("offline", "scripted", "openai"), default="offline")
     p.add_argument("--k", type=int, default=4, help="runs per task (pass^k); default 4")
@@ -227,13 +250,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.k < 1:
         p.error("--k must be at least 1")
 
-    out = run_suite(args.suite, model=args.model, k=args.k, results_dir=args.results, tasks_glob=args.tasks,
-                    limit=args.limit, scan_cache=args.suite == "quick" and not args.no_scan_cache)
-    floors = json.loads(FLOORS.read_text(encoding="utf-8")) if FLOORS.exists() else {}
-    gated = args.suite == "quick" and args.model == "offline" and args.k == 4 and args.tasks == "*.json" \
-        and args.limit is None and not args.no_floors
+    if args.suite == "faults":
+        out = run_fault_suite()
+        floors = json.loads(FAULT_FLOORS.read_text(encoding="utf-8")) if FAULT_FLOORS.exists() else {}
+        gated = not args.no_floors
+        from evals.faults import REQUIRED as required
+    else:
+        out = run_suite(args.suite, model=args.model, k=args.k, results_dir=args.results, tasks_glob=args.tasks,
+                        limit=args.limit, scan_cache=args.suite == "quick" and not args.no_scan_cache)
+        floors = json.loads(FLOORS.read_text(encoding="utf-8")) if FLOORS.exists() else {}
+        gated = args.suite == "quick" and args.model == "offline" and args.k == 4 and args.tasks == "*.json" \
+            and args.limit is None and not args.no_floors
+        required = REQUIRED
     problems = check_floors(out["metrics"], floors) if gated else []
-    missing = [m for m in REQUIRED if m not in out["metrics"]]
+    missing = [m for m in required if m not in out["metrics"]]
     report = markdown(out, floors if gated else {}, problems, missing)
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "report.md").write_text(report, encoding="utf-8")
