@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from warmintro.engines.place import place_for_card, place_line
+
 Block = dict[str, Any]
 
 # Slack limits (https://docs.slack.dev/reference/block-kit/)
@@ -259,6 +261,7 @@ def queue_card_blocks(card: Card, now: datetime, *, actions: bool = True) -> lis
     if why:
         blocks.append(section("\n".join(why)))
     blocks.append(section(_targets_text(card)))
+    blocks.append(context(escape(place_line(place_for_card(card)))))
     if actions:
         blocks.append({
             "type": "actions",

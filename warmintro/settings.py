@@ -49,6 +49,19 @@ class Settings(BaseSettings):
     hook_secret: SecretStr | None = Field(
         default=None, validation_alias="WARMINTRO_HOOK_SECRET"
     )
+    # Web pages (docs/web.md): the secret that signs approval and referrer links (no secret, no links), and
+    # where a referrer's tracking link lands (default: the vendor's site from program.toml).
+    link_secret: SecretStr | None = Field(
+        default=None, validation_alias="WARMINTRO_LINK_SECRET"
+    )
+    landing_url: str | None = Field(
+        default=None, validation_alias="WARMINTRO_LANDING_URL"
+    )
+    # Per-source signal-hook secrets, JSON {"source": "secret"} (a preset's name is its source); a source
+    # without its own secret uses WARMINTRO_HOOK_SECRET.
+    hook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict, validation_alias="WARMINTRO_HOOK_SECRETS"
+    )
 
     # Vectors: embedded PersistentClient under home by default; a Chroma server when a host is set.
     chroma_host: str | None = Field(default=None, validation_alias="CHROMA_HOST")

@@ -1,4 +1,4 @@
-"""`/referrals`: `today` and `help` are rendered here; everything else goes to the agent.
+"""`/referrals`: `today`, `report` and `help` are rendered here; everything else goes to the agent.
 
 Slash commands must be acknowledged within 3 s, so the ack carries at most a line, and the answer comes
 lazily through the command's response_url (`respond()`), visible only to the person who typed it.
@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from agent.identity import Identity
 from slackapp import blocks as b
@@ -58,6 +59,51 @@ def _today(deps: Deps, who: Identity, respond: Respond) -> None:
             response_type="ephemeral")
 
 
+REPORT_ROLES = ("csm", "admin", "revops", "ae", "sdr")  # the vendor's team; never champions or partners
+
+
+def report_summary(report: dict[str, Any]) -> str:
+    """The program report in a few lines of mrkdwn (numbers only, from the ledger)."""
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{x * 100:.1f}%"
+
+    rate, pipe, won, sla = (report.get(k) or {} for k in ("referral_rate", "pipeline", "won_revenue", "sla"))
+    funnel = " → ".join(f"{f['stage'].replace('_', ' ')} {f['count']}" for f in report.get("funnel") or [])
+    lines = [f"*Referral program* as of {str(report.get('as_of', ''))[:10]}",
+             f"• Referral rate: {pct(rate.get('rate'))} of {rate.get('customer_accounts', 0)} customers referred",
+             f"• Funnel: {funnel}" if funnel else "• Funnel: no referrals yet",
+             f"• Referral share of pipeline {pct(pipe.get('share'))}, of won revenue {pct(won.get('share'))}"]
+    if sla:
+        lines.append(f"• First-touch SLA met: {pct(sla.get('compliance'))}")
+    flags = report.get("flags") or []
+    if flags:
+        lines.append(f"• {len(flags)} referral{'s' if len(flags) != 1 else ''} flagged for review (rings, unusual conversion)")
+    return "\n".join(lines)
+
+
+def _report(deps: Deps, who: Identity, respond: Respond, client: Any) -> None:
+    """`/referrals report`: the summary privately, and the charts (PNG) in the person's DM with the app."""
+    import tempfile
+    from pathlib import Path
+
+    from warmintro.engines.report import program_report, render_png
+
+    if not (who.role in REPORT_ROLES and who.is_vendor):
+        respond(text=refusal_for(who), response_type="ephemeral")
+        return
+    with deps.store.session() as s:
+        report = program_report(s, deps.now())
+    text = report_summary(report)
+    respond(text=text, response_type="ephemeral")
+    if not who.slack_user_id:
+        return
+    with tempfile.TemporaryDirectory(prefix="warmintro-report-") as tmp:
+        png = render_png(report, Path(tmp) / "referral-report.png")
+        channel = client.conversations_open(users=who.slack_user_id)["channel"]["id"]
+        client.files_upload_v2(channel=channel, file=str(png), filename="referral-report.png",
+                               title="Referral program report", initial_comment=text)
+
+
 def register(app: App, deps: Deps) -> None:
     def ack_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         sub, arg = parse(command.get("text") or "")
@@ -77,13 +123,16 @@ def register(app: App, deps: Deps) -> None:
         respond(text=b.ERROR_TEXT, response_type="ephemeral")
 
     @guarded("/referrals", _failed)
-    def run_command(command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    def run_command(command: dict[str, Any], respond: Respond, context: BoltContext, client: WebClient) -> None:
         who = identity_of(context)
         sub, arg = parse(command.get("text") or "")
         if who.role == "unknown" or sub in ("help", "unknown") or (sub in NEEDS_ARG and not arg):
             return  # answered in the ack
         if sub == "today":
             _today(deps, who, respond)
+            return
+        if sub == "report":
+            _report(deps, who, respond, client)
             return
         text = AGENT_SUBCOMMANDS[sub].format(arg=arg)
         channel = command.get("channel_id") or "slash"

@@ -144,6 +144,9 @@ class MockSlackAPI:
         raw = h.rfile.read(length) if length else b""
         ctype = h.headers.get("Content-Type") or ""
         body: dict[str, Any] = {}
+        if parsed.path.startswith("/upload/"):  # files.upload v2: the file's bytes go to the upload URL
+            body = {"bytes": len(raw), "png": b"\x89PNG" in raw[:1024]}
+            raw = b""
         if raw and "json" in ctype:
             body = json.loads(raw.decode("utf-8"))
         elif raw:
@@ -154,6 +157,8 @@ class MockSlackAPI:
             method = parsed.path[len("/api/"):]
         elif parsed.path.startswith("/response/"):
             method = "response_url"
+        elif parsed.path.startswith("/upload/"):
+            method = "file_upload"
         else:
             method = parsed.path
         call = Call(method, parsed.path, body, {k.lower(): v for k, v in h.headers.items()})
@@ -168,7 +173,7 @@ class MockSlackAPI:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             self._send(h, fault.status, payload, headers)
             return
-        if method == "response_url":
+        if method in ("response_url", "file_upload"):
             h.send_response(200)
             h.send_header("Content-Type", "text/plain")
             h.send_header("Content-Length", "2")
@@ -191,6 +196,11 @@ class MockSlackAPI:
             ts = str(body.get("ts") or "") if method == "chat.update" else self._next_ts()
             return {"ok": True, "channel": body.get("channel"), "ts": ts,
                     "message": {"text": body.get("text"), "ts": ts}}
+        if method == "files.getUploadURLExternal":
+            n = sum(1 for c in self.calls if c.method == method)
+            return {"ok": True, "upload_url": f"{self.url}upload/F{n:04d}", "file_id": f"F{n:04d}"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": "F0000", "title": body.get("files", "")}]}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method in ("views.publish", "views.open", "views.update"):

@@ -45,7 +45,6 @@ def test_today_for_a_rep_is_a_polite_pointer(slack: Harness):
     ("who-knows Stripe", "who knows Stripe"),
     ("draft priya@northwind.example", "draft priya@northwind.example"),
     ("why Northwind", "why Northwind"),
-    ("report", "report"),
 ])
 def test_other_subcommands_go_to_the_agent(slack: Harness, text: str, routed: str):
     resp = slack.command(ALEX, text)
@@ -74,3 +73,24 @@ def test_champion_cannot_read_the_queue(slack: Harness):
     slack.command(PRIYA, "today")
     [reply] = slack.mock.wait_for("response_url")
     assert "Priya Natarajan" not in reply.body["text"] and "home_send_ask" not in json.dumps(reply.body)
+
+
+def test_report_summary_privately_and_the_chart_in_a_dm(slack: Harness):
+    slack.command(DANA, "report")
+    [reply] = slack.mock.wait_for("response_url")
+    assert reply.body["response_type"] == "ephemeral"
+    assert "Referral program" in reply.body["text"] and "Funnel" in reply.body["text"]
+    [upload] = slack.mock.wait_for("file_upload")
+    assert upload.body["png"] is True and upload.body["bytes"] > 10_000  # a real chart, not an empty file
+    [done] = slack.mock.wait_for("files.completeUploadExternal")
+    assert done.body["channel_id"] == "D0DANA"
+    assert slack.agent.calls == []
+
+
+@pytest.mark.parametrize("user", [PRIYA, "U0NOBODY"])
+def test_champions_and_strangers_get_no_report(slack: Harness, user: str):
+    resp = slack.command(user, "report")
+    slack.drain()
+    texts = [resp.text] + [c.body.get("text", "") for c in slack.mock.calls_to("response_url")]
+    assert not any("Referral program" in t for t in texts)
+    assert slack.mock.calls_to("file_upload") == [] and slack.mock.calls_to("files.getUploadURLExternal") == []

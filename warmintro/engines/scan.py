@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from warmintro.engines.cadence import cadence_reasons, load_history
 from warmintro.engines.personas import USER_PERSONAS, PersonaResult, infer_personas
+from warmintro.engines.place import place_for_ask
 from warmintro.engines.problem import extract_problem
 from warmintro.engines.timeutil import day_of, iso, utc
 from warmintro.program import Program, load_program
@@ -91,6 +92,7 @@ class Ask:
             "problem_solved": self.problem_solved,
             "ask_frame": f"Who in your network is still dealing with {self.dealing_with}?" if self.dealing_with else None,
             "priority_parts": self.priority_parts,
+            "place": place_for_ask(self).to_json(),
         }
 
 

@@ -1,0 +1,625 @@
+"""Signal hooks: signals and usage pushed in real time by the vendor's product and survey tools.
+
+    POST /hooks/signals            one object or an array, the columns of signals.csv as keys
+    POST /hooks/signals/{preset}   a survey tool's own webhook payload (delighted, typeform); or ?preset=
+    POST /hooks/usage              one object or an array, the columns of usage.csv as keys
+
+Every request is signed (../shared/design/contract.md, "Signal hooks"): `X-Warmintro-Timestamp` (unix
+seconds) and `X-Warmintro-Signature: v1=<hex HMAC-SHA256 of "{timestamp}.{raw body}">`, with the source's
+secret (`WARMINTRO_HOOK_SECRETS` by source, a preset's name being its source, else `WARMINTRO_HOOK_SECRET`).
+A bad signature or a timestamp more than 5 minutes off -> 401. Rows are checked by the importer's own
+column validation (`warmintro.importer.validate.validate_batch`) plus the importer's cross-checks; any bad
+row -> 422 `{"errors": [{"index", "field", "reason"}]}` and nothing is stored. Accepted -> 200
+`{"accepted", "duplicates", "asks_opened"}` (plus `ignored` and `warnings`, additive).
+
+Signals are idempotent by signal_id (a known id is a duplicate and changes nothing). Usage rows are rolled
+up per (account, contact, event, UTC day) and ADDED to the importer's `usage_daily` counts; an identical
+signed delivery (same timestamp and body) is counted once.
+
+A new positive signal runs the signals engine at once (the same triggers, gates and cadence as the daily
+scan); each ask it opens is returned in `asks_opened` (with its `place`) and the owning CSM gets the queue
+card by DM from a background thread. Each card is claimed in the store first (`hookask:{signal_id}:
+{contact}`), so several processes send it once. Not durable: a process that dies between the 200 and the
+DM loses that card (the ask is still in the CSM's App Home and the next digest).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from slackapp.deps import Deps
+from slackapp.middleware import claim, release
+from warmintro.importer.schema import FILES, FileSpec
+from warmintro.importer.validate import ROW, validate_batch
+from warmintro.store import models as m
+from warmintro.store.db import Store
+
+log = logging.getLogger(__name__)
+
+TIMESTAMP_HEADER = "X-Warmintro-Timestamp"
+SIGNATURE_HEADER = "X-Warmintro-Signature"
+TOLERANCE_S = 300
+MAX_BODY = 2_000_000
+MAX_ROWS = 5000
+MAX_ERRORS = 50
+CARD_KEY = "hookask:{signal_id}:{contact}"
+BODY_KEY = "hookbody:"  # identical signed usage deliveries, forgotten after the tolerance window
+TRIGGER_TYPES = ("nps", "qbr", "go_live", "expansion", "renewal", "public_win", "milestone", "offboarding")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Signing
+
+
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """The `X-Warmintro-Signature` value for a body sent at `timestamp`."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "v1=" + mac.hexdigest()
+
+
+def signed_headers(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
+    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign(secret, timestamp, body),
+            "Content-Type": "application/json"}
+
+
+def verify(secret: str, timestamp: str | None, signature: str | None, body: bytes, now: datetime) -> str | None:
+    """None when the request is authentic and fresh, else why not."""
+    if not timestamp or not signature:
+        return f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER}"
+    try:
+        ts = int(timestamp.strip())
+    except ValueError:
+        return f"{TIMESTAMP_HEADER} is not unix seconds"
+    if abs(now.timestamp() - ts) > TOLERANCE_S:
+        return "timestamp is more than 5 minutes off (replayed or clock skew)"
+    expected = sign(secret, ts, body)
+    # several comma-separated signatures are allowed (secret rotation)
+    if any(hmac.compare_digest(expected, s.strip()) for s in signature.split(",")):
+        return None
+    return "bad signature"
+
+
+def verify_typeform(secret: str, signature: str, body: bytes) -> bool:
+    """Typeform's own scheme: `Typeform-Signature: sha256=<base64 HMAC-SHA256 of the raw body>`."""
+    digest = base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest("sha256=" + digest, signature.strip())
+
+
+def _secret_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    getter = getattr(value, "get_secret_value", None)
+    return (str(getter()) if callable(getter) else str(value)) or None
+
+
+def secret_for(settings: Any, source: str | None) -> str | None:
+    per_source = getattr(settings, "hook_secrets", None) or {}
+    if source and source in per_source:
+        return _secret_value(per_source[source])
+    return _secret_value(getattr(settings, "hook_secret", None))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Payloads -> contract rows
+
+
+@dataclass(frozen=True)
+class RowError:
+    index: int | None
+    field: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "reason": self.reason}
+
+
+class Rejected(Exception):
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        super().__init__("; ".join(e.reason for e in errors[:3]))
+        self.errors = list(errors)[:MAX_ERRORS]
+
+
+def parse_body(body: bytes) -> list[Any]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Rejected([RowError(None, None, f"body is not UTF-8 JSON: {exc}")]) from exc
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise Rejected([RowError(None, None, "empty array: nothing to store")])
+    if len(items) > MAX_ROWS:
+        raise Rejected([RowError(None, None, f"too many rows in one request ({len(items)}; at most {MAX_ROWS})")])
+    return items
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _unix_to_iso(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def preset_delighted(item: dict[str, Any], index: int) -> tuple[dict[str, Any] | None, RowError | None]:
+    """Delighted's webhook (`survey_response.created` / `.updated`: event_id, event_data.{id, person.email,
+    survey_type, score, comment, created_at (unix), person_properties}) -> an nps signal. Other events
+    (`unsubscribe.created`) and non-NPS surveys are ignored. The response id is the signal id, so the
+    `.updated` event that follows a `.created` one is a duplicate."""
+    event_type = str(item.get("event_type") or "")
+    if not event_type.startswith("survey_response."):
+        return None, None
+    data = item.get("event_data")
+    if not isinstance(data, dict):
+        return None, RowError(index, "event_data", "missing the survey response object")
+    if str(data.get("survey_type") or "nps").lower() != "nps":
+        return None, None
+    person = _dict(data.get("person"))
+    props = _dict(data.get("person_properties"))
+    account = next((props[k] for k in ("account_id", "Account ID", "warmintro_account_id") if props.get(k)), None)
+    if data.get("id") in (None, ""):
+        return None, RowError(index, "event_data.id", "required value is empty")
+    return {
+        "signal_id": f"delighted:{data['id']}",
+        "account_id": account,
+        "contact_email": person.get("email"),
+        "type": "nps",
+        "occurred_at": _unix_to_iso(data.get("created_at")),
+        "score": data.get("score"),
+        "notes": data.get("comment"),
+    }, None
+
+
+def _typeform_score(answers: list[Any]) -> Any:
+    by_kind: dict[str, Any] = {}
+    for a in answers:
+        if not isinstance(a, dict) or a.get("type") != "number":
+            continue
+        f = _dict(a.get("field"))
+        key = "ref" if str(f.get("ref") or "").lower() in ("nps", "score") else str(f.get("type") or "")
+        by_kind.setdefault(key, a.get("number"))
+    for key in ("nps", "ref", "opinion_scale"):
+        if key in by_kind:
+            return by_kind[key]
+    return None
+
+
+def preset_typeform(item: dict[str, Any], index: int) -> tuple[dict[str, Any] | None, RowError | None]:
+    """Typeform's webhook (`form_response`: form_response.{token, submitted_at, hidden, answers}) -> an nps
+    signal. The score is the answer to the NPS question (field type `nps`, or a field with ref `nps`/`score`,
+    or the first opinion scale); the email from hidden field `email` or an email answer; the account from
+    hidden field `account_id` when set; notes from the first text answer."""
+    if item.get("event_type") != "form_response":
+        return None, None
+    fr = item.get("form_response")
+    if not isinstance(fr, dict):
+        return None, RowError(index, "form_response", "missing the form response object")
+    answers = _list(fr.get("answers"))
+    hidden = _dict(fr.get("hidden"))
+    score = _typeform_score(answers)
+    if score is None:
+        return None, RowError(index, "form_response.answers",
+                              "no NPS answer (a number answer to a field of type nps, ref 'nps' or an opinion scale)")
+    email = hidden.get("email") or next(
+        (a.get("email") for a in answers if isinstance(a, dict) and a.get("type") == "email"), None)
+    notes = next((a.get("text") for a in answers if isinstance(a, dict) and a.get("type") == "text"), None)
+    token = fr.get("token") or item.get("event_id")
+    if not token:
+        return None, RowError(index, "form_response.token", "required value is empty")
+    return {
+        "signal_id": f"typeform:{token}",
+        "account_id": hidden.get("account_id"),
+        "contact_email": email,
+        "type": "nps",
+        "occurred_at": fr.get("submitted_at"),
+        "score": score,
+        "notes": notes,
+    }, None
+
+
+PRESETS: dict[str, Callable[[dict[str, Any], int], tuple[dict[str, Any] | None, RowError | None]]] = {
+    "delighted": preset_delighted,
+    "typeform": preset_typeform,
+}
+
+
+def apply_preset(name: str, items: list[Any]) -> tuple[list[tuple[int, dict[str, Any]]], int, list[RowError]]:
+    """(index in the posted array, contract row) for each relevant event, the number ignored, errors."""
+    mapper = PRESETS[name]
+    rows: list[tuple[int, dict[str, Any]]] = []
+    errors: list[RowError] = []
+    ignored = 0
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append(RowError(i, None, "not a JSON object"))
+            continue
+        row, error = mapper(item, i)
+        if error is not None:
+            errors.append(error)
+        elif row is None:
+            ignored += 1
+        else:
+            rows.append((i, row))
+    return rows, ignored, errors
+
+
+def _cell(value: Any) -> str | None | RowError:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    return RowError(None, None, f"must be a string, number or boolean, not {type(value).__name__}")
+
+
+def validate_rows(spec: FileSpec, rows: Sequence[tuple[int, Any]]) -> tuple[pl.DataFrame, list[RowError], list[str]]:
+    """The importer's column validation on JSON rows: (parsed frame with ROW = index, errors, warnings)."""
+    errors: list[RowError] = []
+    unknown: set[str] = set()
+    present: set[str] = set()
+    columns: dict[str, list[str | None]] = {c: [] for c in spec.column_names}
+    indices: list[int] = []
+    for index, row in rows:
+        if not isinstance(row, dict):
+            errors.append(RowError(index, None, "not a JSON object"))
+            continue
+        norm = {str(k).strip().lower(): v for k, v in row.items()}
+        unknown.update(k for k in norm if k not in columns)
+        present.update(k for k in norm if k in columns)
+        indices.append(index)
+        for name, values in columns.items():
+            cell = _cell(norm.get(name))
+            if isinstance(cell, RowError):
+                errors.append(RowError(index, name, cell.reason))
+                cell = None
+            values.append(cell)
+    raw = pl.DataFrame({ROW: pl.Series(indices, dtype=pl.UInt32),
+                        **{c: pl.Series(v, dtype=pl.String) for c, v in columns.items()}})
+    parsed, bad = validate_batch(raw, spec, set(spec.column_names))
+    for row_index, column, reason in bad.iter_rows():
+        errors.append(RowError(int(row_index), column, reason))
+    errors.sort(key=lambda e: (e.index if e.index is not None else -1, e.field or ""))
+    warnings = [f"unknown field '{k}' ignored" for k in sorted(unknown)]
+    return parsed, errors, warnings
+
+
+def _cross_checks(store: Store, spec: FileSpec, frame: pl.DataFrame) -> list[RowError]:
+    """The importer's cross-file checks that apply to one pushed file (warmintro/importer/run.py)."""
+    errors: list[RowError] = []
+    if frame.height == 0:
+        return errors
+    with store.session() as s:
+        wanted = frame["account_id"].unique().to_list()
+        known = set(s.scalars(select(m.Account.account_id).where(m.Account.account_id.in_(wanted))))
+    for index, acc in frame.select(ROW, "account_id").iter_rows():
+        if acc not in known:
+            errors.append(RowError(int(index), "account_id", f"unknown account_id {acc}"))
+    if spec.table == "signals":
+        first: dict[str, int] = {}
+        for index, sid in frame.select(ROW, "signal_id").iter_rows():
+            if sid in first:
+                errors.append(RowError(int(index), "signal_id", f"duplicate signal_id '{sid}' (first at index {first[sid]})"))
+            first.setdefault(sid, int(index))
+        for index in frame.filter((pl.col("type") == "nps") & pl.col("score").is_null())[ROW].to_list():
+            errors.append(RowError(int(index), "score", "an nps signal needs a score (0-10)"))
+        for index in frame.filter(pl.col("resolved_at") < pl.col("occurred_at"))[ROW].to_list():
+            errors.append(RowError(int(index), "resolved_at", "resolved before it occurred"))
+    return errors
+
+
+def resolve_accounts(store: Store, rows: list[tuple[int, dict[str, Any]]]) -> list[RowError]:
+    """Presets: a row without account_id takes the account of the contact with that email."""
+    emails = sorted({str(r["contact_email"]).strip().lower() for _, r in rows
+                     if not r.get("account_id") and r.get("contact_email")})
+    found: dict[str, str] = {}
+    if emails:
+        with store.session() as s:
+            found = dict(s.execute(select(m.Contact.email, m.Contact.account_id).where(m.Contact.email.in_(emails))).all())
+    errors: list[RowError] = []
+    for index, row in rows:
+        if row.get("account_id"):
+            continue
+        email = str(row.get("contact_email") or "").strip().lower()
+        if email in found:
+            row["account_id"] = found[email]
+        else:
+            errors.append(RowError(index, "account_id", f"no account_id, and {email or 'the respondent'} is not a known "
+                                   "contact (send account_id as a person property / hidden field)"))
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------------
+# Storing
+
+
+def _insert(store: Store) -> Any:
+    return postgresql.insert if store.dialect == "postgresql" else sqlite.insert
+
+
+def store_signals(store: Store, frame: pl.DataFrame, *, source: str, preset: str | None, at: datetime) -> list[str]:
+    """Insert the new signals (a known signal_id is left as it is). Returns the ids this call stored."""
+    records = []
+    for row in frame.drop(ROW).iter_rows(named=True):
+        row["extra"] = {"via": "hook", "source": source, **({"preset": preset} if preset else {})}
+        records.append(row)
+    insert = _insert(store)
+    with store.session(write=True) as s:
+        stmt = (insert(m.Signal).values(records).on_conflict_do_nothing(index_elements=["signal_id"])
+                .returning(m.Signal.signal_id))
+        stored = [r[0] for r in s.execute(stmt).all()]
+        s.add(m.AuditLog(at=at, actor=f"hook:{source}", action="hook_signals", subject=preset,
+                         detail={"accepted": len(stored), "duplicates": len(records) - len(stored)}))
+    return stored
+
+
+def store_usage(store: Store, frame: pl.DataFrame, *, source: str, at: datetime) -> int:
+    """Add the rows' counts to the daily rollup, as the importer rolls usage.csv up. Returns rollup rows."""
+    from warmintro.importer.run import _rollup
+
+    rolled = _rollup(frame.drop(ROW))
+    records = list(rolled.iter_rows(named=True))
+    table = m.UsageDaily.__table__
+    insert = _insert(store)
+    with store.session(write=True) as s:
+        stmt = insert(table).values(records)
+        stmt = stmt.on_conflict_do_update(index_elements=["account_id", "contact_email", "event", "day"],
+                                          set_={"count": table.c.count + stmt.excluded["count"]})
+        s.execute(stmt)
+        s.add(m.AuditLog(at=at, actor=f"hook:{source}", action="hook_usage", subject=None,
+                         detail={"rows": frame.height, "days": len(records)}))
+    return len(records)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Evaluation and the CSM's card
+
+
+def evaluate(store: Store, signal_ids: Sequence[str], now: datetime) -> list[Any]:
+    """The asks that these (just stored) signals open now: the full signals engine, filtered to the asks
+    whose trigger is one of them."""
+    if not signal_ids:
+        return []
+    from warmintro.engines.scan import scan
+    from warmintro.engines.timeutil import utc
+
+    ids = set(signal_ids)
+    with store.session() as s:
+        rows = s.execute(select(m.Signal.type, m.Signal.occurred_at).where(m.Signal.signal_id.in_(sorted(ids)))).all()
+        triggers = [utc(at) for typ, at in rows if typ in TRIGGER_TYPES]
+        if not triggers:
+            return []
+        # a moment stamped a little ahead of this server's clock still counts now
+        as_of = max([now, *[t for t in triggers if t <= now + timedelta(seconds=TOLERANCE_S)]])
+        result = scan(s, as_of)
+    return [a for a in result.asks if a.trigger.signal_id in ids]
+
+
+def card_key(ask: Any) -> str:
+    return CARD_KEY.format(signal_id=ask.trigger.signal_id, contact=ask.contact_email)
+
+
+def deliver_cards(deps: Deps, asks: Sequence[Any], now: datetime) -> list[str]:
+    """DM each ask's CSM (accounts.csm_email -> team.csv slack_user_id) its queue card, once across
+    processes. Returns the claim keys this call sent."""
+    from slackapp import blocks as b
+    from slackapp.digest import _card, _client, target_lines
+
+    sent: list[str] = []
+    for ask in asks:
+        email = (ask.csm_email or "").lower()
+        with deps.store.session() as s:
+            member = s.scalars(select(m.TeamMember).where(m.TeamMember.email == email)).first() if email else None
+            slack_user = member.slack_user_id if member is not None else None
+        if not slack_user:
+            log.info("hook ask has no CSM on Slack", extra={"fields": {"signal_id": ask.trigger.signal_id,
+                                                                       "csm_email": email or None}})
+            continue
+        key = card_key(ask)
+        if not claim(deps.store, key, now):
+            continue  # another process (or an earlier delivery) has it
+        try:
+            with deps.store.session() as s:
+                lines, note = target_lines(s, ask.contact_email, now, deps.target_limit)
+            card = _card(ask, lines, note)
+            web = _client(deps, None)
+            channel = web.conversations_open(users=slack_user)["channel"]["id"]
+            title = f"New referral ask: {ask.contact_name} at {ask.account_name}, just now"
+            web.chat_postMessage(channel=channel, text=title + "\n" + b.queue_text([card], now),
+                                 blocks=b.queue_message_blocks([card], now, title=title))
+            with deps.store.session() as s:
+                s.add(m.AuditLog(at=now, actor="hooks", action="hook_card", subject=ask.contact_email,
+                                 detail={"signal_id": ask.trigger.signal_id, "csm_email": email}))
+            sent.append(key)
+        except Exception as exc:
+            release(deps.store, key)  # the digest (or a re-post) may still deliver it
+            log.warning("hook card DM failed", extra={"fields": {"key": key, "error": type(exc).__name__}})
+    return sent
+
+
+# ---------------------------------------------------------------------------------------------------
+# HTTP
+
+
+@dataclass
+class HookService:
+    """The endpoints for one app: its deps and the thread that sends cards after the response."""
+
+    deps: Deps
+    workers: int = 2
+    _executor: ThreadPoolExecutor | None = None
+    _pending: list[Future[list[str]]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, asks: Sequence[Any], now: datetime) -> None:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hook-cards")
+            self._pending = [f for f in self._pending if not f.done()]
+            self._pending.append(self._executor.submit(self._deliver, list(asks), now))
+
+    def _deliver(self, asks: list[Any], now: datetime) -> list[str]:
+        try:
+            return deliver_cards(self.deps, asks, now)
+        except Exception:
+            log.exception("hook card delivery failed")
+            return []
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait for every card delivery started so far (tests; shutdown)."""
+        with self._lock:
+            pending = list(self._pending)
+        for f in pending:
+            f.result(timeout=timeout)
+
+    # -- request handling ---------------------------------------------------------------------------
+
+    async def _read(self, request: Request, source: str | None) -> tuple[bytes | None, Response | None]:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            return None, JSONResponse({"error": "body too large"}, status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return None, JSONResponse({"error": "body too large"}, status_code=413)
+        secret = secret_for(self.deps.settings, source)
+        if not secret:
+            return None, JSONResponse({"error": "no hook secret is configured for this source"}, status_code=401)
+        typeform_sig = request.headers.get("typeform-signature")
+        if source == "typeform" and typeform_sig and not request.headers.get(SIGNATURE_HEADER):
+            if verify_typeform(secret, typeform_sig, body):
+                return body, None
+            return None, JSONResponse({"error": "bad signature"}, status_code=401)
+        problem = verify(secret, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER),
+                         body, self.deps.now())
+        if problem:
+            log.info("hook refused", extra={"fields": {"path": request.url.path, "why": problem}})
+            return None, JSONResponse({"error": problem}, status_code=401)
+        return body, None
+
+    async def signals(self, request: Request) -> Response:
+        preset = request.path_params.get("preset") or request.query_params.get("preset")
+        if preset is not None and preset not in PRESETS:
+            return JSONResponse({"error": f"unknown preset {preset!r}; known: {', '.join(PRESETS)}"}, status_code=404)
+        source = preset or request.query_params.get("source")
+        body, refused = await self._read(request, source)
+        if refused is not None or body is None:
+            return refused or Response(status_code=400)
+        return await run_in_threadpool(self._signals, body, source or "default", preset)
+
+    async def usage(self, request: Request) -> Response:
+        source = request.query_params.get("source")
+        body, refused = await self._read(request, source)
+        if refused is not None or body is None:
+            return refused or Response(status_code=400)
+        key = BODY_KEY + hashlib.sha256(
+            (request.headers.get(TIMESTAMP_HEADER) or "").encode() + b"." + body).hexdigest()
+        return await run_in_threadpool(self._usage, body, source or "default", key)
+
+    def _signals(self, body: bytes, source: str, preset: str | None) -> Response:
+        now = self.deps.now()
+        try:
+            items = parse_body(body)
+            ignored = 0
+            if preset:
+                rows, ignored, errors = apply_preset(preset, items)
+                errors += resolve_accounts(self.deps.store, rows)
+                if errors:
+                    raise Rejected(errors)
+            else:
+                rows = list(enumerate(items))
+            spec = FILES["signals.csv"]
+            frame, errors, warnings = validate_rows(spec, rows)
+            if errors:
+                raise Rejected(errors)
+            errors = _cross_checks(self.deps.store, spec, frame)
+            if errors:
+                raise Rejected(errors)
+        except Rejected as exc:
+            return JSONResponse({"errors": [e.to_json() for e in exc.errors]}, status_code=422)
+        stored = store_signals(self.deps.store, frame, source=source, preset=preset, at=now) if frame.height else []
+        asks: list[Any] = []
+        try:
+            asks = evaluate(self.deps.store, stored, now)
+        except Exception:
+            log.exception("hook: evaluating the new signals failed (they are stored; the daily scan will see them)")
+        if asks:
+            self.submit(asks, now)
+        out: dict[str, Any] = {"accepted": len(stored), "duplicates": frame.height - len(stored),
+                               "asks_opened": [a.to_json() for a in asks]}
+        if ignored:
+            out["ignored"] = ignored
+        if warnings:
+            out["warnings"] = warnings
+        return JSONResponse(out)
+
+    def _usage(self, body: bytes, source: str, key: str) -> Response:
+        now = self.deps.now()
+        try:
+            items = parse_body(body)
+            spec = FILES["usage.csv"]
+            frame, errors, warnings = validate_rows(spec, list(enumerate(items)))
+            if errors:
+                raise Rejected(errors)
+            errors = _cross_checks(self.deps.store, spec, frame)
+            if errors:
+                raise Rejected(errors)
+        except Rejected as exc:
+            return JSONResponse({"errors": [e.to_json() for e in exc.errors]}, status_code=422)
+        with self.deps.store.session() as s:
+            s.execute(delete(m.SlackEvent).where(m.SlackEvent.event_id.like(BODY_KEY + "%"),
+                                                 m.SlackEvent.received_at < now - timedelta(seconds=4 * TOLERANCE_S)))
+        if not claim(self.deps.store, key, now):
+            return JSONResponse({"accepted": 0, "duplicates": frame.height, "asks_opened": []})
+        try:
+            store_usage(self.deps.store, frame, source=source, at=now)
+        except Exception:
+            release(self.deps.store, key)
+            raise
+        out: dict[str, Any] = {"accepted": frame.height, "duplicates": 0, "asks_opened": []}
+        if warnings:
+            out["warnings"] = warnings
+        return JSONResponse(out)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/hooks/signals", self.signals, methods=["POST"]),
+            Route("/hooks/signals/{preset}", self.signals, methods=["POST"]),
+            Route("/hooks/usage", self.usage, methods=["POST"]),
+        ]
+
+
+def routes(deps: Deps) -> list[BaseRoute]:
+    """Mounted by `slackapp.server.ROUTE_MODULES`."""
+    return HookService(deps).routes()
+
+
+def service_of(app: Any) -> HookService | None:
+    """The HookService behind an app's hook routes (tests drain it)."""
+    for route in getattr(app, "routes", []):
+        owner = getattr(getattr(route, "endpoint", None), "__self__", None)
+        if isinstance(owner, HookService):
+            return owner
+    return None
