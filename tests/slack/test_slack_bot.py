@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -49,17 +51,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_bot_serves_slack_events_over_http(tmp_path: Path, mock_slack: MockSlackAPI):
+@contextlib.contextmanager
+def running_bot(env: dict[str, str], *, timeout_s: float = 60) -> Iterator[str]:
+    """`python bot.py` on a free port; yields its base URL once /healthz answers; stopped on exit."""
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bot.py"), "--host", "127.0.0.1", "--port", str(port), "--no-digest"],
-        cwd=ROOT, env=_env(tmp_path, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=mock_slack.api_url),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "--host", "127.0.0.1", "--port", str(port),
+                             "--no-digest"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 45
+        deadline = time.monotonic() + timeout_s
         with httpx.Client(timeout=5) as http:
-            while True:  # wait for the server to come up (start-up poll)
+            while True:  # wait for the server to come up (start-up poll, bounded)
                 try:
                     if http.get(base + "/healthz").status_code == 200:
                         break
@@ -68,11 +70,7 @@ def test_bot_serves_slack_events_over_http(tmp_path: Path, mock_slack: MockSlack
                 assert proc.poll() is None, proc.communicate()[1]
                 assert time.monotonic() < deadline, "bot.py did not start"
                 time.sleep(0.1)
-            body = json.dumps({"token": "t", "challenge": "c-123", "type": "url_verification"})
-            resp = http.post(base + "/slack/events", content=body, headers=signed_headers(body))
-            assert resp.status_code == 200 and resp.json() == {"challenge": "c-123"}
-            forged = http.post(base + "/slack/events", content=body, headers=signed_headers(body, secret="nope"))
-            assert forged.status_code == 401
+        yield base
     finally:
         proc.terminate()
         try:
@@ -80,6 +78,16 @@ def test_bot_serves_slack_events_over_http(tmp_path: Path, mock_slack: MockSlack
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_bot_serves_slack_events_over_http(tmp_path: Path, mock_slack: MockSlackAPI):
+    env = _env(tmp_path, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=mock_slack.api_url)
+    with running_bot(env) as base, httpx.Client(timeout=5) as http:
+        body = json.dumps({"token": "t", "challenge": "c-123", "type": "url_verification"})
+        resp = http.post(base + "/slack/events", content=body, headers=signed_headers(body))
+        assert resp.status_code == 200 and resp.json() == {"challenge": "c-123"}
+        forged = http.post(base + "/slack/events", content=body, headers=signed_headers(body, secret="nope"))
+        assert forged.status_code == 401
 
 
 def test_socket_mode_dispatches_without_a_signing_secret(tmp_path: Path, mock_slack: MockSlackAPI):

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, SECRET, TOKEN, event_body, mention, signed_headers
 from mock_slack_api import MockSlackAPI
 from sqlalchemy import select
-from test_slack_bot import _env, _free_port
+from test_slack_bot import _env, running_bot
 
 from warmintro.engines.whoknows import who_knows
 from warmintro.store import models as m
@@ -38,32 +38,10 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def bot(demo_home: Path, mock_slack: MockSlackAPI) -> Iterator[str]:
-    port = _free_port()
     env = _env(demo_home, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=mock_slack.api_url)
     env["WARMINTRO_HOME"] = str(demo_home)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "--host", "127.0.0.1", "--port", str(port),
-                             "--no-digest"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        with httpx.Client(timeout=5) as http:
-            while True:  # start-up poll, bounded
-                try:
-                    if http.get(base + "/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, proc.communicate()[1]
-                assert time.monotonic() < deadline, "bot.py did not start"
-                time.sleep(0.1)
+    with running_bot(env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _rep_and_connectors(home: Path) -> tuple[str, list[str]]:
