@@ -1,0 +1,40 @@
+"""The benchmark harness works: a micro workspace (size XS), two figures, every key present.
+
+No timed assertions: the benchmarks report speeds, they never gate CI on them. Only the structure and
+that each ratio is a finite number are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from benchmarks.cli import FIGURES, main
+
+
+def test_the_harness_produces_every_key(tmp_path, capsys):
+    out = tmp_path / "results"
+    code = main(["--size", "XS", "--only", "scan", "who_knows", "--json", "--out", str(out),
+                 "--work", str(tmp_path / "work")])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc == json.loads((out / "bench-XS.json").read_text())
+    assert (out / "bench-XS.md").read_text().startswith("### Benchmarks, size XS")
+    assert doc["size"] == "XS"
+    assert {"cpu", "cores", "memory_gb", "python", "sqlite"} <= set(doc["machine"])
+    assert set(doc["figures"]) == {"scan", "who_knows"}
+    for name, fig in doc["figures"].items():
+        assert "error" not in fig, fig
+        for key in ("value", "unit", "baseline", "baseline_value", "baseline_name", "ratio", "n", "size",
+                    "peak_rss_mb"):
+            assert key in fig, (name, key)
+        assert math.isfinite(fig["value"]) and math.isfinite(fig["ratio"]) and fig["ratio"] > 0
+    assert [r["name"] for r in doc["results"]] == ["scan", "who_knows"]
+    assert all(set(r) == {"name", "value", "unit", "baseline_value", "ratio", "n", "size"} for r in doc["results"])
+    # the naive loop decided exactly what the scan did for every contact it saw
+    assert doc["figures"]["scan"]["naive"]["agreement"] == 1.0
+    assert 0 <= doc["figures"]["who_knows"]["same_paths"] <= 1
+
+
+def test_every_figure_name_is_registered():
+    assert FIGURES == ("import", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack")
