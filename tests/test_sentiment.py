@@ -150,3 +150,18 @@ def test_default_classifier_is_cached_and_import_is_lazy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "0"]
+
+
+def test_predictions_are_remembered_so_a_repeated_scan_embeds_nothing_new(classifier: SentimentClassifier,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    notes = ["The rollout went smoothly and the team loves the new routing.", "Exports keep failing every week."]
+    first = classifier.classify(notes)
+    calls: list[list[str]] = []
+    real = classifier._embed
+    monkeypatch.setattr(classifier, "_embed", lambda texts: calls.append(list(texts)) or real(texts))
+    again = classifier.classify([notes[1], "", notes[0]])
+    assert calls == []  # nothing re-embedded
+    assert [p.label for p in again] == [first[1].label, "neutral", first[0].label]
+    assert again[1].method == "empty"
+    classifier.classify(["A note it has never seen, about invoices."])
+    assert len(calls) == 1

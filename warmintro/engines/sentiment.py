@@ -42,6 +42,7 @@ LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 NEGATIVE, NEUTRAL, POSITIVE = range(3)
 DATA_PATH = Path(__file__).parent / "data" / "sentiment_notes.jsonl"
 METHOD = "minilm-stacked-logreg"
+MEMO_MAX = 200_000  # remembered predictions per classifier
 EMPTY_METHOD = "empty"
 
 #: Minimal pairs (positive, negative) that differ only in sentiment; extra training rows for the polarity
@@ -257,20 +258,31 @@ class SentimentClassifier:
         self.seed = seed
         self._lock = threading.Lock()
         self._fitted: _Fitted | None = None
+        self._memo: dict[str, SentimentPrediction] = {}
+        self._memo_lock = threading.Lock()
 
     # -- public API ------------------------------------------------------------------------------
 
     def classify(self, texts: list[str]) -> list[SentimentPrediction]:
-        """One prediction per text, in order. Empty or whitespace-only text is neutral with confidence 0."""
-        probs = self.predict_proba(texts)
-        out: list[SentimentPrediction] = []
-        for text, p in zip(texts, probs, strict=True):
-            if not (text or "").strip():
-                out.append(SentimentPrediction(LABELS[NEUTRAL], 0.0, EMPTY_METHOD))
-                continue
-            best = int(np.argmax(p))
-            out.append(SentimentPrediction(LABELS[best], round(float(p[best]), 4), METHOD))
-        return out
+        """One prediction per text, in order. Empty or whitespace-only text is neutral with confidence 0.
+
+        Predictions are remembered per text (the model is fixed once fitted), so a scan that runs every few
+        minutes embeds only the notes it has not seen before."""
+        with self._memo_lock:
+            known = {t: self._memo[t] for t in texts if t in self._memo}
+        todo = list(dict.fromkeys(t for t in texts if (t or "").strip() and t not in known))
+        if todo:
+            fresh = {}
+            for text, p in zip(todo, self.predict_proba(todo), strict=True):
+                best = int(np.argmax(p))
+                fresh[text] = SentimentPrediction(LABELS[best], round(float(p[best]), 4), METHOD)
+            known.update(fresh)
+            with self._memo_lock:
+                if len(self._memo) + len(fresh) > MEMO_MAX:
+                    self._memo.clear()  # bounded: a long-lived process with endless new notes starts over
+                self._memo.update(fresh)
+        empty = SentimentPrediction(LABELS[NEUTRAL], 0.0, EMPTY_METHOD)
+        return [known[t] if (t or "").strip() else empty for t in texts]
 
     def classify_one(self, text: str) -> SentimentPrediction:
         return self.classify([text])[0]
