@@ -28,6 +28,23 @@ from warmintro.store.db import Store
 
 log = logging.getLogger(__name__)
 EMAIL_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Two or more capitalised words in a row: how a person's name ("Jordan Lee") looks in an answer.
+NAME_SPAN = re.compile(r"(?<![\w@.])[A-ZÀ-Þ][\w'’-]*(?:[ \t]+[A-ZÀ-Þ][\w'’-]*)+")
+WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def ungrounded_names(answer: str, grounded: str) -> list[str]:
+    """Name-like spans of `answer` with a word that is neither in `grounded` (what the tools returned and the
+    people in the conversation wrote) nor a common English word: a person the model made up."""
+    from warmintro.voice._lexicon import COMMON_WORDS
+
+    known = {w.lower() for w in WORD.findall(grounded)}
+
+    def ok(word: str) -> bool:
+        w = re.sub(r"['’]s$", "", word.lower()).strip("'’-")
+        return not w or w in known or w in COMMON_WORDS
+
+    return [span for span in NAME_SPAN.findall(answer) if not all(ok(w) for w in span.split())]
 
 REFUSAL_UNKNOWN = ("Hi! I'm the referrals assistant for this workspace. I don't recognise your account yet, "
                    "so I can't help here; ask your admin to add you to the team list.")
@@ -214,9 +231,13 @@ class AgentService:
         answer = str(final.content) if final is not None else ""
         unknown = {e.lower() for e in EMAIL_IN_TEXT.findall(answer)} - {
             e.lower() for e in EMAIL_IN_TEXT.findall(tool_text + " " + user_text)}
-        if not answer.strip() or unknown:
+        # names may come from anything said in this thread (tool results, the people, the system prompt)
+        seen = " ".join(str(msg.content) for msg in messages if getattr(msg, "type", "") in ("tool", "human", "system"))
+        names = ungrounded_names(answer, f"{seen} {tool_text} {user_text} {ctx.identity.label}")
+        if not answer.strip() or unknown or names:
             # An answer that names someone no tool returned is not sent; the engines answer instead.
-            log.warning("ungrounded model answer replaced", extra={"fields": {"unknown_emails": len(unknown)}})
+            log.warning("ungrounded model answer replaced", extra={"fields": {
+                "unknown_emails": len(unknown), "unknown_names": len(names)}})
             reply = self._respond_offline(ctx, thread_id, user_text) if user_text else AgentReply("Done.")
             reply.tool_calls = calls + reply.tool_calls
             return reply

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -21,6 +22,16 @@ from warmintro.settings import Settings
 
 log = logging.getLogger(__name__)
 
+RETRIED_STATUSES = (500, 502, 503, 504)
+
+
+class GatewayErrorRetryHandler(ServerErrorRetryHandler):
+    """slack_sdk's ServerErrorRetryHandler retries only 500 and 503; a 502 or 504 from Slack's edge (a bad
+    gateway, a gateway timeout) is just as transient, and without a retry the reply is lost."""
+
+    def _can_retry(self, *, state: Any, request: Any, response: Any = None, error: Exception | None = None) -> bool:
+        return response is not None and response.status_code in RETRIED_STATUSES
+
 
 def _secret(value: object) -> str | None:
     if value is None:
@@ -31,7 +42,7 @@ def _secret(value: object) -> str | None:
 
 def build_slack_client(settings: Settings) -> WebClient:
     """The Web API client: base URL from settings (a mock in tests), retries on 429 (honouring
-    Retry-After), connection errors and 5xx."""
+    Retry-After), connection errors and 5xx (500, 502, 503, 504) with backoff."""
     token = _secret(settings.slack_bot_token)
     if not token:
         raise ConfigError("SLACK_BOT_TOKEN is not set")
@@ -43,7 +54,7 @@ def build_slack_client(settings: Settings) -> WebClient:
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=3),
             ConnectionErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=2),
+            GatewayErrorRetryHandler(max_retry_count=2),
         ],
     )
 

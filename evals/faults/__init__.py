@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PARTS: tuple[str, ...] = ()
+PARTS: tuple[str, ...] = ("evals.faults.cadence", "evals.faults.slack_faults", "evals.faults.llm_faults",
+                          "evals.faults.roles")
 
 #: Every metric the issue names; the suite fails when one is missing.
 REQUIRED = ("crash_trials", "approvals_lost", "approvals_doubled", "cadence_histories", "cadence_violations",

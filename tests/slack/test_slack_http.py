@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import ALEX, DANA, SECRET, Harness, event_body, mention
+from conftest import signed_headers as signed_headers_for
 
 pytestmark = pytest.mark.store
 
@@ -208,3 +209,19 @@ def test_50_concurrent_signed_events_are_all_acked_and_answered(slack: Harness):
     # Latency is measured by the benchmarks (`slack_ack`), not asserted here; here: all acked and all answered.
     slack.mock.wait_for("chat.postMessage", 51, timeout=30)
     assert SECRET
+
+
+def test_malformed_bodies_and_timestamps_are_4xx_never_500(slack: Harness):
+    garbage = '{"type": "event_callback", "event": '  # truncated JSON
+    assert slack.post(garbage).status_code == 400  # signed correctly: a bad body, not a forgery
+    assert slack.post(garbage, secret="wrong").status_code == 401
+    form = "payload=%7Bnot-json"
+    assert slack.post(form, content_type="application/x-www-form-urlencoded").status_code == 400
+    body = event_body(mention(ALEX))
+    for ts in ("soon", "12.5", "", "-1"):
+        headers = {"X-Slack-Request-Timestamp": ts}
+        resp = slack.http.post(slack.base_url + "/slack/events", content=body,
+                               headers={**signed_headers_for(body), **headers})
+        assert resp.status_code == 401, ts
+    slack.drain()
+    assert slack.agent.calls == []
