@@ -214,3 +214,16 @@ def referrer_rewards(session: Session, as_of: datetime) -> list[dict[str, Any]]:
             row["tier"] = tier.name if tier else None
             row["next_tier_at"] = next((t.at for t in rewards.customer.tiers if t.at > n), None)
     return sorted(rows.values(), key=lambda r: (-r["successful_referrals"], r["referrer_email"]))
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell a spreadsheet opens safely: a value starting with = + - @ (or a tab / CR) gets a leading '
+    so it is never read as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"  # numbers are numbers (a negative amount stays loadable)
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
