@@ -41,10 +41,14 @@ def _digest_loop(deps: Any, hour_utc: int, stop: threading.Event, interval_s: fl
     digest once the hour has come. Both are claimed in the store, so several processes send each once."""
     from slackapp.digest import _client, send_daily_digests
     from slackapp.notices import send_due_notices, summary
+    from warmintro.store.leader import Leader
 
+    leader = Leader(deps.store.engine)  # many replicas: only the holder of the advisory lock runs the scheduler
     wait = 5.0
     while not stop.wait(wait):
         wait = interval_s
+        if not leader.try_lead():
+            continue
         now = deps.now()
         try:
             notices = send_due_notices(deps, now, _client(deps, None))
@@ -60,6 +64,7 @@ def _digest_loop(deps: Any, hour_utc: int, stop: threading.Event, interval_s: fl
                 log.info("digest run", extra={"fields": {"sent": len(result.sent), "failed": len(result.failed)}})
         except Exception:
             log.exception("digest run failed")
+    leader.release()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,10 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             import uvicorn
 
+            from slackapp.ops import instrument
             from slackapp.server import create_web_app
 
             port = args.port or settings.port
-            uvicorn.run(create_web_app(bolt_app, deps), host=args.host, port=port, log_level="warning")
+            uvicorn.run(instrument(create_web_app(bolt_app, deps)), host=args.host, port=port, log_level="warning")
     except KeyboardInterrupt:
         pass
     finally:

@@ -266,3 +266,28 @@ def test_bad_email_line_rejects_the_import(store, northwind):
         fh.write('{"message_id": "x", "from": "not an address", "date": "yesterday"}\n')
     exc = _reject(store, northwind)
     assert exc.issues[0].file == "emails/emails.jsonl" and exc.issues[0].line == 3
+
+
+# ---------------------------------------------------------------------------------------------------
+# Found by the fault suite's import fuzzer (evals/faults/import_fuzz.py)
+
+
+@pytest.mark.parametrize("cell, reason", [
+    ("x" * 5000, "longer than 256 characters"),  # VARCHAR(256): PostgreSQL refused it mid-load, SQLite kept it
+    ("North\x00wind", "contains a NUL byte"),  # PostgreSQL text cannot hold NUL; SQLite stored it
+])
+def test_a_value_the_store_cannot_hold_is_rejected_with_its_line(store, northwind, cell, reason):
+    import_folder(store, northwind)
+    _edit(northwind / "accounts.csv", "Northwind Logistics", '"' + cell + '"')
+    exc = _reject(store, northwind)
+    [issue] = exc.issues
+    assert (issue.file, issue.line, issue.column) == ("accounts.csv", 2, "name")
+    assert reason in issue.reason
+
+
+def test_a_giant_field_is_reported_not_a_csv_module_crash(store, northwind):
+    # a 1.5 MB cell: polars reads it, and the csv module's 128 KiB field limit used to crash the line lookup
+    _edit(northwind / "team.csv", "Dana Whitfield", "g" * 1_500_000)
+    exc = _reject(store, northwind)
+    assert [(i.file, i.line, i.column) for i in exc.issues] == [("team.csv", 2, "name")]
+    assert "longer than 256 characters" in exc.issues[0].reason

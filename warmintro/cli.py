@@ -56,6 +56,9 @@ def import_cmd(
     ctx: typer.Context,
     folder: Annotated[Path, typer.Argument(help="The import folder (see the data contract).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    preset: Annotated[str | None, typer.Option(
+        "--preset", help="Read a CRM's own export instead of accounts/contacts/opportunities: hubspot or salesforce.",
+    )] = None,
 ) -> None:
     """Import a contract folder into the store: all or nothing, idempotent."""
     from warmintro.importer.run import ImportRejected, import_folder
@@ -65,9 +68,9 @@ def import_cmd(
     try:
         if bar is not None:
             with bar:
-                result = import_folder(c.store, folder, progress=update)
+                result = import_folder(c.store, folder, progress=update, preset=preset)
         else:
-            result = import_folder(c.store, folder)
+            result = import_folder(c.store, folder, preset=preset)
     except ImportRejected as exc:
         if as_json:
             emit_json(exc.to_json())

@@ -310,21 +310,57 @@ def _parse_emails(folder: Path, issues: _Issues) -> list[dict[str, Any]]:
     ]
 
 
+def _store_directory(store: Store) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """Team members (for a preset's person columns) and account domains (for calendar meetings)."""
+    with store.session() as s:
+        people = [(e, n) for e, n in s.execute(select(m.TeamMember.email, m.TeamMember.name))]
+        domains = {d: a for a, d in s.execute(select(m.Account.account_id, m.Account.domain)) if d}
+    return people, domains
+
+
 def import_folder(store: Store, folder: Path, *, progress: ProgressFn | None = None,
-                  max_errors: int = MAX_ERRORS) -> ImportResult:
+                  max_errors: int = MAX_ERRORS, preset: str | None = None) -> ImportResult:
+    """Import a contract folder; with `preset` ("hubspot", "salesforce"), the CRM's own export stands in for
+    accounts.csv, contacts.csv and opportunities.csv. `.ics` calendar files add meetings either way."""
     folder = Path(folder)
     if not folder.is_dir():
         raise WarmintroError(f"{folder}: not a folder (expected an import folder with accounts.csv, contacts.csv, program.toml)")
+    from warmintro.importer.presets import PRESET_NAMES, Translation, translate
+
+    if preset is not None and preset not in PRESET_NAMES:
+        raise WarmintroError(f"unknown preset {preset!r} (one of {', '.join(PRESET_NAMES)})")
     issues = _Issues(max_errors)
     result = ImportResult()
     entries = {p.name: p for p in folder.iterdir()}
+    program = _read_program(entries["program.toml"], issues, result.warnings) if "program.toml" in entries else None
+    translation: Translation | None = None
+    if preset is not None or any(n.lower().endswith(".ics") for n in entries):
+        raw_program = program
+        if raw_program is None and "program.toml" in entries:
+            try:
+                raw_program = tomllib.loads(entries["program.toml"].read_text(encoding="utf-8-sig"))
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+                raw_program = None
+        people, domains = _store_directory(store)
+        translation = translate(folder, entries, preset, raw_program, people, domains, issues.add, result.warnings)
+        entries = translation.entries
+    try:
+        return _import_entries(store, folder, entries, program, issues, result, translation, progress)
+    finally:
+        if translation is not None:
+            translation.cleanup()
+
+
+def _import_entries(store: Store, folder: Path, entries: dict[str, Path], program: dict[str, Any] | None,
+                    issues: _Issues, result: ImportResult, translation: Any, progress: ProgressFn | None) -> ImportResult:
+    consumed = translation.consumed if translation is not None else set()
+    replaced = translation.replaced if translation is not None else set()
     for name in sorted(entries):
-        if name not in KNOWN_ENTRIES and not name.startswith("."):
+        if name not in KNOWN_ENTRIES and not name.startswith(".") and name not in consumed:
             result.warnings.append(f"{name}: not a file of the import format, ignored")
     for required in ("accounts.csv", "contacts.csv", "program.toml"):
-        if required not in entries:
+        if required not in entries and required not in replaced:
             issues.add(ImportIssue(required, None, None, "required file is missing from the folder"))
-    program = _read_program(entries["program.toml"], issues, result.warnings) if "program.toml" in entries else None
     parsed: dict[str, _Parsed] = {}
     for name in LOAD_ORDER:
         if name in entries and entries[name].is_file():
@@ -337,6 +373,7 @@ def import_folder(store: Store, folder: Path, *, progress: ProgressFn | None = N
     if issues.total == 0:
         _cross_checks(parsed, store, issues)
     if issues.total:
-        raise ImportRejected(issues.items, issues.total)
+        items = translation.remap(issues.items) if translation is not None else issues.items
+        raise ImportRejected(items, issues.total)
     _load(store, parsed, program, emails, str(folder.resolve()), result)
     return result

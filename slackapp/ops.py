@@ -1,0 +1,159 @@
+"""Operations endpoints on the Slack app's port: `/readyz` (readiness) and `/metrics` (Prometheus).
+
+`/healthz` (slackapp/server.py) is liveness: the process answers and its store does. `/readyz` says whether
+this replica should get traffic: the database answers and the vector store (the Chroma server, or the
+embedded one) does; 503 with the failing check otherwise. `/metrics` serves the process's own registry in
+Prometheus' text format; `MetricsMiddleware` records request latency by route template (never the raw
+path, so the label set stays small). Everything is created on first use, nothing at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_metrics: Metrics | None = None
+
+
+class Metrics:
+    """The product's Prometheus metrics, on a registry of its own."""
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.request_seconds = Histogram(
+            "warmintro_http_request_duration_seconds", "HTTP request latency by route", ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.requests = Counter("warmintro_http_requests_total", "HTTP requests by route and status",
+                                ["method", "route", "status"], registry=self.registry)
+        self.events = Counter("warmintro_events_total", "Product events (asks opened, approvals, referrals...)",
+                              ["event"], registry=self.registry)
+        self.ready = Counter("warmintro_readiness_failures_total", "Failed readiness checks by dependency",
+                             ["check"], registry=self.registry)
+
+
+def metrics() -> Metrics:
+    global _metrics
+    with _lock:
+        if _metrics is None:
+            _metrics = Metrics()
+        return _metrics
+
+
+def count(event: str, n: int = 1) -> None:
+    """Count a product event (e.g. "ask_opened", "approval", "referral", "llm_fallback")."""
+    metrics().events.labels(event=event).inc(n)
+
+
+def _route_template(scope: dict[str, Any]) -> str:
+    route = scope.get("route")
+    if route is not None and getattr(route, "path", None):
+        return str(route.path)
+    app = scope.get("app")
+    for candidate in getattr(getattr(app, "router", None), "routes", ()) or ():
+        try:
+            match, _ = candidate.matches(scope)
+        except Exception:
+            continue
+        if match == Match.FULL and getattr(candidate, "path", None):
+            return str(candidate.path)
+    return "unmatched"
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware: latency and status of every HTTP request, labelled by route template."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = {"code": 500}
+
+        async def _send(message: dict[str, Any]) -> None:
+            if message.get("type") == "http.response.start":
+                status["code"] = int(message.get("status", 500))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        finally:
+            m = metrics()
+            route = _route_template(scope)
+            method = str(scope.get("method", "GET"))
+            m.request_seconds.labels(method=method, route=route).observe(time.perf_counter() - start)
+            m.requests.labels(method=method, route=route, status=str(status["code"])).inc()
+
+
+def instrument(app: Any) -> Any:
+    """Add request metrics to a Starlette app (before it serves its first request)."""
+    app.add_middleware(MetricsMiddleware)
+    return app
+
+
+def check_store(deps: Any) -> str | None:
+    from sqlalchemy import text
+
+    try:
+        with deps.store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return None
+    except Exception as exc:
+        log.warning("readiness: store unavailable: %s", type(exc).__name__)
+        return f"unavailable ({type(exc).__name__})"
+
+
+_vector_clients: dict[tuple[Any, ...], Any] = {}
+
+
+def check_vectors(deps: Any) -> str | None:
+    settings = deps.settings
+    key = (getattr(settings, "chroma_host", None), getattr(settings, "chroma_port", None), str(settings.chroma_path))
+    try:
+        client = _vector_clients.get(key)
+        if client is None:
+            from vectorstore.client import open_chroma_client
+
+            client = open_chroma_client(settings)
+            _vector_clients[key] = client
+        client.heartbeat()
+        return None
+    except Exception as exc:
+        _vector_clients.pop(key, None)
+        log.warning("readiness: vector store unavailable: %s", type(exc).__name__)
+        return f"unavailable ({type(exc).__name__})"
+
+
+def routes(deps: Any) -> list[BaseRoute]:
+    async def readyz(_request: Request) -> Response:
+        checks = {"store": await run_in_threadpool(check_store, deps),
+                  "vectors": await run_in_threadpool(check_vectors, deps)}
+        for name, problem in checks.items():
+            if problem:
+                metrics().ready.labels(check=name).inc()
+        ready = not any(checks.values())
+        body = {"ready": ready, "checks": {k: v or "ok" for k, v in checks.items()}}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def metrics_endpoint(_request: Request) -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(metrics().registry), media_type=CONTENT_TYPE_LATEST)
+
+    return [Route("/readyz", readyz, methods=["GET"]), Route("/metrics", metrics_endpoint, methods=["GET"])]
