@@ -1,6 +1,8 @@
 """Referral pipeline messages in Slack: the new-referral handoff to its owner (with an outreach opener that
 names the referrer), the first-touch reminder (20 h), the escalation to the referrer's CSM (24 h), and
-closing the loop with the referrer (meeting, opportunity, won; at the latest after 30 days).
+closing the loop with the referrer (meeting, opportunity, won; at the latest after 30 days), and for an
+employee's referral a DM to the submitter at every stage (routed, first touch, meeting, opportunity, won,
+lost: the `employee_stage` notifications; the seeds name opacity as what kills employee programs).
 
 What is due comes from the ledger engine (`warmintro.engines.ledger.due_notifications`); each message is
 claimed by its stable key in slack_events before it is sent (the insert that wins sends), so several
@@ -79,10 +81,33 @@ def handoff_text(s: Session, referral: m.Referral) -> str:
             f"First touch due by {due}.\n>{b.escape(outreach_opener(referee, referrer, account.name if account else None))}")
 
 
+def employee_stage_text(referee: str, company: str | None, owner: str, stage: str) -> str:
+    """The submitter's update at one stage of their referral (already-escaped names)."""
+    at = f" ({company})" if company else ""
+    if stage == "routed":
+        return (f":inbox_tray: Your referral of {referee}{at} is with {owner}, who will reach out within 24 h. "
+                "I'll tell you at every step.")
+    if stage == "first_touch":
+        return f":envelope: {owner} has reached out to {referee}{at}."
+    if stage == "meeting":
+        return f":handshake: {referee}{at} had a first meeting with {owner}."
+    if stage == "opportunity":
+        return f":chart_with_upwards_trend: {referee}{at} is now a real opportunity."
+    if stage == "won":
+        return f":tada: {referee}{at} signed! Thank you: your referral bonus is due now that the deal closed."
+    if stage == "lost":
+        return (f":pray: {referee}{at} decided not to go ahead this time. Thank you for the intro; it still "
+                "counts, and the next one might be it.")
+    return f"An update on your referral of {referee}{at}: {b.escape(stage)}."
+
+
 def notice_text(s: Session, kind: str, referral: m.Referral, status: str) -> str:
     referee = b.escape(referral.referee_name or _name(s, referral.referee_email))
     referrer = b.escape(_name(s, referral.referrer_email))
     owner = b.escape(_name(s, referral.owner_email))
+    if kind == "employee_stage":
+        company = referral.referee_company or referral.referee_domain
+        return employee_stage_text(referee, b.escape(company) if company else None, owner, status)
     if kind == "first_touch_reminder":
         return (f":alarm_clock: Reminder: {referee} (referred by {referrer}) has not heard from us yet; first touch "
                 "is due within 4 h. Reply to them and log it with `warmintro referrals update`.")
@@ -117,8 +142,9 @@ def send_handoff(deps: Deps, client: WebClient, referral_id: str) -> bool:
         raise
 
 
-def send_due_notices(deps: Deps, now: datetime, client: WebClient) -> NoticeResult:
-    """Send every due reminder, escalation and close-the-loop message, each once across processes."""
+def send_due_notices(deps: Deps, now: datetime, client: WebClient, *, only: str | None = None) -> NoticeResult:
+    """Send every due reminder, escalation, close-the-loop and employee-stage message, each once across
+    processes; `only`: just those of one referral (e.g. right after it was submitted)."""
     from warmintro.engines.ledger import due_notifications
 
     out = NoticeResult()
@@ -127,6 +153,8 @@ def send_due_notices(deps: Deps, now: datetime, client: WebClient) -> NoticeResu
         due = due_notifications(s, now, sent={k[len(NOTICE_PREFIX):] for k in sent})
         plans: list[tuple[str, str | None, str]] = []
         for n in due:
+            if only is not None and n.referral_id != only:
+                continue
             referral = s.get(m.Referral, n.referral_id)
             if referral is None:
                 continue

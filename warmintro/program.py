@@ -100,6 +100,12 @@ class CustomerRewards(BaseModel):
     # Enterprise-size referrer accounts get non-cash rewards by default (swag, experiences, a donation...).
     enterprise_kind: RewardKind = "non_cash"
     enterprise_employees: int = Field(default=1000, ge=1)
+    # Double-sided rewards (issue 13): the referee gets a reward too, recorded on the referral. Off unless
+    # asked for; even then off for deals at or above the enterprise deal size unless referee_enterprise.
+    double_sided: bool = False
+    referee_amount: float = Field(default=250, ge=0)
+    referee_kind: RewardKind = "credit"
+    referee_enterprise: bool = False
 
     @field_validator("tiers")
     @classmethod
@@ -110,11 +116,37 @@ class CustomerRewards(BaseModel):
         return sorted(v, key=lambda t: t.at)
 
 
+class PartnerTier(BaseModel):
+    """A partner tier (issue 13): reached with at least `min_won` won deals in the last `window_days` (and a
+    certification when `certified`); `rate` (percent) overrides the kind's default rate when given."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    min_won: int = Field(default=0, ge=0)
+    certified: bool = False
+    rate: float | None = Field(default=None, ge=0, le=100)
+
+
+DEFAULT_PARTNER_TIERS = (PartnerTier(name="registered"), PartnerTier(name="silver", min_won=2),
+                         PartnerTier(name="gold", min_won=5, certified=True))
+
+
 class PartnerRewards(BaseModel):
     model_config = ConfigDict(extra="forbid")
     implementation_rate: float = Field(default=25, ge=0, le=100)  # percent of the won amount
     default_rate: float = Field(default=15, ge=0, le=100)
     recurring: bool = True  # due again at each anniversary while the account stays a customer
+    # Tiers, lowest first; the default tiers carry no rate of their own (the contract's default rates apply).
+    tiers: list[PartnerTier] = list(DEFAULT_PARTNER_TIERS)
+    tier_window_days: int = Field(default=365, gt=0)
+
+    @field_validator("tiers")
+    @classmethod
+    def _unique_names(cls, v: list[PartnerTier]) -> list[PartnerTier]:
+        names = [t.name.lower() for t in v]
+        if len(set(names)) != len(names):
+            raise ValueError("two partner tiers with the same name")
+        return v
 
 
 class EmployeeRewards(BaseModel):
@@ -133,6 +165,45 @@ class RewardRules(BaseModel):
     clawback_days: int = Field(default=90, ge=0)
 
 
+class Qualification(BaseModel):
+    """program.toml `[qualification]` (issue 13): the bar a partner's lead is held to at submission.
+
+    A lead is held for review when its company is known and outside the ICP (or unknown, with
+    `hold_unknown_icp`), or when the partner has at least `min_history` matured leads (older than
+    `mature_days`) and the share reaching a meeting or an opportunity is below the minimum. A partner below
+    the bar is also flagged (`partner_quality`) on its referrals."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    hold_unknown_icp: bool = False
+    min_history: int = Field(default=5, ge=1)
+    mature_days: int = Field(default=30, ge=0)
+    min_meeting_rate: float = Field(default=0.3, ge=0, le=1)
+    min_opportunity_rate: float = Field(default=0.1, ge=0, le=1)
+
+
+class EmployeeProgram(BaseModel):
+    """program.toml `[employees]`: the Slack channel (id, e.g. C0123) where "name, email, company, context"
+    messages become employee referrals."""
+
+    model_config = ConfigDict(extra="forbid")
+    referrals_channel: str | None = None
+
+
+class Economics(BaseModel):
+    """program.toml `[economics]`: the inputs of the program economics in the report. CAC figures are per won
+    customer; platform_cost is the program's tooling cost over the reported period; time_cost_per_referral is
+    the team's time spent on each referral (hours x loaded rate)."""
+
+    model_config = ConfigDict(extra="forbid")
+    paid_cac: float | None = Field(default=None, ge=0)
+    organic_cac: float | None = Field(default=None, ge=0)
+    outbound_close_rate: float | None = Field(default=None, ge=0, le=1)
+    platform_cost: float = Field(default=0, ge=0)
+    time_cost_per_referral: float = Field(default=0, ge=0)
+    retention_days: int = Field(default=365, gt=0)
+
+
 class Program(BaseModel):
     model_config = ConfigDict(extra="allow")
     vendor: Vendor
@@ -140,6 +211,9 @@ class Program(BaseModel):
     rules: Rules = Rules()
     rewards: dict[str, Any] = {}
     presets: dict[str, Any] = {}
+    qualification: Qualification = Qualification()
+    employees: EmployeeProgram = EmployeeProgram()
+    economics: Economics = Economics()
 
     @field_validator("rewards")
     @classmethod
@@ -152,7 +226,7 @@ class Program(BaseModel):
         return RewardRules.model_validate(self.rewards)
 
 
-KNOWN_SECTIONS = {"vendor", "icp", "rules", "rewards", "presets"}
+KNOWN_SECTIONS = {"vendor", "icp", "rules", "rewards", "presets", "qualification", "employees", "economics"}
 
 
 def parse_program(data: dict[str, Any]) -> tuple[Program | None, list[tuple[str, str]]]:

@@ -32,6 +32,7 @@ ANY = re.compile(r".*")
 def register(app: App, deps: Deps) -> None:
     from slackapp.listeners import actions, commands, events, views
 
+    __import__("slackapp.listeners.refer", fromlist=["register"]).register(app, deps)  # first: a channel matcher
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)

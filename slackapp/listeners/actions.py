@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.identity import Identity
+from slackapp import approval
 from slackapp import blocks as b
 from slackapp.deps import Deps
 from slackapp.digest import SET_ASIDE, SNOOZE_HOURS, SNOOZED, target_emails
@@ -38,7 +39,7 @@ from warmintro.store import models as m
 
 log = logging.getLogger(__name__)
 
-ASK_SENT = "ask_sent"  # audit row written with every ask sent from Slack: which names it carried
+ASK_SENT = approval.ASK_SENT  # audit row written with every ask sent from Slack: which names it carried
 
 def explain_cadence(reasons: list[str], program: Program, name: str) -> str:
     r = program.rules
@@ -46,6 +47,7 @@ def explain_cadence(reasons: list[str], program: Program, name: str) -> str:
         "decline_cooldown": f"declined an ask less than {r.decline_cooldown_days} days ago",
         "cadence_limit": f"has already been asked {r.max_asks_per_year} times in the last 365 days",
         "too_soon": f"was asked less than {r.min_days_between_asks} days ago",
+        "do_not_contact": "is marked do-not-contact",
     }
     parts = [why.get(x, x) for x in reasons] or ["cannot be asked right now"]
     return f":no_entry: Not sent: {b.escape(name)} {' and '.join(parts)}. Nothing was recorded."
@@ -168,65 +170,17 @@ def set_aside(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity
 
 def draft_notes(s: Session, champion: m.Contact, target_emails: list[str], program: Program,
                 csm_name: str | None, solved: str | None, *, deps: Deps) -> list[b.NoteDraft]:
-    """A forwardable note per target, in the champion's voice (warmintro.voice: the LLM drafter when a model
-    is configured, else the offline composer; both grounded). Should the drafter fail, a plain template made
-    only of facts in the store (names, the vendor, what the champion said it solved)."""
-    from warmintro.voice.service import draft_in_session
-
-    account = s.get(m.Account, champion.account_id)
-    notes: list[b.NoteDraft] = []
-    for email in target_emails:
-        person = s.get(m.Person, email)
-        to_name = person.name if person is not None else email
-        try:
-            with s.begin_nested():  # a failed draft must not poison the caller's transaction
-                draft = draft_in_session(s, champion.email, email, settings=deps.settings, now=deps.now())
-            note = draft.to_json()["note"]
-            notes.append(b.NoteDraft(email, to_name, str(note["subject"]), str(note["body"]), "drafter"))
-            continue
-        except Exception as exc:
-            log.warning("drafter failed; using the plain template", extra={"fields": {"error": type(exc).__name__}})
-        first = to_name.split(" ")[0] if person is not None else "there"
-        mine = (champion.name or "").split(" ")[0]
-        company = f" at {account.name}" if account is not None else ""
-        what = f": {solved}" if solved else (f" ({program.vendor.one_liner})" if program.vendor.one_liner else "")
-        csm = f" to {csm_name}" if csm_name else ""
-        body = (f"Hi {first},\n\nWe've been using {program.vendor.name}{company}{what}. I thought it might be useful "
-                f"for you too. Happy to introduce you{csm} there if you'd like.\n\n{mine}")
-        notes.append(b.NoteDraft(email, to_name, f"Introduction: {program.vendor.name}", body, "template"))
-    return notes
+    """A forwardable note per target in the champion's voice (slackapp.approval.draft_notes)."""
+    return approval.draft_notes(s, champion, target_emails, program, csm_name, solved, settings=deps.settings,
+                                now=deps.now())
 
 
 def record_referrals(deps: Deps, who: Identity, ask: m.Ask, target_emails: list[str],
                      client: WebClient | None = None) -> tuple[list[str], dict[str, str]]:
-    """The champion approved intros to these people: one referral each in the ledger (idempotent per ask and
-    person, so a second click or a retry records nothing twice). Returns (referral ids, {email: blocked reason})."""
-    from warmintro.engines.ledger import ReferralBlocked, create_referral
-
-    with deps.store.session() as s:
-        signal = s.get(m.Signal, ask.trigger_signal_id) if ask.trigger_signal_id else None
-        trigger = signal.type if signal is not None else None
-        people = {e: s.get(m.Person, e) for e in target_emails}
-        refs = {e: (p.name if p else None, p.company if p else None) for e, p in people.items()}
-    ids: list[str] = []
-    blocked: dict[str, str] = {}
-    for email in target_emails:
-        name, company = refs[email]
-        try:
-            view = create_referral(deps.store, referrer_email=ask.contact_email, referee_email=email, at=deps.now(),
-                                   referee_name=name, referee_company=company, trigger_type=trigger,
-                                   persona=ask.persona, status="approved", idempotency_key=f"ask:{ask.id}:{email}",
-                                   actor=who.email, source_tag="slack")
-            ids.append(view.referral_id)
-        except ReferralBlocked as exc:
-            blocked[email] = exc.reason
-            continue
-        if client is not None and view.created:
-            try:  # the owner hears at once; the SLA clock has started
-                send_handoff(deps, client, view.referral_id)
-            except Exception as exc:
-                log.warning("referral handoff DM failed", extra={"fields": {"error": type(exc).__name__}})
-    return ids, blocked
+    """One referral per approved name (slackapp.approval.record_referrals); the owner gets the handoff DM."""
+    on_created = (lambda rid: send_handoff(deps, client, rid)) if client is not None else None  # noqa: E731
+    return approval.record_referrals(deps.store, ask, target_emails, actor=who.email, now=deps.now(),
+                                     source_tag="slack", on_created=on_created)
 
 
 def _update_message(client: WebClient, body: dict[str, Any], text: str, blocks: list[dict[str, Any]]) -> None:
@@ -254,33 +208,16 @@ def _notify_csm(deps: Deps, client: WebClient, asked_by: str | None, text: str) 
 
 def on_champion_approved(deps: Deps, who: Identity, ask: m.Ask, client: WebClient | None = None) -> list[b.NoteDraft]:
     """Champion said yes: outcome accepted, a referral per name in the ledger (its owner gets the handoff
-    DM), an audit row, and a note per name to forward."""
-    targets = ask_targets(deps, ask)
-    with deps.store.session() as s:
-        program = load_program(s)
-        champion = s.scalars(select(m.Contact).where(m.Contact.email == ask.contact_email)).one()
-        csm = s.get(m.TeamMember, ask.asked_by) if ask.asked_by else None
-        ctx = _ask_context(s, ask.contact_email, ask.trigger_signal_id)
-        notes = draft_notes(s, champion, targets, program, csm.name if csm else None, ctx.solved if ctx else None,
-                            deps=deps)
-    record_outcome(deps.store, program.rules, ask.id, "accepted", actor=who.email)
-    ids, blocked = record_referrals(deps, who, ask, targets, client)
-    _audit(deps, actor=who.email, action="champion_approved", subject=ask.contact_email,
-           detail={"ask_id": ask.id, "targets": targets, "drafts": [n.source for n in notes], "referrals": ids,
-                   "blocked": blocked})
-    return [n for n in notes if n.to_email not in blocked]
+    DM), an audit row, and a note per name to forward (slackapp.approval.approve, as on the web page)."""
+    on_created = (lambda rid: send_handoff(deps, client, rid)) if client is not None else None  # noqa: E731
+    result = approval.approve(deps.store, deps.settings, ask, ask_targets(deps, ask), actor=who.email, now=deps.now(),
+                              source_tag="slack", via="slack", on_created=on_created)
+    return result.notes
 
 
 def ask_targets(deps: Deps, ask: m.Ask) -> list[str]:
     """The names this ask carried (recorded when it was sent), else today's targets for the champion."""
-    with deps.store.session() as s:
-        sent = s.scalars(select(m.AuditLog).where(m.AuditLog.action == ASK_SENT, m.AuditLog.subject == ask.contact_email)
-                         .order_by(m.AuditLog.id.desc())).all()
-        targets = next((list(r.detail.get("targets") or []) for r in sent
-                        if r.detail and r.detail.get("ask_id") == ask.id), [])
-        if not targets:
-            _lines, targets, _note = target_emails(s, ask.contact_email, deps.now(), deps.target_limit)
-    return targets
+    return approval.ask_targets(deps.store, ask, deps.now(), deps.target_limit)
 
 
 def _champion_ask(deps: Deps, who: Identity, ask_id: object) -> m.Ask | None:
@@ -341,7 +278,7 @@ def note_submitted(deps: Deps, client: WebClient, body: dict[str, Any], who: Ide
         return
     subject = b.view_input(view, b.NOTE_SUBJECT_BLOCK, b.NOTE_SUBJECT_INPUT).strip()
     text = b.view_input(view, b.NOTE_BODY_BLOCK, b.NOTE_BODY_INPUT).strip()
-    key = f"answer:{ask.id}"
+    key = approval.answer_key(ask.id)
     first_answer = claim(deps.store, key, deps.now())
     try:
         if first_answer:
@@ -389,7 +326,7 @@ def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Id
     if ask is None or who.role != "champion" or not who.email or who.email.lower() != ask.contact_email:
         tell(deps, client, body, who, refusal_for(who))
         return
-    key = f"answer:{ask_id}"
+    key = approval.answer_key(ask_id)
     if not claim(deps.store, key, deps.now()):
         tell(deps, client, body, who, "You already answered this one. Thank you!")
         return
@@ -401,15 +338,13 @@ def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Id
             _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} approved your referral "
                                                     f"ask ({len(notes)} note{'s' if len(notes) != 1 else ''} drafted).")
         elif kind == "not_now":
-            with deps.store.session() as s:
-                rules = load_program(s).rules
-            record_outcome(deps.store, rules, ask_id, "declined", actor=who.email)
+            approval.decline(deps.store, ask, actor=who.email, now=deps.now())
             _update_message(client, body, "No problem at all.", b.answered_blocks(
                 f"No problem at all, {first}. We won't ask again for a good while. Thank you!"))
             _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} said not now "
                                                     "(recorded as declined; the cool-down has started).")
         else:
-            _audit(deps, actor=who.email, action="champion_not_a_fit", subject=ask.contact_email, detail={"ask_id": ask_id})
+            approval.not_a_fit(deps.store, ask, actor=who.email, now=deps.now())
             _update_message(client, body, "Thanks, noted.", b.answered_blocks(
                 f"Thanks {first}, noted: those names aren't a fit. Your account team may come back with better ones."))
             _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} said the suggested "

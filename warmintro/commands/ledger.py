@@ -84,13 +84,18 @@ def register(app: typer.Typer) -> None:
                           f"{r['amount_clawed_back']:,.2f}")
         out.print(table)
 
-    @app.command()
+    payouts_app = typer.Typer(help="Payouts: list (default), mark-paid, export.", invoke_without_command=True)
+    app.add_typer(payouts_app, name="payouts")
+
+    @payouts_app.callback()
     def payouts(
         ctx: typer.Context,
         as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or datetime (default: now).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Every payout the programs owe (partner commissions, employee fees, customer rewards)."""
+        if ctx.invoked_subcommand is not None:
+            return
         from warmintro.engines.rewards import payouts as run
 
         c = use_context(ctx)
@@ -100,11 +105,131 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"as_of": when, "payouts": rows})
             return
-        table = Table("referral", "referrer", "program", "opportunity", "kind", "amount", "due", "status")
+        table = Table("payout", "referral", "referrer", "program", "opportunity", "kind", "amount", "due", "status")
         for p in rows:
-            table.add_row(p["referral_id"], p["referrer_email"], p["program"], p["opportunity_id"], p["kind"],
-                          f"{p['amount']:,.2f}", p["due_at"] or "", p["status"])
+            table.add_row(p["payout_id"], p["referral_id"], p["referrer_email"], p["program"], p["opportunity_id"],
+                          p["kind"], f"{p['amount']:,.2f}", p["due_at"] or "", p["status"])
         out.print(table)
+
+    @payouts_app.command("mark-paid")
+    def mark_paid_cmd(
+        ctx: typer.Context,
+        payout_id: Annotated[str, typer.Argument(help="The payout_id from `warmintro payouts`.")],
+        by: Annotated[str, typer.Option("--as", help="The admin marking it paid (team.csv email, role admin).")],
+        reference: Annotated[str | None, typer.Option("--reference", help="Finance's reference (invoice, transfer).")] = None,
+        at: Annotated[str | None, typer.Option("--at", help="When it was paid (default: now).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Record a due payout as paid (admin only; paying twice changes nothing)."""
+        from warmintro.engines.rewards import mark_paid
+        from warmintro.store import models as m
+
+        c = use_context(ctx)
+        when = parse_when(at)
+        who = by.strip().lower()
+        with c.store.session(write=True) as s:
+            member = s.get(m.TeamMember, who)
+            if member is None or member.role != "admin":
+                raise WarmintroError(f"{by} is not an admin in team.csv: only an admin marks payouts paid")
+            row = mark_paid(s, payout_id, as_of=when, by=who, reference=reference).to_json()
+        if as_json:
+            emit_json(row)
+            return
+        out.print(f"{row['payout_id']}: {row['amount']:,.2f} to {row['recipient_email']} is {row['status']}")
+
+    @payouts_app.command("export")
+    def export_cmd(
+        ctx: typer.Context,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or datetime (default: now).")] = None,
+        csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the CSV here (default: stdout).")] = None,
+        status: Annotated[str | None, typer.Option("--status", help="Only rows with this status (e.g. due).")] = None,
+    ) -> None:
+        """The payouts as CSV for finance (formula-safe cells)."""
+        import sys
+
+        from warmintro.engines.rewards import payouts as run
+        from warmintro.engines.rewards import payouts_csv
+
+        c = use_context(ctx)
+        when = parse_when(as_of)
+        with c.store.session() as s:
+            rows = [p for p in run(s, when) if status is None or p.status == status]
+        text = payouts_csv(rows)
+        if csv_path is None:
+            sys.stdout.write(text)
+            return
+        if csv_path.is_dir() or not csv_path.parent.is_dir():
+            raise WarmintroError(f"cannot write the CSV to {csv_path}: not a file in an existing folder")
+        csv_path.write_text(text, encoding="utf-8")
+        err.print(f"{len(rows)} payouts written to {csv_path}")
+
+    @app.command()
+    def partners(
+        ctx: typer.Context,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or datetime (default: now).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Each partner's tier, commission rate, lead quality, and whether it is flagged."""
+        from warmintro.engines.partners import partner_summary
+
+        c = use_context(ctx)
+        when = parse_when(as_of)
+        with c.store.session() as s:
+            rows = partner_summary(s, when)
+        if as_json:
+            emit_json({"as_of": when, "partners": rows})
+            return
+        table = Table("partner", "kind", "tier", "won (window)", "rate", "meeting rate", "opp rate", "flagged")
+        for r in rows:
+            q = r["quality"]
+            table.add_row(r["name"], r["kind"], r["tier"] or "", str(r["won_in_window"]), f"{r['rate']:g}%",
+                          _pct(q["meeting_rate"]), _pct(q["opportunity_rate"]), "yes" if r["flagged"] else "")
+        out.print(table)
+
+    @app.command("portal-link")
+    def portal_link_cmd(
+        ctx: typer.Context,
+        partner: Annotated[str, typer.Argument(help="A partner_id, or an email of the partner.")],
+        ttl: Annotated[str, typer.Option("--ttl", help="How long the link works (e.g. 90d).")] = "365d",
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """A signed link to the partner's portal page: tracking link, submissions, commissions, a form."""
+        from datetime import UTC, datetime
+
+        from warmintro.engines.partners import portal_link
+        from warmintro.weblinks import parse_ttl
+
+        c = use_context(ctx)
+        link = portal_link(c.store, c.settings, partner, datetime.now(UTC), parse_ttl(ttl))
+        if as_json:
+            emit_json(link.to_json())
+            return
+        out.print(link.url)
+
+    @app.command()
+    def suggestions(
+        ctx: typer.Context,
+        email: Annotated[str | None, typer.Argument(help="An employee's email (default: every employee).")] = None,
+        limit: Annotated[int, typer.Option("--limit", help="At most this many per employee.")] = 5,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date or datetime (default: now).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Whom an employee could refer: former colleagues now at ICP companies (customer-facing first)."""
+        from warmintro.engines.programs import employee_suggestions, team_suggestions
+
+        c = use_context(ctx)
+        when = parse_when(as_of)
+        with c.store.session() as s:
+            data = (employee_suggestions(s, email, when, limit=limit) if email
+                    else {"employees": team_suggestions(s, when, limit=limit)})
+        if as_json:
+            emit_json(data)
+            return
+        for emp in ([data] if email else data["employees"]):
+            out.print(f"[bold]{emp['employee']}[/] ({emp['role'] or 'not on the team'})")
+            for sug in emp["suggestions"]:
+                out.print(f"  {sug['name']} <{sug['email']}>, {sug['title'] or ''} at {sug['company']}: "
+                          + "; ".join(sug["reasons"]))
 
 
 def print_report(data: dict[str, Any]) -> None:
@@ -132,6 +257,23 @@ def print_report(data: dict[str, Any]) -> None:
                 t.add_row(name, str(row.get("referrals", row.get("opportunities", 0))), str(row["won"]),
                           _pct(row["conversion"]))
             out.print(t)
+    econ = data.get("economics")
+    if econ:
+        t = Table("program", "referrals", "won", "conversion", "pipeline", "won revenue", "payouts", "CAC",
+                  title="Programs")
+        for name, row in econ["programs"].items():
+            t.add_row(name, str(row["referrals"]), str(row["won"]), _pct(row["conversion"]), f"{row['pipeline']:,.0f}",
+                      f"{row['won_revenue']:,.0f}", f"{row['payouts']:,.0f}",
+                      "—" if row["cac"] is None else f"{row['cac']:,.0f}")
+        out.print(t)
+        cac = econ["cac"]
+        out.print("CAC per won customer: " + ", ".join(
+            f"{k} {'—' if cac[k] is None else f'{cac[k]:,.0f}'}" for k in ("referral", "paid", "organic")))
+        ret = econ["retention"]
+        out.print(f"{ret['days']}-day retention: referred {_pct(ret['referred']['retention'])} "
+                  f"({ret['referred']['accounts']} accounts), the rest {_pct(ret['rest']['retention'])} "
+                  f"({ret['rest']['accounts']})")
+        out.print(f"[dim]{econ['reference']}[/]")
     for flag in data["flags"]:
         err.print(f"[yellow]flag:[/] {flag['flag']} {flag['referral_id']}: {flag['detail']}")
 

@@ -24,7 +24,10 @@ from warmintro.store import models as m
 from warmintro.store.db import Store
 
 STATUSES = ("suggested", "asked", "approved", "intro_sent", "meeting", "opportunity", "won", "lost", "declined",
-            "no_response")
+            "no_response", "held")
+# "held" (issue 13): a partner's lead below the qualification bar, waiting for review; not routed (no owner,
+# no SLA) until someone moves it on (update_referral to approved routes it then).
+HELD = "held"
 BLOCK_REASONS = ("same_domain", "customer", "do_not_contact", "competitor")
 VENDOR_ROLES = ("csm", "ae", "sdr", "revops", "admin", "employee")
 OPEN = ("suggested", "asked", "approved", "intro_sent", "meeting", "opportunity")
@@ -160,7 +163,23 @@ def create_referral(store: Store, *, referrer_email: str, referee_email: str, at
         if kind not in ("customer", "partner", "employee"):
             raise WarmintroError(f"unknown program {kind!r}; one of customer, partner, employee")
         domain = domain_of(referee)
-        owner = route_owner(s, domain, program.rules.routing_pool)
+        extra: dict[str, Any] = {}
+        if kind == "partner" and status == "approved" and program.qualification.enabled:
+            from warmintro.engines.partners import qualify_lead
+
+            check = qualify_lead(s, program, referrer, referee, at)
+            extra["qualification"] = check.to_json()
+            if check.held:
+                status = HELD
+        if kind == "customer":
+            cust = program.reward_rules.customer
+            if cust.double_sided and cust.referee_amount > 0:
+                extra["referee_reward"] = {
+                    "amount": round(cust.referee_amount, 2), "kind": cust.referee_kind,
+                    "condition": "when the referred deal is won" + (
+                        "" if cust.referee_enterprise else
+                        f" and below the enterprise deal size ({program.rules.enterprise_deal_size:,.0f})")}
+        owner = None if status == HELD else route_owner(s, domain, program.rules.routing_pool)
         rid = "R-" + (hashlib.sha1(idempotency_key.encode()).hexdigest()[:10] if idempotency_key else uuid.uuid4().hex[:10])
         referral = m.Referral(
             referral_id=rid, referrer_email=referrer, referee_email=referee, referee_name=referee_name,
@@ -168,10 +187,12 @@ def create_referral(store: Store, *, referrer_email: str, referee_email: str, at
             trigger_type=trigger_type, persona=persona, source_tag=source_tag or f"referral:{kind}",
             owner_email=owner, created_at=at, updated_at=at,
             sla_due_at=at + timedelta(hours=program.rules.first_touch_sla_hours) if owner else None,
-            idempotency_key=idempotency_key,
+            idempotency_key=idempotency_key, extra=extra or None,
         )
         s.add(referral)
-        s.add(m.ReferralEvent(referral_id=rid, status=status, at=at, actor=actor, note="created"))
+        held_note = "; ".join(extra.get("qualification", {}).get("reasons", [])) if status == HELD else ""
+        s.add(m.ReferralEvent(referral_id=rid, status=status, at=at, actor=actor,
+                              note="created" + (f", held for review: {held_note}" if held_note else "")))
         s.add(m.AuditLog(at=at, actor=actor, action="referral_created", subject=rid,
                          detail={"referrer": referrer, "referee": referee, "program": kind, "owner": owner}))
         s.flush()
@@ -189,9 +210,15 @@ def update_referral(store: Store, referral_id: str, *, status: str, at: datetime
             raise NotFoundError(f"no referral {referral_id!r}")
         if r.status == status:
             return _view(r, created=False)
+        released = r.status == HELD and status not in (HELD, "declined", "no_response", "lost")
         r.status = status
         r.updated_at = at
-        if r.first_touch_at is None and status not in ("suggested", "asked", "approved"):
+        if released and r.owner_email is None:  # a held lead let through: route it now, the SLA starts now
+            program = load_program(s)
+            r.owner_email = route_owner(s, r.referee_domain or domain_of(r.referee_email), program.rules.routing_pool)
+            if r.owner_email:
+                r.sla_due_at = at + timedelta(hours=program.rules.first_touch_sla_hours)
+        if r.first_touch_at is None and status not in ("suggested", "asked", "approved", HELD):
             r.first_touch_at = at
         s.add(m.ReferralEvent(referral_id=referral_id, status=status, at=at, actor=actor, note=note))
         s.add(m.AuditLog(at=at, actor=actor, action="referral_status", subject=referral_id, detail={"status": status}))
@@ -228,7 +255,9 @@ def referral_flags(session: Session, as_of: datetime | None = None) -> dict[str,
       (default: the attribution window) apart;
     - high_conversion: a referrer with at least `fraud_min_referrals` referrals of which a share of at least
       `fraud_conversion_min`, and at least `fraud_conversion_multiple` times the program's share, reached an
-      opportunity."""
+      opportunity;
+    - partner_quality (issue 13): a partner whose matured leads fall below the `[qualification]` bar
+      (share reaching a meeting or an opportunity); every referral of that partner carries the flag."""
     rules = load_program(session).rules
     refs = [r for r in session.scalars(select(m.Referral).order_by(m.Referral.created_at, m.Referral.referral_id))
             if as_of is None or utc(r.created_at) <= utc(as_of)]
@@ -275,12 +304,27 @@ def referral_flags(session: Session, as_of: datetime | None = None) -> dict[str,
                 flags.setdefault(rid, []).append(Flag(
                     rid, "high_conversion", f"{referrer}: {sum(converted[x] for x in rids)} of {n} referrals reached "
                     f"an opportunity ({share:.0%}; program {program_share:.0%})"))
+    if any(r.program == "partner" for r in refs):
+        from warmintro.engines.partners import partner_quality, partner_referrals
+
+        qual_rules = load_program(session).qualification
+        when = utc(as_of) if as_of is not None else max(utc(r.created_at) for r in refs)
+        wanted = {r.referral_id for r in refs}
+        for partner in session.scalars(select(m.Partner).order_by(m.Partner.partner_id)):
+            q = partner_quality(session, partner, when, qual_rules)
+            if q.below_bar:
+                for r in partner_referrals(session, partner):
+                    if r.referral_id in wanted:
+                        flags.setdefault(r.referral_id, []).append(Flag(r.referral_id, "partner_quality",
+                                                                        "; ".join(q.reasons)))
     return flags
 
 
 # --- SLA reminders, escalations and closing the loop ----------------------------------------------------
 
 CLOSE_LOOP_STAGES = ("meeting", "opportunity", "won")
+# An employee hears about every stage of their referral (issue 13): the submitter's DM per stage reached.
+EMPLOYEE_STAGES = ("routed", "first_touch", "meeting", "opportunity", "won", "lost")
 
 
 @dataclass(frozen=True)
@@ -289,7 +333,7 @@ class Notification:
     table with a unique constraint before sending), and several processes never send it twice."""
 
     key: str
-    kind: str  # first_touch_reminder, first_touch_escalation, close_the_loop
+    kind: str  # first_touch_reminder, first_touch_escalation, close_the_loop, employee_stage
     referral_id: str
     to_email: str | None  # the owner (reminder), the referrer's CSM (escalation), the referrer (close the loop)
     due_at: datetime
@@ -310,7 +354,10 @@ def due_notifications(session: Session, now: datetime, *, sent: set[str] | froze
     - first_touch_reminder to the owner at `first_touch_reminder_hours` (20 h) without a first touch;
     - first_touch_escalation to the referrer's CSM at the SLA (24 h) without a first touch;
     - close_the_loop to the referrer when the referral reaches meeting, opportunity or won (one per stage),
-      and at `close_loop_days` (30) after the referral when none of those happened by then."""
+      and at `close_loop_days` (30) after the referral when none of those happened by then;
+    - employee_stage (issue 13) to an employee referrer at every stage: routed (an owner was assigned),
+      first touch, meeting, opportunity, won, lost (key `{id}:employee:{stage}`, `status` the stage); an
+      employee's referral gets these instead of close_the_loop."""
     now = utc(now)
     rules = load_program(session).rules
     csm_of = {e: c for e, c in session.execute(
@@ -331,12 +378,17 @@ def due_notifications(session: Session, now: datetime, *, sent: set[str] | froze
                 out.append(Notification(key, kind, r.referral_id, to, due, status, r.referrer_email,
                                         r.referee_email, r.owner_email))
 
+        if r.program == "employee":
+            for stage, at in employee_stages(r, evs):
+                note("employee_stage", f"{r.referral_id}:employee:{stage}", r.referrer_email, at, stage)
         touched = r.first_touch_at is not None and utc(r.first_touch_at) <= now
         if r.owner_email and not touched and r.status in OPEN:
             sla_due = utc(r.sla_due_at) if r.sla_due_at else created + timedelta(hours=rules.first_touch_sla_hours)
             reminder = min(created + timedelta(hours=rules.first_touch_reminder_hours), sla_due)
             note("first_touch_reminder", f"{r.referral_id}:reminder", r.owner_email, reminder, r.status)
             note("first_touch_escalation", f"{r.referral_id}:escalation", csm_of.get(r.referrer_email), sla_due, r.status)
+        if r.program == "employee":
+            continue  # the employee_stage messages above close the loop
         reached = [(e.status, utc(e.at)) for e in evs if e.status in CLOSE_LOOP_STAGES]
         if r.status in CLOSE_LOOP_STAGES and r.status not in {s for s, _ in reached}:
             reached.append((r.status, utc(r.updated_at or r.created_at)))
@@ -350,3 +402,20 @@ def due_notifications(session: Session, now: datetime, *, sent: set[str] | froze
             note("close_the_loop", f"{r.referral_id}:loop:{rules.close_loop_days}d", r.referrer_email, loop_due,
                  r.status)
     return sorted(out, key=lambda n: (n.due_at, n.key))
+
+
+def employee_stages(r: m.Referral, evs: list[m.ReferralEvent]) -> list[tuple[str, datetime]]:
+    """The employee stages (EMPLOYEE_STAGES) a referral reached, each with when it first did."""
+    out: dict[str, datetime] = {}
+    if r.owner_email:
+        routed = [utc(e.at) for e in evs if e.status not in (HELD, "suggested", "asked", "declined", "no_response")]
+        out["routed"] = min(routed) if routed else utc(r.created_at)
+    engaged = {e.status for e in evs} | {r.status}
+    if r.first_touch_at is not None and engaged & {"intro_sent", "meeting", "opportunity", "won"}:
+        out["first_touch"] = utc(r.first_touch_at)  # (straight to lost is news of its own, not a first touch)
+    for e in evs:
+        if e.status in ("meeting", "opportunity", "won", "lost") and e.status not in out:
+            out[e.status] = utc(e.at)
+    if r.status in ("meeting", "opportunity", "won", "lost") and r.status not in out:
+        out[r.status] = utc(r.updated_at or r.created_at)
+    return sorted(out.items(), key=lambda kv: (kv[1], EMPLOYEE_STAGES.index(kv[0])))

@@ -6,6 +6,11 @@ by trigger type, persona and source, first-touch SLA compliance, a monthly trend
 with one row per lead); `program_report(session, as_of)` loads them from the store, with the attribution
 engine deciding which opportunities referrals sourced. `render_png()` draws the four panels (funnel, by
 trigger, by persona, trend) with matplotlib's Agg backend, imported only when called.
+
+The store-backed report also carries `economics` (issue 13, warmintro.engines.economics): per program
+(customer, partner, employee) referrals, conversion, pipeline, won revenue, payouts and referral CAC beside
+the paid and organic CAC of program.toml `[economics]`, and the 12-month retention and expansion of referred
+customers against the rest; the PNG then gets two more panels (CAC, retention).
 """
 
 from __future__ import annotations
@@ -249,6 +254,9 @@ def program_report(session: Any, as_of: datetime) -> dict[str, Any]:
     flags = [f.to_json() for fs in referral_flags(session, as_of).values() for f in fs]
     report = build_report(as_of=as_of, accounts=accounts, asks=asks, referrals=refs, opportunities=opps, flags=flags)
     report["attribution"] = {k: sum(c.credit == k for c in credits.values()) for k in ("sourced", "influenced", "none")}
+    from warmintro.engines.economics import store_economics
+
+    report["economics"] = store_economics(session, as_of, list(credits.values()))
     return report
 
 
@@ -279,8 +287,12 @@ def render_png(report: dict[str, Any], path: Path, *, dpi: int = 110) -> Path:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(11, 8), dpi=dpi)
-    (ax_f, ax_t), (ax_p, ax_tr) = fig.subplots(2, 2)
+    economics = report.get("economics")
+    fig = Figure(figsize=(11, 8), dpi=dpi)  # the same canvas; with economics, a third column of panels
+    axes = fig.subplots(2, 3 if economics else 2)
+    (ax_f, ax_t), (ax_p, ax_tr) = axes[0][:2], axes[1][:2]
+    if economics:
+        _economics_panels(axes[0][2], axes[1][2], economics)
     fig.suptitle(f"Referral program as of {report['as_of']}", fontsize=13)
 
     stages = [s["stage"] for s in report["funnel"]][::-1]
@@ -312,6 +324,48 @@ def render_png(report: dict[str, Any], path: Path, *, dpi: int = 110) -> Path:
         ax_tr.set_xticks(list(xs)[::step], months[::step], rotation=30, fontsize=8)
         ax_tr.legend(fontsize=8)
     ax_tr.set_title("Trend by month")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.03 if economics else 0, 1, 1))
+    if economics:
+        fig.text(0.01, 0.005, economics.get("reference", ""), fontsize=6, color="#666666", wrap=True)
     fig.savefig(path, format="png")
     return path
+
+
+def _economics_panels(ax_cac: Any, ax_ret: Any, economics: dict[str, Any]) -> None:
+    """CAC per program beside paid and organic CAC; 12-month retention of referred customers vs the rest."""
+    names, values, colors = [], [], []
+    for prog, row in economics["programs"].items():
+        if row["cac"] is not None:
+            names.append(f"{prog} referral")
+            values.append(row["cac"])
+            colors.append("#54a24b")
+    for key, label in (("paid", "paid"), ("organic", "organic")):
+        value = economics["cac"].get(key)
+        if value is not None:
+            names.append(label)
+            values.append(value)
+            colors.append("#9d9d9d")
+    if names:
+        ax_cac.barh(names[::-1], values[::-1], color=colors[::-1])
+        for y, v in enumerate(values[::-1]):
+            ax_cac.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
+        ax_cac.set_xlim(0, max(values) * 1.3 or 1)
+    else:
+        ax_cac.text(0.5, 0.5, "no won referral customers yet", ha="center", va="center",
+                    transform=ax_cac.transAxes, color="#888888")
+    ax_cac.set_title("CAC per won customer")
+    ret = economics["retention"]
+    groups = [(k, ret[k]) for k in ("referred", "rest", "customer", "partner", "employee") if ret[k]["accounts"]]
+    if groups:
+        labels = [f"{k} ({g['accounts']})" for k, g in groups][::-1]
+        vals = [(g["retention"] or 0.0) * 100 for _, g in groups][::-1]
+        ax_ret.barh(labels, vals, color="#4c78a8")
+        for y, (_, g) in enumerate(groups[::-1]):
+            nrr = "" if g["avg_nrr"] is None else f", NRR {g['avg_nrr']:.0f}%"
+            ax_ret.text((g["retention"] or 0.0) * 100, y, f" {(g['retention'] or 0) * 100:.0f}%{nrr}", va="center",
+                        fontsize=8)
+        ax_ret.set_xlim(0, 130)
+    else:
+        ax_ret.text(0.5, 0.5, "no 12-month cohort yet", ha="center", va="center", transform=ax_ret.transAxes,
+                    color="#888888")
+    ax_ret.set_title(f"{ret['days']}-day retention: referred vs the rest")

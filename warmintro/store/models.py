@@ -316,3 +316,42 @@ class PendingActionRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(320))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result: Mapped[str | None] = mapped_column(Text)
+
+
+class ReferralCode(Base):
+    """A referrer's personal tracking code (the short link /r/{code}); one per referrer."""
+
+    __tablename__ = "referral_codes"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    referrer_email: Mapped[str] = mapped_column(Email, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkClick(Base):
+    """One visit to a tracking link. The visitor's IP is kept only as a keyed hash."""
+
+    __tablename__ = "link_clicks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(ForeignKey("referral_codes.code"), index=True)
+    referrer_email: Mapped[str] = mapped_column(Email, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    referer: Mapped[str | None] = mapped_column(String(512))
+
+
+class PayoutRecord(Base):
+    """A payout marked paid (issue 13). Payouts themselves are recomputed from the ledger every time; this
+    table only records which of them finance paid, when and by whom (keyed by the stable payout_id)."""
+
+    __tablename__ = "payouts"
+    payout_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    referral_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    opportunity_id: Mapped[str] = mapped_column(String(128))
+    recipient_email: Mapped[str] = mapped_column(Email)
+    kind: Mapped[str] = mapped_column(String(24))
+    amount: Mapped[float] = mapped_column(Float)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_by: Mapped[str] = mapped_column(String(320))
+    reference: Mapped[str | None] = mapped_column(String(256))

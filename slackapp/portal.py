@@ -1,0 +1,211 @@
+"""The partner portal (issue 13): one phone-sized page per partner, opened from a signed, expiring link.
+
+- `GET /p/{token}`: the partner's personal tracking link, a three-field submission form (name, email,
+  company), their submissions with the stage each reached, and their commissions (the payouts engine's
+  rows for their referrals: amount, status, due date).
+- `POST /p/{token}`: the form. The referral is logged for the partner's contact as program `partner`, so
+  the ledger's blocking rules and the partner qualification apply (a lead below the bar shows "in review").
+
+The link (warmintro.weblinks, kind "portal", payload `p` the partner_id) names one partner, and the page only
+ever reads that partner's referrals: nobody else's submissions or commissions. A tampered or expired link
+gets a 403 page and changes nothing; the form carries a CSRF token derived from the link, and a cross-site
+Origin is refused. Every value is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from slackapp.deps import Deps
+from warmintro.errors import ConfigError, WarmintroError
+from warmintro.store import models as m
+
+log = logging.getLogger(__name__)
+
+KIND = "portal"  # warmintro.engines.partners.portal_link signs these
+MAX_FORM = 8_000
+STAGE_LABEL = {"held": "in review", "suggested": "received", "asked": "received", "approved": "with our team",
+               "intro_sent": "contacted", "meeting": "meeting held", "opportunity": "opportunity", "won": "won",
+               "lost": "closed, not won", "declined": "not pursued", "no_response": "no response"}
+CSS = """body{font:16px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2733}
+main{max-width:560px;margin:0 auto;padding:16px}h1{font-size:1.35rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
+section{background:#fff;border-radius:10px;padding:12px 14px;margin:10px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+label{display:block;font-size:.9rem;margin:.5rem 0 .2rem}input{width:100%;box-sizing:border-box;font-size:1rem;padding:10px;border:1px solid #c7ccd4;border-radius:8px}
+button{margin-top:12px;width:100%;font-size:1rem;padding:12px;border:0;border-radius:8px;background:#1d3b53;color:#fff}
+table{width:100%;border-collapse:collapse;font-size:.92rem}td,th{text-align:left;padding:6px 4px;border-bottom:1px solid #eceef1}
+.num{text-align:right;white-space:nowrap}.link{word-break:break-all;font-family:ui-monospace,monospace;font-size:.9rem}
+.notice{background:#e8f4ea;border-left:4px solid #2e7d32}.problem{background:#fdecea;border-left:4px solid #c62828}
+.muted{color:#667085;font-size:.9rem}footer{color:#667085;font-size:.8rem;margin:18px 0}"""
+
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
+    doc = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+           f'<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">'
+           f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>{body}"
+           "<footer>This page is private to your company. Please don't share its link.</footer></main></body></html>")
+    headers = {"Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                           "base-uri 'none'; frame-ancestors 'none'"),
+               "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+               "Cache-Control": "no-store"}
+    return HTMLResponse(doc, status_code=status, headers=headers)
+
+
+def message(title: str, text: str, status: int) -> HTMLResponse:
+    return page(title, f"<h1>{esc(title)}</h1><p>{esc(text)}</p>", status=status)
+
+
+# --- the page ------------------------------------------------------------------------------------------
+
+def _view(deps: Deps, partner_id: str) -> dict[str, Any] | None:
+    """Everything the page shows, for this partner only."""
+    from sqlalchemy import select
+
+    from warmintro import weblinks
+    from warmintro.engines.partners import partner_referrals
+    from warmintro.engines.rewards import payouts
+
+    now = deps.now()
+    with deps.store.session() as s:
+        partner = s.get(m.Partner, partner_id)
+        if partner is None:
+            return None
+        refs = partner_referrals(s, partner)
+        ids = {r.referral_id for r in refs}
+        subs = [{"referral_id": r.referral_id, "name": r.referee_name or r.referee_email,
+                 "company": r.referee_company or r.referee_domain, "created_at": r.created_at,
+                 "stage": STAGE_LABEL.get(r.status, r.status)} for r in reversed(refs)]
+        commissions = [p for p in payouts(s, now) if p.referral_id in ids] if ids else []
+        summary = {"name": partner.name, "contact": partner.contact_email, "kind": partner.kind}
+        vendor = s.scalars(select(m.ProgramSetting).where(m.ProgramSetting.section == "vendor")).first()
+        summary["vendor"] = (vendor.value or {}).get("name") if vendor is not None else None
+    code = None
+    if summary["contact"]:
+        try:
+            code = weblinks.referrer_code(deps.store, str(summary["contact"]), now)
+        except WarmintroError:
+            log.warning("portal: no tracking code")
+    return {**summary, "tracking_url": f"{deps.settings.resolved_public_url}/r/{code}" if code else None,
+            "submissions": subs, "commissions": [c.to_json() for c in commissions]}
+
+
+def render(data: dict[str, Any], token: str, csrf: str, *, notice: str | None = None, problem: str | None = None,
+           status: int = 200) -> HTMLResponse:
+    parts = [f"<h1>{esc(data['name'])}: your referrals" + (f" with {esc(data['vendor'])}" if data["vendor"] else "")
+             + "</h1>"]
+    if notice:
+        parts.append(f'<section class="notice" role="status">{esc(notice)}</section>')
+    if problem:
+        parts.append(f'<section class="problem" role="alert">{esc(problem)}</section>')
+    if data["tracking_url"]:
+        parts.append(f'<section><h2>Your tracking link</h2><p class="link">{esc(data["tracking_url"])}</p>'
+                     '<p class="muted">Share it anywhere: sign-ups through it are credited to you.</p></section>')
+    if data["contact"]:
+        parts.append(
+            f'<section><h2>Refer someone</h2><form method="post" action="/p/{esc(token)}">'
+            f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
+            '<label for="name">Name</label><input id="name" name="name" required maxlength="256" autocomplete="off">'
+            '<label for="email">Email</label><input id="email" name="email" type="email" required maxlength="320">'
+            '<label for="company">Company</label><input id="company" name="company" maxlength="256">'
+            "<button type=\"submit\">Send the referral</button></form></section>")
+    rows = "".join(f"<tr><td>{esc(x['name'])}<div class=\"muted\">{esc(x['company'])}</div></td>"
+                   f"<td>{esc(x['created_at'].date().isoformat() if x['created_at'] else '')}</td>"
+                   f"<td>{esc(x['stage'])}</td></tr>" for x in data["submissions"])
+    parts.append("<section><h2>Your submissions</h2>" + (
+        f"<table><tr><th>Who</th><th>Sent</th><th>Stage</th></tr>{rows}</table>" if rows
+        else '<p class="muted">None yet.</p>') + "</section>")
+    total = sum(c["amount"] for c in data["commissions"] if c["status"] in ("due", "paid"))
+    crow = "".join(f"<tr><td>{esc((c['due_at'] or '')[:10] or 'on close')}</td><td>{esc(c['status'])}</td>"
+                   f"<td class=\"num\">{c['amount']:,.2f}</td></tr>" for c in data["commissions"])
+    parts.append("<section><h2>Your commissions</h2>" + (
+        f"<table><tr><th>Due</th><th>Status</th><th class=\"num\">Amount</th></tr>{crow}</table>"
+        f"<p>Earned so far: <strong>{total:,.2f}</strong></p>" if crow else '<p class="muted">None yet.</p>')
+        + "</section>")
+    return page(f"{data['name']}: referrals", "".join(parts), status=status)
+
+
+def _submit(deps: Deps, partner_id: str, form: dict[str, str]) -> tuple[str | None, str | None]:
+    """(notice, problem) after logging the form's referral."""
+    from warmintro import weblinks
+    from warmintro.engines.ledger import ReferralBlocked, create_referral
+
+    name = form.get("name", "").strip()[:256]
+    email = form.get("email", "").strip().lower()
+    company = form.get("company", "").strip()[:256] or None
+    if not name or not weblinks.valid_email(email):
+        return None, "Please give a name and a valid email address."
+    with deps.store.session() as s:
+        partner = s.get(m.Partner, partner_id)
+        contact = partner.contact_email if partner is not None else None
+    if not contact:
+        return None, "Your company has no contact on file with us yet; please ask your partner manager."
+    try:
+        view = create_referral(deps.store, referrer_email=contact, referee_email=email, at=deps.now(),
+                               referee_name=name, referee_company=company, program_kind="partner",
+                               source_tag="referral:partner:portal", idempotency_key=f"portal:{partner_id}:{email}"[:128],
+                               actor=f"portal:{partner_id}")
+    except ReferralBlocked as exc:
+        reasons = {"same_domain": "they work at your own company", "customer": "they are already a customer",
+                   "do_not_contact": "they asked not to be contacted", "competitor": "we can't take that one"}
+        return None, f"We can't take this referral: {reasons.get(exc.reason, exc.reason)}. Nothing was recorded."
+    if not view.created:
+        return f"You already referred {name}; it is in the list below.", None
+    if view.status == "held":
+        return f"Thank you! {name} is in review with our partner team first; you'll see the stage below.", None
+    return f"Thank you! {name} is with our team now.", None
+
+
+def _cross_site(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    return urlsplit(origin).netloc != request.headers.get("host", "")
+
+
+def routes(deps: Deps) -> list[BaseRoute]:
+    from warmintro import weblinks
+
+    async def portal(request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            payload = weblinks.verify(deps.settings, token, deps.now(), KIND)
+        except ConfigError:
+            return message("Not available", "These pages are not set up on this server yet.", 503)
+        except weblinks.BadLink as exc:
+            if exc.reason == "expired":
+                return message("This link has expired", "Ask your partner manager for a new one; nothing was "
+                               "changed.", 403)
+            return message("This link isn't valid", "The link may have been copied incompletely or changed. "
+                           "Nothing was changed.", 403)
+        partner_id = str(payload.get("p") or "")
+        csrf = weblinks.csrf_token(deps.settings, token)
+        notice = problem = None
+        status = 200
+        if request.method == "POST":
+            if _cross_site(request):
+                return message("Not allowed", "This form can only be sent from its own page.", 403)
+            body = await request.body()
+            if len(body) > MAX_FORM:
+                return message("That was too much", "The form was too large.", 413)
+            fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items() if v}
+            if not weblinks.csrf_ok(deps.settings, token, fields.get("csrf")):
+                return message("Not allowed", "This form is out of date; reload the page and try again.", 403)
+            notice, problem = await run_in_threadpool(_submit, deps, partner_id, fields)
+            status = 200 if problem is None else 422
+        data = await run_in_threadpool(_view, deps, partner_id)
+        if data is None:
+            return message("This link isn't valid", "The partner it was made for is no longer on file.", 403)
+        return render(data, token, csrf, notice=notice, problem=problem, status=status)
+
+    return [Route("/p/{token}", portal, methods=["GET", "POST"])]
