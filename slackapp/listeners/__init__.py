@@ -53,7 +53,7 @@ def register_catch_alls(app: App) -> None:
 
     @app.command(ANY)
     def unknown_command(ack: Ack) -> None:
-        ack(text="I only know `/referrals`. Try `/referrals help`.")
+        ack(text="I know `/referrals` and `/refer`. Try `/referrals help`.")
 
 
 def identity_of(context: BoltContext) -> Identity:

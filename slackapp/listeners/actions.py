@@ -124,7 +124,9 @@ def send_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity,
     if not contact.slack_user_id:
         _audit(deps, actor=who.email, action=ASK_SENT, subject=contact.email, detail={**detail, "via": "email"})
         tell(deps, client, body, who, f":white_check_mark: Ask to {name} recorded. They are not on Slack with us: "
-                                      "send it by email (`/referrals draft " + b.escape(contact.email) + "`).")
+                                      "send them their signed approval page (`warmintro link approve "
+                                      + b.escape(contact.email) + "`), or the note from `/referrals draft "
+                                      + b.escape(contact.email) + "`.")
         return
     blocks = b.champion_ask_blocks(champion_name=contact.name, csm_name=who.name or "Your account team",
                                    vendor=ctx.program.vendor.name, dealing_with=ctx.dealing_with, targets=lines,
