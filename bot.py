@@ -37,8 +37,9 @@ def _fail(message: str, code: int) -> int:
 
 
 def _digest_loop(deps: Any, hour_utc: int, stop: threading.Event, interval_s: float = 300.0) -> None:
-    """The scheduler: referral reminders, escalations and close-the-loop messages on every run; the daily
-    digest once the hour has come. Both are claimed in the store, so several processes send each once."""
+    """The scheduler: referral reminders, escalations and close-the-loop messages, then one round of outgoing
+    webhooks (docs/hooks.md), on every run; the daily digest once the hour has come. All are claimed in the
+    store, so several processes send each once."""
     from slackapp.digest import _client, send_daily_digests
     from slackapp.notices import send_due_notices, summary
     from warmintro.store.leader import Leader
@@ -56,6 +57,14 @@ def _digest_loop(deps: Any, hour_utc: int, stop: threading.Event, interval_s: fl
                 log.info("referral notices", extra={"fields": summary(notices)})
         except Exception:
             log.exception("referral notices failed")
+        try:
+            from warmintro.engines.webhooks import deliver_due
+
+            hooks = deliver_due(deps.store, deps.settings, now)
+            if hooks["claimed"] or hooks["recovered"]:
+                log.info("webhooks", extra={"fields": hooks})
+        except Exception:
+            log.exception("webhook delivery failed")
         if now.hour < hour_utc:
             continue
         try:
@@ -65,6 +74,23 @@ def _digest_loop(deps: Any, hour_utc: int, stop: threading.Event, interval_s: fl
         except Exception:
             log.exception("digest run failed")
     leader.release()
+
+
+def _jobs_loop(deps: Any, stop: threading.Event, interval_s: float = 2.0) -> None:
+    """Every process: finish the clicks a crashed process acknowledged but did not complete (slackapp/jobs.py;
+    a lease decides who does each). Runs at start-up, then every few seconds."""
+    from slackapp.digest import _client
+    from slackapp.listeners.actions import replay_champion_jobs
+
+    wait = 0.5
+    while not stop.wait(wait):
+        wait = interval_s
+        try:
+            done = replay_champion_jobs(deps, _client(deps, None))
+            if done:
+                log.info("replayed unfinished answers", extra={"fields": {"jobs": done}})
+        except Exception:
+            log.exception("replaying unfinished answers failed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), exc.exit_code)
 
     stop = threading.Event()
+    threading.Thread(target=_jobs_loop, args=(deps, stop), name="jobs", daemon=True).start()
     if not args.no_digest:
         threading.Thread(target=_digest_loop, args=(deps, args.digest_hour, stop), name="digest", daemon=True).start()
     try:

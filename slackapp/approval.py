@@ -180,6 +180,13 @@ def approve(store: Store, settings: Settings, ask: m.Ask, targets: Sequence[str]
     with store.session() as s:
         rules = load_program(s).rules
     record_outcome(store, rules, ask.id, "accepted", actor=actor)
+    from warmintro.engines.webhooks import enqueue
+
+    with store.session() as s:  # record_outcome commits in its own transaction: the event right after it
+        enqueue(s, "ask_approved", {"ask_id": ask.id, "contact_email": ask.contact_email,
+                                    "account_id": ask.account_id, "trigger_signal_id": ask.trigger_signal_id,
+                                    "persona": ask.persona, "targets": list(targets), "actor": actor,
+                                    "via": via, "approved_at": now}, f"ask_approved:{ask.id}", at=now)
     ids, blocked = record_referrals(store, ask, targets, actor=actor, now=now, source_tag=source_tag,
                                     on_created=on_created)
     kept = [n for n in final if n.to_email not in blocked]

@@ -566,6 +566,14 @@ class HookService:
         except Exception:
             log.exception("hook: evaluating the new signals failed (they are stored; the daily scan will see them)")
         if asks:
+            try:  # the asks are computed, not stored: their events go in their own transaction
+                from warmintro.engines.webhooks import enqueue_ask_opened
+
+                with self.deps.store.session() as s:
+                    for ask in asks:
+                        enqueue_ask_opened(s, ask, now)
+            except Exception:
+                log.exception("hook: enqueueing the ask_opened webhooks failed")
             self.submit(asks, now)
         out: dict[str, Any] = {"accepted": len(stored), "duplicates": frame.height - len(stored),
                                "asks_opened": [a.to_json() for a in asks]}

@@ -65,6 +65,68 @@ def signed_by_slack(verifier: SignatureVerifier, body: bytes, request: Request) 
         return False
 
 
+# The parts of a Slack payload that bolt and our middleware read with `.get`: wrong types are a bad request.
+_OBJECT_FIELDS = ("event", "user", "team", "channel", "view", "container", "message", "enterprise", "authorizations")
+
+
+MAX_DEPTH = 40  # Slack's payloads nest a dozen levels at most; a deeper body would exhaust the stack in bolt
+
+
+def _depth(value: object) -> int:
+    """How deeply `value` nests (iterative, so a hostile body cannot overflow the stack here)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > MAX_DEPTH:
+            return d
+        deepest = max(deepest, d)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, d + 1) for c in children if isinstance(c, dict | list))
+    return deepest
+
+
+def well_formed(bolt_req: BoltRequest) -> bool:
+    """A body shaped like what Slack sends: an object, whose nested parts are objects (authorizations a list of
+    objects). Anything else would raise inside bolt (a 500); it gets a 400 instead."""
+    body = bolt_req.body
+    if not isinstance(body, dict) or _depth(body) > MAX_DEPTH:
+        return False
+    for name in _OBJECT_FIELDS:
+        value = body.get(name)
+        if value is None:
+            continue
+        if name == "authorizations":
+            if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
+                return False
+        elif not isinstance(value, dict) and not (name in ("user", "team", "channel") and isinstance(value, str)):
+            return False
+    # what bolt's matchers run regexes over: strings or nothing
+    if any(body.get(k) is not None and not isinstance(body.get(k), str)
+           for k in ("type", "callback_id", "command", "trigger_id", "text", "response_url")):
+        return False
+    actions = body.get("actions")
+    if actions is not None:
+        if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+            return False
+        if any(a.get(k) is not None and not isinstance(a.get(k), str) for a in actions
+               for k in ("action_id", "block_id", "value", "type")):
+            return False
+    if body.get("type") == "block_actions" and not (actions and all(isinstance(a.get("action_id"), str) for a in actions)):
+        return False  # bolt's matchers index action["action_id"]
+    view = body.get("view")
+    if isinstance(view, dict) and view.get("callback_id") is not None and not isinstance(view.get("callback_id"), str):
+        return False
+    event = body.get("event")
+    if isinstance(event, dict):
+        if any(event.get(k) is not None and not isinstance(event.get(k), str) for k in ("type", "subtype", "text")):
+            return False
+        for name in ("user", "channel", "item"):
+            v = event.get(name)
+            if v is not None and not isinstance(v, str | dict):
+                return False
+    return True
+
+
 def create_web_app(bolt_app: App, deps: Deps, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The ASGI app. `extra_routes` lets the entry point mount other handlers (signal hooks, web pages)
     on the same port."""
@@ -84,7 +146,9 @@ def create_web_app(bolt_app: App, deps: Deps, *, extra_routes: Sequence[BaseRout
             bolt_req = to_bolt_request(body, request)
         except UnicodeDecodeError:
             return Response(status_code=400, content="body is not UTF-8")
-        except ValueError:  # signed, but not the JSON or form payload Slack sends
+        except Exception:  # signed, but not the JSON or form payload Slack sends (bolt parses it here)
+            return Response(status_code=400, content="malformed body")
+        if not well_formed(bolt_req):
             return Response(status_code=400, content="malformed body")
         resp = await run_in_threadpool(bolt_app.dispatch, bolt_req)
         return to_response(resp)

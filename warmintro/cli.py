@@ -153,7 +153,7 @@ def _register_commands() -> None:
         importlib.import_module(f"warmintro.commands.{name}").register(app)
 
 
-COMMAND_MODULES: tuple[str, ...] = ("signals", "network", "voice", "referrals", "ledger", "chat", "demo", "links")
+COMMAND_MODULES: tuple[str, ...] = ("signals", "network", "voice", "referrals", "ledger", "chat", "demo", "links", "doctor", "webhooks")
 _registered = False
 
 

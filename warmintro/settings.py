@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         default_factory=dict, validation_alias="WARMINTRO_HOOK_SECRETS"
     )
 
+    # Outgoing webhooks (docs/hooks.md, "Outgoing webhooks"): where events are POSTed, and the secret that
+    # signs them (falls back to WARMINTRO_HOOK_SECRET). No URL -> events wait in the outbox, pending.
+    webhook_url: str | None = Field(default=None, validation_alias="WARMINTRO_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="WARMINTRO_WEBHOOK_SECRET")
+
     # Vectors: embedded PersistentClient under home by default; a Chroma server when a host is set.
     chroma_host: str | None = Field(default=None, validation_alias="CHROMA_HOST")
     chroma_port: int = Field(default=8000, validation_alias="CHROMA_PORT")

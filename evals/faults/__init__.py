@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 PARTS: tuple[str, ...] = ("evals.faults.cadence", "evals.faults.slack_faults", "evals.faults.llm_faults",
-                          "evals.faults.roles")
+                          "evals.faults.roles", "evals.faults.import_fuzz", "evals.faults.recovery",
+                          "evals.faults.crash")
 
 #: Every metric the issue names; the suite fails when one is missing.
 REQUIRED = ("crash_trials", "approvals_lost", "approvals_doubled", "cadence_histories", "cadence_violations",

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.identity import Identity
-from slackapp import approval
+from slackapp import approval, jobs
 from slackapp import blocks as b
 from slackapp.deps import Deps
 from slackapp.digest import SET_ASIDE, SNOOZE_HOURS, SNOOZED, target_emails
@@ -313,51 +313,112 @@ def note_submitted(deps: Deps, client: WebClient, body: dict[str, Any], who: Ide
                                                 f"{b.escape(to_name)} (note edited by them).")
 
 
-def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, kind: str,
-                    value: str | None) -> None:
+def _champion_ask_for(deps: Deps, who: Identity, value: str | None) -> m.Ask | None:
+    """The ask a champion's button is about, when `who` is the champion it went to."""
     data = b.decode_value(value)
     try:
         ask_id = int(data.get("ask"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        tell(deps, client, body, who, "That message is out of date.")
-        return
+        return None
     with deps.store.session() as s:
         ask = s.get(m.Ask, ask_id)
         if ask is not None:
             s.expunge(ask)
     if ask is None or who.role != "champion" or not who.email or who.email.lower() != ask.contact_email:
-        tell(deps, client, body, who, refusal_for(who))
+        return None
+    return ask
+
+
+def start_champion_answer(deps: Deps, body: dict[str, Any], who: Identity, kind: str, value: str | None) -> str | None:
+    """Called in the ack, before Slack hears 200: the answer's claim and its job are written together, so a
+    crash after the ack loses nothing (slackapp/jobs.py). None when the click is not a valid answer."""
+    ask = _champion_ask_for(deps, who, value)
+    if ask is None:
+        return None
+    payload = {"kind": kind, "ask_id": ask.id,
+               "who": {"role": who.role, "slack_user_id": who.slack_user_id, "email": who.email, "name": who.name,
+                       "account_id": who.account_id, "external": who.external},
+               "body": {k: body.get(k) for k in ("container", "channel", "response_url", "user") if body.get(k)}}
+    return jobs.start(deps.store, approval.answer_key(ask.id), kind, payload, deps.now())
+
+
+def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, kind: str,
+                    value: str | None) -> None:
+    """The lazy half of a champion's click: run the job the ack wrote (or say why there is none)."""
+    ask = _champion_ask_for(deps, who, value)
+    if ask is None:
+        tell(deps, client, body, who, refusal_for(who) if who.role != "champion" or b.decode_value(value).get("ask")
+             else "That message is out of date.")
         return
-    key = approval.answer_key(ask_id)
-    if not claim(deps.store, key, deps.now()):
+    job_id = jobs.wait_for_job(deps.store, approval.answer_key(ask.id))
+    if job_id is None:
         tell(deps, client, body, who, "You already answered this one. Thank you!")
         return
+    # Another process holds the job (a double click, or a process that died mid-answer): wait for it to finish,
+    # or for its lease to lapse and take it over, so this click always ends with the answer recorded.
+    job = jobs.lease_or_wait(deps.store, job_id, deps.now)
+    if job is not None:
+        run_champion_job(deps, client, job)
+
+
+def _job_identity(job: m.SlackJob) -> Identity:
+    w = job.payload.get("who") or {}
+    return Identity(role=w.get("role") or "champion", slack_user_id=w.get("slack_user_id"), email=w.get("email"),
+                    name=w.get("name"), account_id=w.get("account_id"), external=bool(w.get("external")))
+
+
+def run_champion_job(deps: Deps, client: WebClient, job: m.SlackJob) -> None:
+    """Do a champion's answer (leased job): every step is idempotent, so a replay after a crash finishes what
+    the dead process started and repeats nothing the champion or the CSM would see twice."""
+    who, body, kind = _job_identity(job), dict(job.payload.get("body") or {}), str(job.payload.get("kind"))
+    with deps.store.session() as s:
+        ask = s.get(m.Ask, int(job.payload["ask_id"]))
+        if ask is not None:
+            s.expunge(ask)
+    if ask is None:
+        jobs.give_back(deps.store, job, deps.now())
+        return
+    first = (who.name or "").split(" ")[0] or "The champion"
+    notice_key = f"notify:{job.job_id}"
+    with jobs.held(deps.store, job.job_id, deps.now):
+        _run_champion_answer(deps, client, job, who, body, kind, ask, first, notice_key)
+
+
+def _run_champion_answer(deps: Deps, client: WebClient, job: m.SlackJob, who: Identity, body: dict[str, Any],
+                         kind: str, ask: m.Ask, first: str, notice_key: str) -> None:
     try:
-        first = (who.name or "").split(" ")[0] or "The champion"
         if kind == "approve":
             notes = on_champion_approved(deps, who, ask, client)
             _update_message(client, body, "Thank you! Here is a note you can forward.", b.approved_blocks(notes))
-            _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} approved your referral "
-                                                    f"ask ({len(notes)} note{'s' if len(notes) != 1 else ''} drafted).")
+            text = (f"{b.escape(who.name or ask.contact_email)} approved your referral ask "
+                    f"({len(notes)} note{'s' if len(notes) != 1 else ''} drafted).")
         elif kind == "not_now":
             approval.decline(deps.store, ask, actor=who.email, now=deps.now())
             _update_message(client, body, "No problem at all.", b.answered_blocks(
                 f"No problem at all, {first}. We won't ask again for a good while. Thank you!"))
-            _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} said not now "
-                                                    "(recorded as declined; the cool-down has started).")
+            text = (f"{b.escape(who.name or ask.contact_email)} said not now "
+                    "(recorded as declined; the cool-down has started).")
         else:
             approval.not_a_fit(deps.store, ask, actor=who.email, now=deps.now())
             _update_message(client, body, "Thanks, noted.", b.answered_blocks(
                 f"Thanks {first}, noted: those names aren't a fit. Your account team may come back with better ones."))
-            _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} said the suggested "
-                                                    "names are not a fit.")
+            text = f"{b.escape(who.name or ask.contact_email)} said the suggested names are not a fit."
+        if claim(deps.store, notice_key, deps.now()):  # the CSM hears once, however often the job is replayed
+            _notify_csm(deps, client, ask.asked_by, text)
+        jobs.finish(deps.store, job.job_id, deps.now())
     except CadenceViolation as exc:
-        release(deps.store, key)
+        jobs.give_back(deps.store, job, deps.now())
         log.warning("champion answer refused by cadence", extra={"fields": {"reasons": exc.reasons}})
         tell(deps, client, body, who, "I couldn't record that answer; your account team has been told.")
     except Exception:
-        release(deps.store, key)
+        jobs.unlease(deps.store, job.job_id)
         raise
+
+
+def replay_champion_jobs(deps: Deps, client: WebClient) -> int:
+    """Finish the answers a crashed process acknowledged but did not complete (bot.py runs this at start-up
+    and every few seconds)."""
+    return jobs.replay(deps.store, deps.now(), lambda job: run_champion_job(deps, client, job))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -539,9 +600,18 @@ def register(app: App, deps: Deps) -> None:
         run.__name__ = f"lazy_champion_{kind}"
         return run
 
-    app.action(b.CHAMPION_APPROVE)(ack=ack_action, lazy=[champion("approve")])
-    app.action(b.CHAMPION_NOT_A_FIT)(ack=ack_action, lazy=[champion("not_a_fit")])
-    app.action(b.CHAMPION_NOT_NOW)(ack=ack_action, lazy=[champion("not_now")])
+    def champion_ack(kind: str) -> Callable[..., None]:
+        def ack_answer(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+            # The job is written before the 200: a crash from here on is replayed, not lost. If the store cannot
+            # take it, the click fails visibly (Slack shows an error) rather than being acknowledged and dropped.
+            start_champion_answer(deps, body, identity_of(context), kind, action.get("value"))
+            ack()
+
+        return ack_answer
+
+    app.action(b.CHAMPION_APPROVE)(ack=champion_ack("approve"), lazy=[champion("approve")])
+    app.action(b.CHAMPION_NOT_A_FIT)(ack=champion_ack("not_a_fit"), lazy=[champion("not_a_fit")])
+    app.action(b.CHAMPION_NOT_NOW)(ack=champion_ack("not_now"), lazy=[champion("not_now")])
     app.action("champion_open_mailto")(ack_action)  # a URL button: Slack opens the link, we just ack
 
     @guarded("champion_use_note", _failed)

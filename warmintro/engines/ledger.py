@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warmintro.engines.timeutil import iso, utc
+from warmintro.engines.webhooks import enqueue, referral_payload
 from warmintro.errors import NotFoundError, WarmintroError
 from warmintro.program import Program, load_program
 from warmintro.store import models as m
@@ -196,6 +197,7 @@ def create_referral(store: Store, *, referrer_email: str, referee_email: str, at
         s.add(m.AuditLog(at=at, actor=actor, action="referral_created", subject=rid,
                          detail={"referrer": referrer, "referee": referee, "program": kind, "owner": owner}))
         s.flush()
+        enqueue(s, "referral_created", referral_payload(referral), f"referral_created:{rid}", at=at)
         return _view(referral, created=True)
 
 
@@ -211,6 +213,7 @@ def update_referral(store: Store, referral_id: str, *, status: str, at: datetime
         if r.status == status:
             return _view(r, created=False)
         released = r.status == HELD and status not in (HELD, "declined", "no_response", "lost")
+        previous = r.status
         r.status = status
         r.updated_at = at
         if released and r.owner_email is None:  # a held lead let through: route it now, the SLA starts now
@@ -222,6 +225,8 @@ def update_referral(store: Store, referral_id: str, *, status: str, at: datetime
             r.first_touch_at = at
         s.add(m.ReferralEvent(referral_id=referral_id, status=status, at=at, actor=actor, note=note))
         s.add(m.AuditLog(at=at, actor=actor, action="referral_status", subject=referral_id, detail={"status": status}))
+        enqueue(s, "referral_stage_changed", referral_payload(r) | {"previous_status": previous, "at": iso(at),
+                                                                     "actor": actor, "note": note}, at=at)
         return _view(r, created=False)
 
 

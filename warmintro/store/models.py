@@ -265,6 +265,23 @@ class ReferralEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class SlackJob(Base):
+    """Work a click started that must survive the process: written in the same transaction as the answer's
+    claim, before the click is acknowledged; done by the lazy listener, or replayed after a crash (a lease
+    keeps two processes from doing it at once)."""
+
+    __tablename__ = "slack_jobs"
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), index=True)  # what it answers, e.g. "answer:42"
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class SlackEvent(Base):
     """Slack event ids already handled, so retries are answered once across restarts and processes."""
 
@@ -355,3 +372,23 @@ class PayoutRecord(Base):
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_by: Mapped[str] = mapped_column(String(320))
     reference: Mapped[str | None] = mapped_column(String(256))
+
+
+class WebhookDelivery(Base):
+    """The outgoing-webhook outbox (docs/hooks.md, "Outgoing webhooks"): one row per event, written in the
+    same transaction as the change it reports, then delivered (signed, retried with backoff) by
+    `warmintro.engines.webhooks.deliver_due`. `next_attempt_at` is when a pending row is due; while a row is
+    `sending` it is the sender's lease (past it, a crashed sender's row goes back to pending)."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, delivered, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
