@@ -47,6 +47,7 @@ EDIT_ASK_MODAL = "csm_edit_ask"
 CHAMPION_USE_NOTE = "champion_use_note"
 NOTE_MODAL = "champion_note"
 REQUEST_INTRO = "rep_request_intro"
+PAYOUT_MARK_PAID = "payout_mark_paid"
 ASK_TEXT_BLOCK, ASK_TEXT_INPUT = "ask_text", "ask_text_input"
 NOTE_SUBJECT_BLOCK, NOTE_SUBJECT_INPUT = "note_subject", "note_subject_input"
 NOTE_BODY_BLOCK, NOTE_BODY_INPUT = "note_body", "note_body_input"
@@ -582,3 +583,23 @@ def request_intro_blocks(paths: Sequence[IntroPath], *, limit: int = 5) -> list[
     return [context("Want one of these? I'll ask the person who owns the relationship; nothing goes to the "
                     "connector without them."),
             {"type": "actions", "block_id": "request_intro", "elements": elements}]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Payouts due (admin / RevOps)
+
+
+def payouts_due_blocks(rows: Sequence[dict[str, Any]], *, total: int) -> list[Block]:
+    """The payouts due, each with a Mark paid button (its value is the payout's stable id)."""
+    if not rows:
+        return [section("Nothing is due right now.")]
+    blocks: list[Block] = [section(f"*Payouts due* ({total}, oldest first)" + (f"; showing {len(rows)}" if total > len(rows) else ""))]
+    for r in rows:
+        due = str(r.get("due_at") or "")[:10]
+        who = r.get("recipient_email") or r.get("referrer_email")
+        line = (f"*{float(r.get('amount') or 0):,.2f}* to {escape(who)} · {escape(r.get('program'))} "
+                f"{escape(str(r.get('kind')).replace('_', ' '))} · opportunity {escape(r.get('opportunity_id'))} · due {escape(due)}")
+        blocks.append(section(line, accessory=button("Mark paid", PAYOUT_MARK_PAID, encode_value({"id": r["payout_id"]}),
+                                                     confirm={"title": plain("Mark as paid?"), "text": plain(line[:300]),
+                                                              "confirm": plain("Mark paid"), "deny": plain("Cancel")})))
+    return blocks[:MESSAGE_BLOCKS_MAX]

@@ -30,12 +30,13 @@ ANY = re.compile(r".*")
 
 
 def register(app: App, deps: Deps) -> None:
-    from slackapp.listeners import actions, commands, events, views
+    from slackapp.listeners import actions, commands, events, payouts, refer, views
 
-    __import__("slackapp.listeners.refer", fromlist=["register"]).register(app, deps)  # first: a channel matcher
+    refer.register(app, deps)  # first: its referrals-channel matcher must see channel messages before events'
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
+    payouts.register(app, deps)
     views.register(app, deps)
     register_catch_alls(app)
 

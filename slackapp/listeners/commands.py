@@ -40,7 +40,7 @@ def parse(text: str) -> tuple[str, str]:
     arg = words[1].strip() if len(words) > 1 else ""
     if sub in ("who_knows", "whoknows"):
         sub = "who-knows"
-    if sub in ("today", "help") or sub in AGENT_SUBCOMMANDS:
+    if sub in ("today", "help", "payouts") or sub in AGENT_SUBCOMMANDS:
         return sub, arg
     return "unknown", text.strip()
 
@@ -133,6 +133,11 @@ def register(app: App, deps: Deps) -> None:
             return
         if sub == "report":
             _report(deps, who, respond, client)
+            return
+        if sub == "payouts":
+            from slackapp.listeners.payouts import show_due
+
+            show_due(deps, who, respond)
             return
         text = AGENT_SUBCOMMANDS[sub].format(arg=arg)
         channel = command.get("channel_id") or "slash"

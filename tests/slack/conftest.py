@@ -302,6 +302,7 @@ def reset(store: Store) -> None:
         s.execute(delete(m.ReferralEvent))
         s.execute(delete(m.Referral))
         s.execute(delete(m.PendingActionRow))
+        s.execute(delete(m.SlackJob))
         s.execute(delete(m.AuditLog).where(m.AuditLog.action != "import"))
 
 

@@ -95,17 +95,29 @@ def wait(driver):
 
 def submit(driver, button) -> None:
     """Click a submit button and wait until the next page replaced this one (never touch a stale page)."""
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def replaced(exc: WebDriverException) -> bool:
+        # chromedriver (touch emulation) reports a node of a page that was already replaced this way, not as a
+        # stale element: the click landed and the old page is gone; anything else is a real failure
+        return isinstance(exc, StaleElementReferenceException) or "does not belong to the document" in str(exc)
 
     try:
         button.click()
     except WebDriverException as exc:
-        # chromedriver (touch emulation) may look the button up again after the click, once the next page
-        # has already replaced it: the click landed; anything else is a real failure
-        if "does not belong to the document" not in str(exc):
+        if not replaced(exc):
             raise
-    wait(driver).until(ec.staleness_of(button))
+
+    def gone(_driver: object) -> bool:
+        try:
+            button.is_enabled()
+        except WebDriverException as exc:
+            if replaced(exc):
+                return True
+            raise
+        return False
+
+    wait(driver).until(gone)
 
 
 def test_champion_approves_an_edited_note_and_forwards_it_from_a_phone(browser, web: Harness, tmp_path: Path):
