@@ -47,6 +47,7 @@ from starlette.routing import BaseRoute, Route
 
 from slackapp.deps import Deps
 from slackapp.middleware import claim, release
+from warmintro.engines.webhooks import sign  # one signing scheme for incoming hooks and outgoing webhooks
 from warmintro.importer.schema import FILES, FileSpec
 from warmintro.importer.validate import ROW, validate_batch
 from warmintro.store import models as m
@@ -67,12 +68,6 @@ TRIGGER_TYPES = ("nps", "qbr", "go_live", "expansion", "renewal", "public_win", 
 
 # ---------------------------------------------------------------------------------------------------
 # Signing
-
-
-def sign(secret: str, timestamp: int | str, body: bytes) -> str:
-    """The `X-Warmintro-Signature` value for a body sent at `timestamp`."""
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return "v1=" + mac.hexdigest()
 
 
 def signed_headers(secret: str, body: bytes, timestamp: int) -> dict[str, str]:

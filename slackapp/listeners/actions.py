@@ -315,18 +315,7 @@ def note_submitted(deps: Deps, client: WebClient, body: dict[str, Any], who: Ide
 
 def _champion_ask_for(deps: Deps, who: Identity, value: str | None) -> m.Ask | None:
     """The ask a champion's button is about, when `who` is the champion it went to."""
-    data = b.decode_value(value)
-    try:
-        ask_id = int(data.get("ask"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    with deps.store.session() as s:
-        ask = s.get(m.Ask, ask_id)
-        if ask is not None:
-            s.expunge(ask)
-    if ask is None or who.role != "champion" or not who.email or who.email.lower() != ask.contact_email:
-        return None
-    return ask
+    return _champion_ask(deps, who, b.decode_value(value).get("ask"))
 
 
 def start_champion_answer(deps: Deps, body: dict[str, Any], who: Identity, kind: str, value: str | None) -> str | None:

@@ -58,8 +58,8 @@ Http = Callable[[str, bytes, dict[str, str]], int]
 
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
-    """`v1=<hex HMAC-SHA256 of "{timestamp}.{body}">`: the same scheme (and value) as slackapp.hooks.sign,
-    kept here because the engines do not import the Slack app."""
+    """`v1=<hex HMAC-SHA256 of "{timestamp}.{body}">`, the `X-Warmintro-Signature` of a body sent at
+    `timestamp`: outgoing webhooks and the incoming signal hooks (slackapp.hooks) share it."""
     mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
     return "v1=" + mac.hexdigest()
 
