@@ -28,7 +28,11 @@ from warmintro.store.db import Store
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=10)  # renewed while the work runs (`held`), so a crashed holder is replaced quickly
-MAX_ATTEMPTS = 5  # then the job fails and the claim is given back, so the champion can click again
+# Then the job fails and the claim is given back, so the champion can click again. Runs that raised and
+# leases that lapsed are counted apart: a process killed mid-answer (a deploy, the OOM killer) is not the
+# answer's fault and must not use up its tries; only a job that kills every process that takes it does.
+MAX_ERRORS = 5
+MAX_LEASES = 40
 
 
 def start(store: Store, key: str, kind: str, payload: dict[str, Any], now: datetime) -> str:
@@ -65,6 +69,11 @@ def wait_for_job(store: Store, key: str, timeout_s: float = 5.0) -> str | None:
         if claimed or time.monotonic() > deadline:
             return pending_for(store, key) if claimed else None
         time.sleep(0.05)
+
+
+def status(store: Store, job_id: str) -> str | None:
+    with store.session() as s:
+        return s.scalars(select(m.SlackJob.status).where(m.SlackJob.job_id == job_id)).first()
 
 
 def lease(store: Store, job_id: str, now: datetime) -> m.SlackJob | None:
@@ -115,9 +124,7 @@ def lease_or_wait(store: Store, job_id: str, clock: Callable[[], datetime]) -> m
         job = lease(store, job_id, clock())
         if job is not None:
             return job
-        with store.session() as s:
-            status = s.scalars(select(m.SlackJob.status).where(m.SlackJob.job_id == job_id)).first()
-        if status != "pending" or time.monotonic() > deadline:
+        if status(store, job_id) != "pending" or time.monotonic() > deadline:
             return None
         time.sleep(0.2)
 
@@ -138,25 +145,43 @@ def give_back(store: Store, job: m.SlackJob, now: datetime) -> None:
 
 
 def unlease(store: Store, job_id: str) -> None:
-    """An error the next try may not meet: let the replay take it again at once."""
+    """The run raised (an error the next try may not meet): count it and let the replay take it again at once."""
     with store.session() as s:
-        s.execute(update(m.SlackJob).where(m.SlackJob.job_id == job_id).values(lease_until=None))
+        s.execute(update(m.SlackJob).where(m.SlackJob.job_id == job_id)
+                  .values(lease_until=None, errors=m.SlackJob.errors + 1))
 
 
-def replay(store: Store, now: datetime, run: Callable[[m.SlackJob], None]) -> int:
-    """Run every pending job whose lease ran out (or was never taken a while after it was written)."""
+def exhausted(job: m.SlackJob) -> bool:
+    """Tried too often: MAX_ERRORS runs raised, or MAX_LEASES holders died with it."""
+    return (job.errors or 0) >= MAX_ERRORS or (job.attempts or 0) > MAX_LEASES
+
+
+def replay(store: Store, clock: Callable[[], datetime], run: Callable[[m.SlackJob], None],
+           gave_up: Callable[[m.SlackJob], None] | None = None) -> int:
+    """Run every pending job whose lease ran out (or was never taken a while after it was written). A job
+    tried too often is given back and `gave_up` tells whoever is waiting for it. Each lease is taken at the
+    clock's time when its turn comes: with the time the loop started, a job reached after slow ones would get
+    a lease already lapsed, and a click waiting on it would run it at the same time."""
+    now = clock()
     with store.session() as s:
         ids = list(s.scalars(select(m.SlackJob.job_id).where(
             m.SlackJob.status == "pending", m.SlackJob.created_at < now - timedelta(seconds=2),
             (m.SlackJob.lease_until.is_(None)) | (m.SlackJob.lease_until < now)).order_by(m.SlackJob.created_at)))
     done = 0
     for job_id in ids:
+        now = clock()
         job = lease(store, job_id, now)
         if job is None:
             continue
-        if job.attempts > MAX_ATTEMPTS:
-            log.warning("slack job failed too often; giving the answer back", extra={"fields": {"kind": job.kind}})
+        if exhausted(job):
+            log.warning("slack job failed too often; giving the answer back",
+                        extra={"fields": {"kind": job.kind, "errors": job.errors, "leases": job.attempts}})
             give_back(store, job, now)
+            if gave_up is not None:
+                try:
+                    gave_up(job)
+                except Exception:
+                    log.exception("could not tell anyone a slack job was given back")
             continue
         try:
             run(job)

@@ -76,6 +76,34 @@ def test_idempotency_key_never_duplicates(loaded):
         assert s.scalar(select(func.count()).select_from(m.Referral)) == 1
 
 
+def test_concurrent_writers_with_one_key_record_one_referral(loaded):
+    # Two processes finishing the same approval at once: on PostgreSQL both pass the lookup and one insert
+    # fails on the key; that writer must get the other's referral back, not an error.
+    import threading
+
+    start = threading.Barrier(6)
+    views, errors = [], []
+
+    def write() -> None:
+        start.wait()
+        try:
+            views.append(create_referral(loaded, referrer_email=PRIYA, referee_email="jordan.lee@harbor.example", at=AT,
+                                         idempotency_key="ask:7:jordan.lee@harbor.example"))
+        except Exception as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert len({v.referral_id for v in views}) == 1 and sum(v.created for v in views) == 1
+    with loaded.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.Referral)) == 1
+        assert s.scalar(select(func.count()).select_from(m.ReferralEvent)) == 1
+
+
 def test_program_inference(loaded):
     assert create_referral(loaded, referrer_email="dana@vendor.example", referee_email="a@harbor.example", at=AT).program == "employee"
     assert create_referral(loaded, referrer_email="kim@routewise.example", referee_email="b@harbor.example", at=AT).program == "partner"

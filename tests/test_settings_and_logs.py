@@ -45,3 +45,24 @@ def test_log_redaction_of_tokens_and_bodies():
     line = json.loads(stream.getvalue())
     assert "secretsecret" not in line["msg"]
     assert line["body"] == "[22 chars redacted]" and line["to"] == "a@b"
+
+
+def test_text_logs_carry_the_fields_redacted():
+    from warmintro.logs import TextFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(TextFormatter())
+    log = logging.getLogger("test.text")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("exemplar retrieval failed", extra={"fields": {"error": "OSError: disk full", "body": "Dear Jo",
+                                                                       "n": 3}})
+    first, *rest = stream.getvalue().splitlines()
+    assert first == ('ERROR test.text: exemplar retrieval failed [error="OSError: disk full" '
+                     'body="[7 chars redacted]" n=3]')
+    assert rest[0].startswith("Traceback") and "ValueError: boom" in rest[-1]

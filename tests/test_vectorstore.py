@@ -276,3 +276,30 @@ def test_client_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert (seen["host"], seen["port"], seen["ssl"]) == ("h", 9000, False)
     local = open_chroma_client(Settings(home=tmp_path / "home"))
     assert local.get_settings().persist_directory == str(tmp_path / "home" / "chroma")
+
+
+def test_threads_opening_one_embedded_store_at_once_all_get_it(tmp_path):
+    # Unserialised, chromadb's shared-system creation races: "Could not connect to tenant default_tenant",
+    # KeyError(path), a half-built binding (seen in the crash fault suite: two approvals drafting together).
+    import threading
+
+    from vectorstore.client import make_chroma_client
+
+    errors: list[str] = []
+    for trial in range(4):
+        path = tmp_path / f"store{trial}"
+        start = threading.Barrier(4)
+
+        def open_and_list(path=path, start=start) -> None:
+            start.wait()
+            try:
+                make_chroma_client(path).list_collections()
+            except Exception as exc:  # collected: the assertion names it
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=open_and_list) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    assert errors == []

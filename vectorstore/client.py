@@ -8,6 +8,7 @@ download a model), and telemetry is off.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,7 +45,14 @@ def make_chroma_client(
         raise ValueError("either a path for the embedded store or a Chroma host is required")
     path = Path(path).expanduser()
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+    with _EMBEDDED_OPEN:
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+
+
+# chromadb builds one shared System per path and its creation is not thread-safe: two threads opening the
+# same store at once (two champions approving together) fail with "Could not connect to tenant
+# default_tenant", KeyError(path) or a half-built Rust binding. Opening is rare and quick, so serialise it.
+_EMBEDDED_OPEN = threading.Lock()
 
 
 def open_chroma_client(settings: Settings) -> ClientAPI:

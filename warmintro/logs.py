@@ -73,13 +73,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """One line per record for people reading a terminal; the structured fields follow as key=value, so the
+    text log says as much as the JSON one (already redacted by RedactingFilter)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict) and fields:
+            extra = " ".join(f"{k}={json.dumps(v, default=str) if not isinstance(v, str) or ' ' in v else v}"
+                             for k, v in fields.items())
+            head, sep, rest = line.partition("\n")  # the traceback, when there is one, stays below the line
+            line = f"{head} [{extra}]{sep}{rest}"
+        return line
+
+
 def configure_logging(level: str | None = None, *, json_lines: bool | None = None) -> None:
     """Called by entry points only (never at import)."""
     level = level or os.environ.get("WARMINTRO_LOG_LEVEL", "WARNING")
     json_lines = bool(os.environ.get("WARMINTRO_LOG_JSON")) if json_lines is None else json_lines
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

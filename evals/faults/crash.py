@@ -196,6 +196,7 @@ def _wait_answer(mock: Any, trial: dict[str, Any], rurl_name: str, timeout_s: fl
 def _tally(store: Store, mock: Any, trial: dict[str, Any]) -> dict[str, int]:
     from sqlalchemy import func, select
 
+    from slackapp.approval import answer_key
     from warmintro.store import models as m
 
     with store.session() as s:
@@ -208,7 +209,12 @@ def _tally(store: Store, mock: Any, trial: dict[str, Any]) -> dict[str, int]:
             if name in str(c.body.get("text", "")) and "approved" in str(c.body.get("text", ""))]
     stuck = [c for c in mock.calls_to("response_url") if f"/c{trial['i']:03d}" in c.path
              and "already answered" in str(c.body.get("text", ""))]
-    return {"referrals": int(refs), "notes": len(notes), "told": len(told), "stuck": len(stuck)}
+    with store.session() as s:  # for the log of a lost trial: what became of its jobs, and what the bot said
+        job_rows = [f"{j.status}/leases={j.attempts}/errors={j.errors}" for j in s.scalars(
+            select(m.SlackJob).where(m.SlackJob.key == answer_key(trial["ask_id"])).order_by(m.SlackJob.created_at))]
+    replies = [str(c.body.get("text", ""))[:60] for c in mock.calls_to("response_url") if f"/c{trial['i']:03d}" in c.path]
+    return {"referrals": int(refs), "notes": len(notes), "told": len(told), "stuck": len(stuck), "jobs": job_rows,
+            "replies": replies}
 
 
 def crash_trials(url: str, workdir: Path, trials: int, rnd: random.Random, log: Any) -> dict[str, Any]:

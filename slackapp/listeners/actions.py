@@ -324,11 +324,14 @@ def start_champion_answer(deps: Deps, body: dict[str, Any], who: Identity, kind:
     ask = _champion_ask_for(deps, who, value)
     if ask is None:
         return None
-    payload = {"kind": kind, "ask_id": ask.id,
-               "who": {"role": who.role, "slack_user_id": who.slack_user_id, "email": who.email, "name": who.name,
-                       "account_id": who.account_id, "external": who.external},
-               "body": {k: body.get(k) for k in ("container", "channel", "response_url", "user") if body.get(k)}}
-    return jobs.start(deps.store, approval.answer_key(ask.id), kind, payload, deps.now())
+    return jobs.start(deps.store, approval.answer_key(ask.id), kind, _job_payload(body, who, kind, ask), deps.now())
+
+
+def _job_payload(body: dict[str, Any], who: Identity, kind: str, ask: m.Ask) -> dict[str, Any]:
+    return {"kind": kind, "ask_id": ask.id,
+            "who": {"role": who.role, "slack_user_id": who.slack_user_id, "email": who.email, "name": who.name,
+                    "account_id": who.account_id, "external": who.external},
+            "body": {k: body.get(k) for k in ("container", "channel", "response_url", "user") if body.get(k)}}
 
 
 def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, kind: str,
@@ -346,8 +349,24 @@ def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Id
     # Another process holds the job (a double click, or a process that died mid-answer): wait for it to finish,
     # or for its lease to lapse and take it over, so this click always ends with the answer recorded.
     job = jobs.lease_or_wait(deps.store, job_id, deps.now)
+    if job is not None and jobs.exhausted(job):
+        jobs.give_back(deps.store, job, deps.now())
+        job = None
+    key = approval.answer_key(ask.id)
+    if (job is None and jobs.status(deps.store, job_id) == "failed"
+            and jobs.start(deps.store, key, kind, _job_payload(body, who, kind, ask), deps.now()) == "new"):
+        # The old job was given back (tried too often), maybe while this click waited: the claim was free
+        # again, so this click is a fresh answer rather than one more that nobody will do.
+        fresh = jobs.pending_for(deps.store, key)
+        job = jobs.lease(deps.store, fresh, deps.now()) if fresh else None
     if job is not None:
         run_champion_job(deps, client, job)
+
+
+def champion_job_given_up(deps: Deps, client: WebClient, job: m.SlackJob) -> None:
+    """An answer tried too often was given back: the champion hears it was not recorded (and can click again)."""
+    tell(deps, client, dict(job.payload.get("body") or {}), _job_identity(job),
+         "Sorry, I couldn't record that answer. Please click the button again.")
 
 
 def _job_identity(job: m.SlackJob) -> Identity:
@@ -407,7 +426,8 @@ def _run_champion_answer(deps: Deps, client: WebClient, job: m.SlackJob, who: Id
 def replay_champion_jobs(deps: Deps, client: WebClient) -> int:
     """Finish the answers a crashed process acknowledged but did not complete (bot.py runs this at start-up
     and every few seconds)."""
-    return jobs.replay(deps.store, deps.now(), lambda job: run_champion_job(deps, client, job))
+    return jobs.replay(deps.store, deps.now, lambda job: run_champion_job(deps, client, job),
+                       gave_up=lambda job: champion_job_given_up(deps, client, job))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -3,12 +3,13 @@ whose process died is finished by the replay (bot.py runs it in every process) â
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import NOW, PRIYA, Harness
 from slack_sdk import WebClient
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from test_slack_home import asks, champion_click, sent_dm
 
 from agent.identity import Identity
@@ -88,3 +89,90 @@ def _click_status(slack: Harness, dm_blocks: list[dict]) -> int:
                     container={"type": "message", "message_ts": "1764061200.000500", "channel_id": "D0PRIYA"},
                     response_url=slack.mock.response_url("champion"))
     return slack.action(payload).status_code
+
+
+def _priya_job(slack: Harness, response_url: str | None = None) -> str:
+    value = _approve_value(sent_dm(slack))
+    priya = Identity(role="champion", slack_user_id=PRIYA, email="priya@northwind.example", name="Priya Natarajan")
+    body = {"container": {"type": "message", "message_ts": "1764061200.000500", "channel_id": "D0PRIYA"},
+            "user": {"id": PRIYA}, **({"response_url": response_url} if response_url else {})}
+    assert start_champion_answer(slack.deps, body, priya, "approve", value) == "new"
+    with slack.deps.store.session() as s:
+        return s.scalars(select(m.SlackJob.job_id)).one()
+
+
+def test_holders_that_died_do_not_use_up_the_answers_tries(slack: Harness):
+    # The CI failure this guards: every SIGKILL mid-answer counted as a failed try, so an answer whose process
+    # was killed six times was given back silently and the champion's yes was lost.
+    job_id = _priya_job(slack)
+    for i in range(12):  # twelve processes took the lease and died with it
+        assert jobs.lease(slack.deps.store, job_id, NOW + i * (jobs.LEASE + timedelta(seconds=1))) is not None
+    client = slack.deps.client
+    assert isinstance(client, WebClient)
+    assert replay_champion_jobs(_later(slack, 600), client) == 1
+    [update] = slack.mock.wait_for("chat.update")
+    assert "note" in update.body["text"].lower()
+    with slack.deps.store.session() as s:
+        job = s.get(m.SlackJob, job_id)
+        assert job is not None and (job.status, job.attempts, job.errors) == ("done", 13, 0)
+
+
+def test_an_answer_that_keeps_failing_is_given_back_and_the_champion_can_answer_again(slack: Harness):
+    job_id = _priya_job(slack, slack.mock.response_url("stale-click"))
+    for _ in range(jobs.MAX_ERRORS):  # five runs raised
+        jobs.unlease(slack.deps.store, job_id)
+    client = slack.deps.client
+    assert isinstance(client, WebClient)
+    assert replay_champion_jobs(_later(slack, 30), client) == 0
+    told = slack.mock.wait_for("response_url", where=lambda c: c.path.endswith("/stale-click"))
+    assert "couldn't record" in told[0].body["text"]
+    with slack.deps.store.session() as s:
+        assert s.get(m.SlackJob, job_id).status == "failed"  # type: ignore[union-attr]
+        assert s.scalars(select(m.SlackEvent).where(m.SlackEvent.event_id.like("answer:%"))).all() == []
+    assert asks(slack)[0].outcome == "pending"
+    # The claim is free again: the champion's next click is a fresh answer, and it is done.
+    champion_click(slack, sent_blocks(slack), b.CHAMPION_APPROVE)
+    [update] = slack.mock.wait_for("chat.update")
+    assert "note" in update.body["text"].lower()
+    assert asks(slack)[0].outcome == "accepted"
+
+
+def test_a_click_on_an_exhausted_job_becomes_a_fresh_answer(slack: Harness):
+    job_id = _priya_job(slack)
+    with slack.deps.store.session() as s:  # as if forty-one holders had died with it (a plain UPDATE: no read
+        # first, which on SQLite could not upgrade its lock while the DM's listener still writes)
+        s.execute(sql_update(m.SlackJob).where(m.SlackJob.job_id == job_id).values(attempts=jobs.MAX_LEASES + 1))
+    slack.deps.clock = lambda: NOW + timedelta(seconds=30)
+    champion_click(slack, sent_blocks(slack), b.CHAMPION_APPROVE)  # the ack: "pending"; the lazy half retries it
+    [update] = slack.mock.wait_for("chat.update")
+    assert "note" in update.body["text"].lower()
+    slack.drain()
+    with slack.deps.store.session() as s:
+        assert sorted(j.status for j in s.scalars(select(m.SlackJob))) == ["done", "failed"]
+        assert len(s.scalars(select(m.Referral)).all()) == 2
+    assert asks(slack)[0].outcome == "accepted"
+
+
+def test_the_replay_leases_each_job_at_its_turn_not_when_the_loop_started(slack: Harness):
+    # With the loop's start time, a job reached after slow ones got a lease that had already lapsed, and the
+    # champion's re-click ran it at the same time (two referral inserts with one key, in CI on PostgreSQL).
+    store = slack.deps.store
+    for n in (1, 2, 3):
+        jobs.start(store, f"answer:test-{n}", "approve", {"n": n}, NOW)
+    ticks = iter(NOW + timedelta(seconds=30 * i) for i in range(1, 100))
+    seen: list[datetime] = []
+
+    def clock() -> datetime:
+        seen.append(next(ticks))
+        return seen[-1]
+
+    leases: list[tuple[datetime | None, datetime]] = []
+
+    def run(job: m.SlackJob) -> None:  # each run "takes" 30 s: the clock moves on between jobs
+        leases.append((job.lease_until, seen[-1]))
+        jobs.finish(store, job.job_id, clock())
+
+    assert jobs.replay(store, clock, run) == 3
+    assert len(leases) == 3
+    for lease_until, taken_at in leases:
+        assert lease_until == taken_at + jobs.LEASE

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from warmintro.engines.timeutil import iso, utc
@@ -144,6 +145,27 @@ def create_referral(store: Store, *, referrer_email: str, referee_email: str, at
                     trigger_type: str | None = None, persona: str | None = None, program_kind: str | None = None,
                     source_tag: str | None = None, status: str = "approved", idempotency_key: str | None = None,
                     actor: str | None = None) -> ReferralView:
+    try:
+        return _create_referral(store, referrer_email=referrer_email, referee_email=referee_email, at=at,
+                                referee_name=referee_name, referee_company=referee_company, trigger_type=trigger_type,
+                                persona=persona, program_kind=program_kind, source_tag=source_tag, status=status,
+                                idempotency_key=idempotency_key, actor=actor)
+    except IntegrityError:
+        # Two writers with the same key at once (PostgreSQL's READ COMMITTED lets both pass the lookup): the
+        # other one's referral stands, and this call returns it, as a retry would.
+        if not idempotency_key:
+            raise
+        with store.session() as s:
+            existing = s.scalars(select(m.Referral).where(m.Referral.idempotency_key == idempotency_key)).first()
+            if existing is None:
+                raise
+            return _view(existing, created=False)
+
+
+def _create_referral(store: Store, *, referrer_email: str, referee_email: str, at: datetime,
+                     referee_name: str | None, referee_company: str | None, trigger_type: str | None,
+                     persona: str | None, program_kind: str | None, source_tag: str | None, status: str,
+                     idempotency_key: str | None, actor: str | None) -> ReferralView:
     referrer = referrer_email.strip().lower()
     referee = referee_email.strip().lower()
     if "@" not in referrer or "@" not in referee:
