@@ -113,8 +113,15 @@ def main(argv: list[str] | None = None) -> int:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
         return _fail(f"invalid setting {where}: {first.get('msg')}", 2)
+    from types import SimpleNamespace
+
+    from slackapp import oauth
+
+    # With the OAuth install flow each workspace brings its own bot token: SLACK_BOT_TOKEN becomes optional
+    # (it is then only the default for sends that name no workspace).
+    oauth_on = oauth.configured(SimpleNamespace(settings=settings))
     missing = [name for name, value in (
-        ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        *(() if oauth_on else (("SLACK_BOT_TOKEN", settings.slack_bot_token),)),
         ("SLACK_APP_TOKEN" if args.socket else "SLACK_SIGNING_SECRET",
          settings.slack_app_token if args.socket else settings.slack_signing_secret),
     ) if value is None or not value.get_secret_value()]
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         deps = Deps(settings=settings, store=store, agent=build_agent(settings, store),
-                    client=build_slack_client(settings))
+                    client=build_slack_client(settings, require_token=not oauth_on))
         bolt_app = build_bolt_app(deps, socket_mode=args.socket)
     except WarmintroError as exc:
         return _fail(str(exc), exc.exit_code)

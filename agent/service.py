@@ -22,6 +22,7 @@ from agent.identity import Identity
 from agent.router import HELP, Intent, route, run_intent, run_write
 from agent.types import AgentReply, PendingAction
 from tools import WRITE_TOOLS, tool_names_for, tools_for
+from warmintro import metrics
 from warmintro.settings import Settings
 from warmintro.store import models as m
 from warmintro.store.db import Store
@@ -86,6 +87,7 @@ class AgentService:
                 return self._respond_with_model(ctx, thread_id, text)
             except Exception as exc:  # the model is never the only way anything works
                 log.warning("model failed, answering offline", extra={"fields": {"error": type(exc).__name__}})
+                metrics.count("llm_fallback", source="agent", reason="model_error")
                 reply = self._respond_offline(ctx, thread_id, text)
                 reply.text += "\n_(The model was unavailable, so I answered from the engines directly.)_"
                 return reply
@@ -188,6 +190,10 @@ class AgentService:
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": 12}
 
+    def _metered(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The config with a callback that counts the tokens of every model call the graph makes."""
+        return {**config, "callbacks": [metrics.usage_callback("agent")]}
+
     def _respond_with_model(self, ctx: AgentContext, thread_id: str, text: str) -> AgentReply:
         from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -197,7 +203,7 @@ class AgentService:
         first = not (state and state.values.get("messages"))
         messages: list[Any] = [SystemMessage(self._system_prompt(ctx))] if first else []
         messages.append(HumanMessage(text))
-        result = agent.invoke({"messages": messages}, config=config, context=ctx)
+        result = agent.invoke({"messages": messages}, config=self._metered(config), context=ctx)
         return self._reply_from(ctx, thread_id, result, text)
 
     def _resume_model(self, ctx: AgentContext, thread_id: str, approve: bool) -> AgentReply:
@@ -205,7 +211,7 @@ class AgentService:
 
         decision = {"type": "approve"} if approve else {"type": "reject", "message": "The user rejected this."}
         result = self._agent(ctx.identity).invoke(Command(resume={"decisions": [decision]}),
-                                                  config=self._config(thread_id), context=ctx)
+                                                  config=self._metered(self._config(thread_id)), context=ctx)
         return self._reply_from(ctx, thread_id, result, "")
 
     def _reply_from(self, ctx: AgentContext, thread_id: str, result: dict[str, Any], user_text: str) -> AgentReply:
@@ -238,6 +244,7 @@ class AgentService:
             # An answer that names someone no tool returned is not sent; the engines answer instead.
             log.warning("ungrounded model answer replaced", extra={"fields": {
                 "unknown_emails": len(unknown), "unknown_names": len(names)}})
+            metrics.count("llm_fallback", source="agent", reason="empty" if not answer.strip() else "ungrounded")
             reply = self._respond_offline(ctx, thread_id, user_text) if user_text else AgentReply("Done.")
             reply.tool_calls = calls + reply.tool_calls
             return reply

@@ -196,6 +196,9 @@ def approve(store: Store, settings: Settings, ask: m.Ask, targets: Sequence[str]
         detail |= {"via": via, "notes": [{"to_email": n.to_email, "to_name": n.to_name, "subject": n.subject,
                                           "body": n.body, "source": n.source} for n in kept]}
     _audit(store, now, actor=actor, action=APPROVED, subject=ask.contact_email, detail=detail)
+    from warmintro.metrics import count
+
+    count("approval", via=via)
     return Approval(kept, ids, blocked, list(targets))
 
 

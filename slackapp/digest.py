@@ -152,14 +152,27 @@ def digest_key(csm_email: str, now: datetime) -> str:
     return f"digest:{csm_email.lower()}:{now.date().isoformat()}"
 
 
-def _client(deps: Deps, client: WebClient | None) -> WebClient:
+def _client(deps: Deps, client: WebClient | None, team_id: str | None = None) -> WebClient:
+    """The client for a send outside a request: `client` when given; with the OAuth install flow on and a
+    workspace named, that workspace's installed bot token (on `deps.client`'s base URL); else `deps.client`
+    (single-token mode: SLACK_BOT_TOKEN)."""
     if client is not None:
         return client
-    if deps.client is not None:
-        return deps.client
-    from slackapp.app import build_slack_client
+    if deps.client is None:
+        from slackapp import oauth
+        from slackapp.app import build_slack_client
 
-    deps.client = build_slack_client(deps.settings)
+        deps.client = build_slack_client(deps.settings, require_token=not oauth.configured(deps))
+    if team_id is not None:
+        from slackapp import oauth
+
+        if oauth.configured(deps):
+            installed: WebClient | None = oauth.client_for(deps, team_id)
+            if installed is None:
+                from warmintro.errors import ConfigError
+
+                raise ConfigError(f"Slack workspace {team_id} has not installed the app")
+            return installed
     return deps.client
 
 

@@ -4,8 +4,10 @@
 `GET /slack/install` shows the "Add to Slack" page (a state in the database and in a cookie);
 `GET /slack/oauth_redirect` checks the state, exchanges the code with Slack's `oauth.v2.access`, and saves the
 installation. The installation and state stores implement slack_sdk's interfaces on the store's own engine (SQLite or
-PostgreSQL; tables `slack_oauth_installations` and `slack_oauth_states`, created on first use; slack_sdk's
-own SQLAlchemy stores import sqlalchemy.ext.asyncio, which needs greenlet). `bot_token(deps, team_id)` and `authorize(deps)` (for bolt's `App(authorize=...)`) read the tokens back.
+PostgreSQL; tables `slack_oauth_installations` and `slack_oauth_states`, from migration 0009; slack_sdk's
+own SQLAlchemy stores import sqlalchemy.ext.asyncio, which needs greenlet). `bot_token(deps, team_id)`, `client_for(deps,
+team_id)` (sends outside a request) and `authorize(deps)` (bolt's `App(authorize=...)`, wired by
+`slackapp.app.build_bolt_app`) read the tokens back.
 
 Off unless `WARMINTRO_SLACK_CLIENT_ID` and `WARMINTRO_SLACK_CLIENT_SECRET` are set: single-token mode
 (`SLACK_BOT_TOKEN`) stays the default for one workspace. (Not `SLACK_CLIENT_ID`: bolt's `App()` reads that
@@ -59,30 +61,15 @@ def bot_scopes(deps: Any) -> list[str]:
 
 
 class _Tables:
-    """The install flow's two tables, on their own MetaData (created on first use, checkfirst)."""
+    """The install flow's two tables: defined with the models (warmintro/store/models.py) and created by the
+    store's migrations (0009), so `Store.open` has them in place before the first install."""
 
     def __init__(self) -> None:
-        from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table
+        from warmintro.store import models
 
-        self.metadata = MetaData()
-        self.installations = Table(
-            "slack_oauth_installations", self.metadata,
-            Column("id", Integer, primary_key=True, autoincrement=True),
-            Column("client_id", String(64), nullable=False),
-            Column("enterprise_id", String(64)),
-            Column("team_id", String(64)),
-            Column("user_id", String(64)),
-            Column("is_enterprise_install", Boolean, nullable=False, default=False),
-            Column("installed_at", Float, nullable=False),
-            Column("installation", JSON),
-            Column("bot", JSON),
-            Index("ix_slack_oauth_installations_team", "client_id", "enterprise_id", "team_id"),
-        )
-        self.states = Table(
-            "slack_oauth_states", self.metadata,
-            Column("state", String(128), primary_key=True),
-            Column("expire_at", Float, nullable=False),
-        )
+        self.metadata = models.Base.metadata
+        self.installations = models.slack_oauth_installations
+        self.states = models.slack_oauth_states
 
 
 def _is(column: Any, value: str | None) -> Any:
@@ -208,15 +195,16 @@ class DbStateStore(OAuthStateStore):
             conn.execute(delete(self.t).where(self.t.c.expire_at < time.time()))  # sweep the stale ones
         return bool(gone)  # deleting it makes it one-time, across every replica
 
+
 def stores(deps: Any) -> tuple[DbInstallationStore, DbStateStore]:
-    """(installation store, state store) on the product's database, tables created once per process."""
+    """(installation store, state store) on the product's database (its schema migrated by `Store.open`),
+    made once per process and client id."""
     client_id = _setting(deps, "WARMINTRO_SLACK_CLIENT_ID") or ""
     engine = deps.store.engine
     key = (client_id, str(engine.url))
     with _lock:
         if key not in _stores:
             tables = _Tables()
-            tables.metadata.create_all(engine, checkfirst=True)
             installations = DbInstallationStore(engine, client_id, tables)
             states = DbStateStore(engine, tables)
             _stores[key] = (installations, states)
@@ -247,13 +235,31 @@ def bot_token(deps: Any, team_id: str | None, enterprise_id: str | None = None) 
     return bot.bot_token if bot is not None else None
 
 
+def client_for(deps: Any, team_id: str | None, enterprise_id: str | None = None) -> Any:
+    """A Web API client for sends outside a request (digest, notices, replays) into one installed workspace:
+    `deps.client`'s base URL, timeout, headers and retry handlers with that workspace's bot token. None when
+    OAuth is off, no workspace is named, or that workspace never installed the app."""
+    if not configured(deps) or not (team_id or enterprise_id) or deps.client is None:
+        return None
+    token = bot_token(deps, team_id, enterprise_id)
+    if token is None:
+        return None
+    from slack_sdk import WebClient
+
+    base = deps.client
+    return WebClient(token=token, base_url=base.base_url, timeout=base.timeout, ssl=base.ssl, proxy=base.proxy,
+                     headers=dict(base.headers), logger=base.logger, team_id=team_id,
+                     retry_handlers=list(base.retry_handlers) if base.retry_handlers is not None else None)
+
+
 def authorize(deps: Any) -> Any:
     """For `slack_bolt.App(authorize=...)`: each request runs with its own workspace's token."""
     from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 
     installations, _ = stores(deps)
     return InstallationStoreAuthorize(installation_store=installations, client_id=_setting(deps, "WARMINTRO_SLACK_CLIENT_ID"),
-                                      logger=logging.getLogger("slackapp.oauth.authorize"))
+                                      client_secret=_setting(deps, "WARMINTRO_SLACK_CLIENT_SECRET"),
+                                      client=deps.client, logger=logging.getLogger("slackapp.oauth.authorize"))
 
 
 def _response(resp: Any) -> Response:

@@ -231,3 +231,13 @@ def test_doctor_exits_1_when_a_check_fails_and_says_what_to_fix(tmp_path):
     db = next(c for c in report["checks"] if c["name"] == "database")
     assert db["status"] == "fail" and db["fix"]
     assert "database" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_provider_whose_package_is_missing_fails_with_the_install_line(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("langchain_anthropic") is not None:
+        pytest.skip("langchain-anthropic is installed here")
+    check = check_model(settings(tmp_path, WARMINTRO_MODEL="anthropic:claude-sonnet-4-5"))
+    assert check.status == "fail" and "pip install langchain-anthropic" in check.detail
+    assert "WARMINTRO_MODEL_PROVIDER" in check.fix

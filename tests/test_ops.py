@@ -72,6 +72,160 @@ def test_readyz_fails_when_the_vector_server_is_down(tmp_path):
         store.close()
 
 
+def _sample(name: str, labels: dict[str, str]) -> float:
+    from slackapp.ops import metrics
+
+    return metrics().registry.get_sample_value(name, labels) or 0.0
+
+
+@pytest.mark.store
+def test_metrics_count_slack_calls_events_and_llm_usage(store, northwind, tmp_path, tmp_path_factory, monkeypatch):
+    """Real code paths, then GET /metrics: Slack Web API requests (a 429 retried, through a client made the way
+    bolt makes one per request), an ask opened, an approval, a referral created (once, not on its retry),
+    the drafter's and the agent's tokens from the answers' usage metadata, and model fallbacks."""
+    import importlib
+
+    import httpx
+    from fakes import ScriptedChatModel
+    from langchain_core.messages import AIMessage
+    from slack_sdk import WebClient
+    from test_agent_openai import ALEX, NOW, Endpoint, completion
+    from test_drafting import FORMAL, GOOD_ASK, GOOD_NOTE, profile_of
+
+    from agent.models import make_chat_model
+    from agent.service import AgentService
+    from slackapp.approval import approve
+    from warmintro.engines.cadence import record_ask
+    from warmintro.engines.ledger import create_referral
+    from warmintro.importer.run import import_folder
+    from warmintro.program import load_program
+    from warmintro.store import models as m
+    from warmintro.tokens import ensure_tiktoken_cache
+    from warmintro.voice.llm import LLMDrafter
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "slack"))
+    mock_mod = importlib.import_module("mock_slack_api")
+    mock = mock_mod.MockSlackAPI().start()
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "tiktoken"))
+    ensure_tiktoken_cache(tmp_path_factory.getbasetemp() / "tiktoken")
+    import_folder(store, northwind)
+    settings = Settings(WARMINTRO_HOME=tmp_path / "home", SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s",
+                        SLACK_API_URL=mock.api_url)  # type: ignore[call-arg]
+    deps = Deps(settings=settings, store=store, agent=UnavailableAgent())
+    post = {"method": "chat.postMessage"}
+    before = {
+        "ok": _sample("warmintro_slack_api_requests_total", post | {"outcome": "ok"}),
+        "429": _sample("warmintro_slack_api_requests_total", post | {"outcome": "ratelimited"}),
+        "retry": _sample("warmintro_slack_api_retries_total", post | {"reason": "ratelimited"}),
+        "slack_error": _sample("warmintro_slack_api_requests_total",
+                               {"method": "conversations.info", "outcome": "slack_error"}),
+        **{e: _sample("warmintro_events_total", {"event": e}) for e in ("ask_opened", "approval", "referral_created")},
+        **{f"{k}:{s}": _sample("warmintro_llm_tokens_total", {"kind": k, "source": s})
+           for k in ("prompt", "completion") for s in ("drafter", "agent")},
+        "fallback": _sample("warmintro_llm_fallbacks_total", {"source": "agent", "reason": "model_error"}),
+        "draft_fallback": _sample("warmintro_llm_fallbacks_total", {"source": "drafter_note", "reason": "model_error"}),
+    }
+    try:
+        with TestClient(instrument(create_web_app(build_bolt_app(deps), deps))) as client:
+            # Slack: the app's client, and a per-request one as bolt builds it (a copy of the handler list)
+            assert deps.client is not None
+            mock.fail_next("chat.postMessage", 429, retry_after=0)
+            assert deps.client.chat_postMessage(channel="C1", text="hello")["ok"] is True
+            per_request = WebClient(token="xoxb-test", base_url=deps.client.base_url,
+                                    retry_handlers=deps.client.retry_handlers.copy())
+            assert per_request.chat_postMessage(channel="C1", text="again")["ok"] is True
+            mock.fail_next("conversations.info", 200, body={"ok": False, "error": "channel_not_found"})
+            with pytest.raises(Exception, match="channel_not_found"):
+                per_request.conversations_info(channel="C404")
+
+            # product events: an ask opened, approved, and a referral (created once, its retry not counted)
+            with store.session() as s:
+                rules = load_program(s).rules
+            ask_id = record_ask(store, rules, contact_email="priya.natarajan@northwind.example",
+                                asked_at=NOW, channel="slack")
+            with store.session() as s:
+                ask = s.get(m.Ask, ask_id)
+                assert ask is not None
+                s.expunge(ask)
+            approve(store, settings, ask, [], actor="priya.natarajan@northwind.example", now=NOW)
+            for _ in range(2):
+                create_referral(store, referrer_email="priya.natarajan@northwind.example",
+                                referee_email="newperson@oldmill.example", at=NOW, idempotency_key="ops-metrics-1")
+
+            # the drafter: a fake model whose answers report usage metadata
+            fx, _ = FORMAL
+            usage = {"input_tokens": 120, "output_tokens": 30, "total_tokens": 150}
+            model = ScriptedChatModel.of([AIMessage(content=GOOD_NOTE, usage_metadata=usage),  # type: ignore[arg-type]
+                                          AIMessage(content=GOOD_ASK, usage_metadata=usage)])  # type: ignore[arg-type]
+            assert LLMDrafter(model, name="scripted", retry_wait=False).draft(fx, profile_of(FORMAL), []).model == "scripted"
+            down_model = ScriptedChatModel.of([RuntimeError("reset"), RuntimeError("reset")])
+            assert LLMDrafter(down_model, retry_wait=False).draft(fx, profile_of(FORMAL), []).model == "offline"
+
+            # the agent through the real ChatOpenAI client (usage 10 + 5 per answer), then one that falls back
+            endpoint = Endpoint([httpx.Response(200, json=completion({"role": "assistant", "content": "Hello."},
+                                                                      "stop"))])
+            llm_settings = Settings(home=tmp_path, openai_base_url="http://llm.local/v1", model="stub-model")
+            chat = make_chat_model(llm_settings, http_client=httpx.Client(transport=httpx.MockTransport(endpoint)))
+            AgentService(llm_settings, store, model=chat, clock=lambda: NOW).respond(ALEX, "C1:1", "hello?")
+            down = Endpoint([httpx.Response(500, json={"error": {"message": "boom"}})] * 3)
+            chat = make_chat_model(llm_settings, http_client=httpx.Client(transport=httpx.MockTransport(down)))
+            reply = AgentService(llm_settings, store, model=chat, clock=lambda: NOW).respond(
+                ALEX, "C1:2", "who knows someone at harbor.example?")
+            assert reply.mode == "offline"
+
+            text = client.get("/metrics").text
+    finally:
+        mock.stop()
+
+    def delta(key: str, name: str, labels: dict[str, str]) -> float:
+        return _sample(name, labels) - before[key]
+
+    assert delta("ok", "warmintro_slack_api_requests_total", post | {"outcome": "ok"}) == 2
+    assert delta("429", "warmintro_slack_api_requests_total", post | {"outcome": "ratelimited"}) == 1
+    assert delta("retry", "warmintro_slack_api_retries_total", post | {"reason": "ratelimited"}) == 1
+    assert delta("slack_error", "warmintro_slack_api_requests_total",
+                 {"method": "conversations.info", "outcome": "slack_error"}) == 1
+    for event in ("ask_opened", "approval", "referral_created"):
+        assert delta(event, "warmintro_events_total", {"event": event}) == 1, event
+    assert delta("prompt:drafter", "warmintro_llm_tokens_total", {"kind": "prompt", "source": "drafter"}) == 240
+    assert delta("completion:drafter", "warmintro_llm_tokens_total", {"kind": "completion", "source": "drafter"}) == 60
+    assert delta("prompt:agent", "warmintro_llm_tokens_total", {"kind": "prompt", "source": "agent"}) == 10
+    assert delta("completion:agent", "warmintro_llm_tokens_total", {"kind": "completion", "source": "agent"}) == 5
+    assert delta("fallback", "warmintro_llm_fallbacks_total", {"source": "agent", "reason": "model_error"}) == 1
+    assert delta("draft_fallback", "warmintro_llm_fallbacks_total",
+                 {"source": "drafter_note", "reason": "model_error"}) == 1
+    for series in ('warmintro_slack_api_requests_total{method="chat.postMessage",outcome="ratelimited"}',
+                   'warmintro_slack_api_retries_total{method="chat.postMessage",reason="ratelimited"}',
+                   'warmintro_events_total{event="referral_created"}', 'warmintro_events_total{event="approval"}',
+                   'warmintro_events_total{event="ask_opened"}',
+                   'warmintro_llm_tokens_total{kind="prompt",source="drafter"}',
+                   'warmintro_llm_fallbacks_total{reason="model_error",source="agent"}'):
+        assert series in text, series
+
+
+def test_counting_without_a_server_does_nothing():
+    """The engines count through warmintro.metrics; with no sink (the CLI) that is a no-op, and a sink that
+    fails never breaks the caller."""
+    from warmintro import metrics as hook
+
+    previous = hook.set_sink(None)
+    try:
+        hook.count("ask_opened")  # nothing registered: nothing happens
+        seen: list[tuple[str, float, dict[str, str]]] = []
+        hook.set_sink(lambda e, n, labels: seen.append((e, n, labels)))
+        hook.count("llm_tokens", 3, kind="prompt", source="x")
+        hook.count("llm_tokens", 0, kind="completion", source="x")  # zero is not counted
+        assert seen == [("llm_tokens", 3, {"kind": "prompt", "source": "x"})]
+
+        def boom(*_: object) -> None:
+            raise RuntimeError("sink down")
+
+        hook.set_sink(boom)
+        hook.count("approval")  # swallowed
+    finally:
+        hook.set_sink(previous)
+
+
 def test_sqlite_always_leads(tmp_path):
     from sqlalchemy import create_engine
 

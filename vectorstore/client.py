@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import chromadb
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
 
 from vectorstore.embeddings import MiniLMEmbeddingFunction
@@ -124,9 +125,9 @@ class EmailIndex:
         self,
         client: ClientAPI,
         collection: str = EMAIL_COLLECTION,
-        embedding_function: MiniLMEmbeddingFunction | None = None,
+        embedding_function: EmbeddingFunction[Documents] | None = None,
     ) -> None:
-        self._ef = embedding_function or MiniLMEmbeddingFunction()
+        self._ef: EmbeddingFunction[Documents] = embedding_function or MiniLMEmbeddingFunction()
         # get_or_create validates the persisted function's name against ours, so a collection made with
         # another model raises here instead of returning meaningless neighbours.
         self._collection: Collection = client.get_or_create_collection(

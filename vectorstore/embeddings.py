@@ -179,3 +179,102 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
 
 
 register_embedding_function(MiniLMEmbeddingFunction)
+
+
+class OpenAIEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Embeddings from an OpenAI-compatible `/embeddings` endpoint (WARMINTRO_EMBEDDINGS=openai).
+
+    Optional: the bundled MiniLM stays the default and works offline. The key is never stored in a
+    collection's config; a reopened collection reads OPENAI_API_KEY (and OPENAI_BASE_URL) again. Vectors are
+    L2-normalised like MiniLM's, so cosine, inner product and L2 rank alike."""
+
+    def __init__(self, model: str = "text-embedding-3-small", *, api_key: str | None = None,
+                 base_url: str | None = None, dimensions: int | None = None, batch_size: int = 256,
+                 timeout_s: float = 30.0, transport: Any = None) -> None:
+        import os
+
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        self.model = model
+        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
+        self.dimensions = dimensions
+        self.batch_size = batch_size
+        self.timeout_s = timeout_s
+        self._transport = transport  # an httpx transport (tests: httpx.MockTransport)
+
+    @staticmethod
+    def name() -> str:
+        return "warmintro_openai_embeddings"
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"model_id": f"openai:{self.model}", "model": self.model, "batch_size": self.batch_size}
+        if self.dimensions:
+            config["dimensions"] = self.dimensions
+        return config
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> OpenAIEmbeddingFunction:
+        OpenAIEmbeddingFunction.validate_config(config)
+        dims = config.get("dimensions")
+        return OpenAIEmbeddingFunction(str(config.get("model") or "text-embedding-3-small"),
+                                       dimensions=int(dims) if dims else None,
+                                       batch_size=int(config.get("batch_size", 256)))
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        if not str(config.get("model") or "").strip():
+            raise ValueError("an OpenAI embedding function needs a model")
+
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+        for key in ("model", "dimensions"):
+            if key in new_config and new_config[key] != old_config.get(key):
+                raise ValueError(f"cannot change {key} of an existing collection; re-embed into a new one")
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "ip", "l2"]
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return [row for row in self.embed_array([t if isinstance(t, str) else str(t) for t in input])]
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        return self.__call__(input)
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        """Embeddings as a float32 array of unit vectors, in input order."""
+        import httpx
+
+        if not texts:
+            return np.zeros((0, self.dimensions or 0), dtype=np.float32)
+        headers = {"Authorization": f"Bearer {self.api_key or 'not-needed'}"}
+        rows: list[list[float]] = []
+        with httpx.Client(transport=self._transport, timeout=self.timeout_s) as client:
+            for start in range(0, len(texts), self.batch_size):
+                batch = [t or " " for t in texts[start : start + self.batch_size]]  # the API rejects ""
+                body: dict[str, Any] = {"model": self.model, "input": batch, "encoding_format": "float"}
+                if self.dimensions:
+                    body["dimensions"] = self.dimensions
+                resp = client.post(f"{self.base_url}/embeddings", json=body, headers=headers)
+                if resp.status_code != 200:
+                    raise RuntimeError(f"embeddings endpoint answered {resp.status_code}: {resp.text[:200]}")
+                data = sorted(resp.json()["data"], key=lambda d: int(d.get("index", 0)))
+                if len(data) != len(batch):
+                    raise RuntimeError(f"embeddings endpoint returned {len(data)} vectors for {len(batch)} texts")
+                rows.extend(d["embedding"] for d in data)
+        out = np.asarray(rows, dtype=np.float32)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.clip(norms, 1e-12, None)
+
+
+def make_embedding_function(settings: Any) -> EmbeddingFunction[Documents]:
+    """The embedding function the settings choose (WARMINTRO_EMBEDDINGS): the offline MiniLM by default."""
+    if getattr(settings, "embeddings", "minilm") == "openai":
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return OpenAIEmbeddingFunction(settings.embedding_model, api_key=key, base_url=settings.openai_base_url)
+    return MiniLMEmbeddingFunction()
+
+
+register_embedding_function(OpenAIEmbeddingFunction)

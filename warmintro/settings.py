@@ -6,9 +6,18 @@ Nothing here reads the environment at import time: `Settings()` does, when an en
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Providers langchain 1.x's init_chat_model knows by name (langchain.chat_models.base._BUILTIN_PROVIDERS).
+MODEL_PROVIDERS = frozenset({
+    "anthropic", "anthropic_bedrock", "azure_ai", "azure_openai", "baseten", "bedrock", "bedrock_converse",
+    "cohere", "deepseek", "fireworks", "google_anthropic_vertex", "google_genai", "google_vertexai", "groq",
+    "huggingface", "ibm", "langsmith", "litellm", "meta", "mistralai", "nvidia", "ollama", "openai", "openrouter",
+    "perplexity", "together", "upstage", "xai",
+})
 
 
 class Settings(BaseSettings):
@@ -26,7 +35,12 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         default=None, validation_alias="OPENAI_BASE_URL"
     )
+    # WARMINTRO_MODEL may name its provider ("anthropic:claude-sonnet-4-5"), or WARMINTRO_MODEL_PROVIDER does;
+    # a provider other than openai is built with langchain's init_chat_model (its package must be installed,
+    # and reads its own key, e.g. ANTHROPIC_API_KEY). A name like "llama3.1:8b" (no known provider before
+    # the colon) stays an OpenAI-compatible model name.
     model: str = Field(default="gpt-4o-mini", validation_alias="WARMINTRO_MODEL")
+    model_provider: str | None = Field(default=None, validation_alias="WARMINTRO_MODEL_PROVIDER")
     model_timeout_s: float = Field(default=30.0, validation_alias="WARMINTRO_MODEL_TIMEOUT")
 
     # Slack
@@ -72,6 +86,10 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(default=None, validation_alias="CHROMA_HOST")
     chroma_port: int = Field(default=8000, validation_alias="CHROMA_PORT")
     chroma_ssl: bool = Field(default=False, validation_alias="CHROMA_SSL")
+    # Email embeddings: the bundled offline all-MiniLM-L6-v2 by default; "openai" uses the OpenAI-compatible
+    # embeddings endpoint (OPENAI_API_KEY / OPENAI_BASE_URL). A collection keeps the model it was built with.
+    embeddings: Literal["minilm", "openai"] = Field(default="minilm", validation_alias="WARMINTRO_EMBEDDINGS")
+    embedding_model: str = Field(default="text-embedding-3-small", validation_alias="WARMINTRO_EMBEDDING_MODEL")
 
     @property
     def home_dir(self) -> Path:
@@ -92,7 +110,19 @@ class Settings(BaseSettings):
         return self.home_dir / "tiktoken"
 
     @property
+    def model_provider_and_name(self) -> tuple[str, str]:
+        """(provider, model name): WARMINTRO_MODEL_PROVIDER, else a known provider prefix of WARMINTRO_MODEL,
+        else "openai" (any OpenAI-compatible endpoint)."""
+        provider, name = (self.model_provider or "").strip().lower(), self.model.strip()
+        head, sep, tail = name.partition(":")
+        if sep and head.lower() in MODEL_PROVIDERS and (not provider or provider == head.lower()):
+            provider, name = head.lower(), tail
+        return provider or "openai", name
+
+    @property
     def model_configured(self) -> bool:
+        if self.model_provider_and_name[0] != "openai":
+            return True  # the provider's own package reads its key (ANTHROPIC_API_KEY, ...)
         return self.openai_api_key is not None or self.openai_base_url is not None
 
     @property

@@ -331,7 +331,7 @@ def _job_payload(body: dict[str, Any], who: Identity, kind: str, ask: m.Ask) -> 
     return {"kind": kind, "ask_id": ask.id,
             "who": {"role": who.role, "slack_user_id": who.slack_user_id, "email": who.email, "name": who.name,
                     "account_id": who.account_id, "external": who.external},
-            "body": {k: body.get(k) for k in ("container", "channel", "response_url", "user") if body.get(k)}}
+            "body": {k: body.get(k) for k in ("container", "channel", "response_url", "user", "team") if body.get(k)}}
 
 
 def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, kind: str,
@@ -426,8 +426,20 @@ def _run_champion_answer(deps: Deps, client: WebClient, job: m.SlackJob, who: Id
 def replay_champion_jobs(deps: Deps, client: WebClient) -> int:
     """Finish the answers a crashed process acknowledged but did not complete (bot.py runs this at start-up
     and every few seconds)."""
-    return jobs.replay(deps.store, deps.now, lambda job: run_champion_job(deps, client, job),
-                       gave_up=lambda job: champion_job_given_up(deps, client, job))
+    return jobs.replay(deps.store, deps.now, lambda job: run_champion_job(deps, _job_client(deps, client, job), job),
+                       gave_up=lambda job: champion_job_given_up(deps, _job_client(deps, client, job), job))
+
+
+def _job_client(deps: Deps, client: WebClient, job: m.SlackJob) -> WebClient:
+    """The replay answers in the workspace the click came from: with the OAuth install flow on, that
+    workspace's own bot token; otherwise the process's client."""
+    from slackapp import oauth
+    from slackapp.digest import _client
+
+    team_id = ((job.payload.get("body") or {}).get("team") or {}).get("id")
+    if team_id and oauth.configured(deps):
+        return _client(deps, None, team_id)
+    return client
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -314,3 +314,70 @@ def test_no_background_moment_in_the_lookback(demo: tuple[Path, GroundTruth]) ->
             # the trigger itself, or an older moment of a contact the scan reports anyway
             assert r["signal_id"] in planted or r["contact_email"] in in_scan, r
     assert seen >= len(planted)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The three programs (issue 13)
+
+def test_partner_and_employee_referrals_are_in_the_crm_export(demo: tuple[Path, GroundTruth]) -> None:
+    folder, truth = demo
+    opps = read_rows(folder / "opportunities.csv")
+    team = {r["email"]: r["role"] for r in read_rows(folder / "team.csv")}
+    partners = {r["contact_email"] for r in read_rows(folder / "partners.csv")}
+    contacts = {r["email"] for r in read_rows(folder / "contacts.csv")}
+    by_source: dict[str, list[dict[str, str]]] = {}
+    for o in opps:
+        by_source.setdefault(o["source"], []).append(o)
+    assert all(o["referrer_email"] in partners for o in by_source["partner"])
+    assert all(team.get(o["referrer_email"]) in ("csm", "ae", "sdr", "employee") for o in by_source["employee"])
+    assert all(o["referrer_email"] in contacts for o in by_source["referral"] if o["referrer_email"])
+    employee_stages = Counter(o["stage"] for o in by_source["employee"])
+    assert employee_stages["won"] >= 2 and employee_stages["lost"] >= 1 and sum(employee_stages.values()) >= 4
+    for program in ("customer", "partner", "employee"):
+        t = truth.programs[program]
+        assert t["opportunities"] and t["won"] >= 2, program
+        assert t["retention"]["accounts"] >= 1, program
+    # the open and lost employee deals are older than the targets' 90-day "recently referred" window
+    recent = truth.as_of_datetime - timedelta(days=90)
+    assert all(datetime.fromisoformat(o["created_at"].replace("Z", "+00:00")) < recent
+               for o in by_source["employee"] if o["stage"] != "won")
+
+
+def test_the_report_economics_per_program_match_the_planted_truth(demo: tuple[Path, GroundTruth],
+                                                                  imported: tuple[Store, ImportResult]) -> None:
+    from warmintro.engines.attribution import attribution
+    from warmintro.engines.report import program_report
+    from warmintro.engines.rewards import payouts
+
+    _, truth = demo
+    store, _ = imported
+    with store.session() as s:
+        economics = program_report(s, truth.as_of_datetime)["economics"]
+        credits = attribution(s, truth.as_of_datetime)
+        rows = payouts(s, truth.as_of_datetime, credits=credits)
+    sourced: dict[str, list[str]] = {}
+    for c in credits:
+        if c.credit == "sourced":
+            sourced.setdefault(c.program or "customer", []).append(c.opportunity_id)
+    for program, t in truth.programs.items():
+        got = economics["programs"][program]
+        assert sorted(sourced.get(program, [])) == t["opportunities"], program
+        assert (got["opportunities"], got["won"], got["won_customers"], got["pipeline"], got["won_revenue"]) == (
+            len(t["opportunities"]), t["won"], t["won_customers"], t["pipeline"], t["won_revenue"]), program
+        ret = economics["retention"][program]
+        assert (ret["accounts"], ret["retained"], ret["avg_nrr"]) == (
+            t["retention"]["accounts"], t["retention"]["retained"], t["retention"]["avg_nrr"]), program
+        if t["payouts_at_close"] is not None:  # partner and employee
+            at_close = round(sum(p.amount for p in rows if p.program == program and p.number == 0
+                                 and p.status in ("due", "paid")), 2)
+            assert at_close == t["payouts_at_close"], program
+            assert got["payouts_pending"] == t["payouts_pending"], program
+            assert got["payouts"] >= at_close > 0, program  # plus the partners' anniversaries
+            assert got["cac"] is not None and got["cac"] > 0, program
+    assert economics["programs"]["employee"]["payouts"] == truth.programs["employee"]["payouts_at_close"]
+
+
+def test_the_programs_truth_is_in_ground_truth_json(demo: tuple[Path, GroundTruth]) -> None:
+    folder, truth = demo
+    saved = GroundTruth.load(folder / "ground_truth.json")
+    assert saved.programs == truth.programs and set(saved.programs) == {"customer", "partner", "employee"}

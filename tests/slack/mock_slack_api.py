@@ -53,6 +53,9 @@ class MockSlackAPI:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.faults: list[Fault] = []
+        # OAuth install flow (several workspaces): oauth.v2.access answers per code, auth.test per bot token
+        self.installs: dict[str, dict[str, Any]] = {}
+        self.bots: dict[str, dict[str, Any]] = {}
         self._cond = threading.Condition()
         self._ts = 1_700_000_000_000
         self._server: ThreadingHTTPServer | None = None
@@ -64,6 +67,16 @@ class MockSlackAPI:
                                 "profile": {"email": email} if email else {}, "is_bot": False}
         user.update(extra)
         self.users[user_id] = user
+
+    def add_workspace(self, code: str, team_id: str, token: str, name: str = "") -> None:
+        """A workspace that can install the app: oauth.v2.access with `code` returns `token`, and auth.test
+        with that token answers for `team_id`."""
+        bot = {"team_id": team_id, "team": name or team_id, "user_id": f"UB{team_id}", "bot_id": f"B{team_id}"}
+        self.bots[token] = bot
+        self.installs[code] = {
+            "ok": True, "app_id": "A0APP", "authed_user": {"id": "U0ADMIN"}, "scope": "chat:write,commands",
+            "token_type": "bot", "access_token": token, "bot_user_id": bot["user_id"],
+            "team": {"id": team_id, "name": bot["team"]}, "enterprise": None, "is_enterprise_install": False}
 
     def fail_next(self, method: str, status: int, *, retry_after: int | None = None,
                   body: dict[str, Any] | None = None) -> None:
@@ -180,9 +193,15 @@ class MockSlackAPI:
             h.end_headers()
             h.wfile.write(b"ok")
             return
-        self._send(h, 200, self._answer(method, body))
+        self._send(h, 200, self._answer(method, body, call.headers))
 
-    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        if method == "oauth.v2.access":
+            return self.installs.get(str(body.get("code")), {"ok": False, "error": "invalid_code"})
+        bot = self.bots.get((headers or {}).get("authorization", "").removeprefix("Bearer "))
+        if method == "auth.test" and bot is not None:
+            return {"ok": True, "url": f"https://{bot['team_id'].lower()}.slack.example/", "user": "warmintro",
+                    "is_enterprise_install": False, **bot}
         if method == "auth.test":
             return {"ok": True, "url": "https://vendor.slack.example/", "team": "Vendor", "user": "warmintro",
                     "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}

@@ -90,6 +90,17 @@ def test_bot_serves_slack_events_over_http(tmp_path: Path, mock_slack: MockSlack
         assert forged.status_code == 401
 
 
+def test_oauth_mode_serves_without_a_single_bot_token(tmp_path: Path, mock_slack: MockSlackAPI):
+    # Each workspace brings its token through the install flow: the process must start without SLACK_BOT_TOKEN.
+    env = _env(tmp_path, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=mock_slack.api_url,
+               WARMINTRO_SLACK_CLIENT_ID="111.222", WARMINTRO_SLACK_CLIENT_SECRET="client-secret")
+    with running_bot(env) as base, httpx.Client(timeout=5) as http:
+        body = json.dumps({"token": "t", "challenge": "c-9", "type": "url_verification"})
+        resp = http.post(base + "/slack/events", content=body, headers=signed_headers(body))
+        assert resp.status_code == 200 and resp.json() == {"challenge": "c-9"}
+        assert http.get(base + "/slack/install").status_code == 200
+
+
 def test_socket_mode_dispatches_without_a_signing_secret(tmp_path: Path, mock_slack: MockSlackAPI):
     from conftest import ALEX, FakeAgent, event_body, mention
     from slack_bolt import BoltRequest

@@ -146,13 +146,16 @@ def check_model(settings: Any) -> Check:
     if not settings.model_configured:
         return Check("model", "ok", "offline mode: no model configured (OPENAI_API_KEY / OPENAI_BASE_URL unset); "
                      "the engines, Slack cards and the offline drafter work, free-text chat is limited")
+    provider, name = settings.model_provider_and_name
+    if provider != "openai":
+        return _check_provider_model(settings, provider, name)
     from openai import OpenAI
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
     client = OpenAI(api_key=key, base_url=settings.openai_base_url, timeout=CHECK_TIMEOUT_S, max_retries=0)
     where = settings.openai_base_url or "api.openai.com"
     try:
-        client.chat.completions.create(model=settings.model, messages=[{"role": "user", "content": "ping"}],
+        client.chat.completions.create(model=name, messages=[{"role": "user", "content": "ping"}],
                                        max_tokens=1)
     except Exception as exc:
         status = getattr(exc, "status_code", None)
@@ -161,6 +164,26 @@ def check_model(settings: Any) -> Check:
                                                           "or unset the model settings to run offline")
         return Check("model", "fail", f"model {settings.model!r} at {where} did not answer: {_short(exc)}", fix)
     return Check("model", "ok", f"model {settings.model!r} at {where} answers")
+
+
+def _check_provider_model(settings: Any, provider: str, name: str) -> Check:
+    """A provider langchain's init_chat_model loads (anthropic, ollama...): its package, then a one-word call."""
+    from agent.models import make_chat_model
+    from warmintro.errors import ConfigError
+
+    try:
+        model = make_chat_model(settings, timeout=CHECK_TIMEOUT_S)
+    except ConfigError as exc:
+        return Check("model", "fail", str(exc), "install the provider's package, or fix WARMINTRO_MODEL_PROVIDER / "
+                     "WARMINTRO_MODEL")
+    if model is None:  # model_configured said yes: not reached, but say so rather than crash
+        return Check("model", "ok", "offline mode: no model configured")
+    try:
+        model.invoke("ping")
+    except Exception as exc:
+        return Check("model", "fail", f"{provider} model {name!r} did not answer: {_short(exc)}",
+                     "check the provider's API key and model name; or unset the model settings to run offline")
+    return Check("model", "ok", f"{provider} model {name!r} answers")
 
 
 def check_tiktoken(settings: Any) -> Check:

@@ -45,6 +45,7 @@ from warmintro.demo.people import (
     planted_employment_rows,
     planted_people_rows,
 )
+from warmintro.demo.programs import employee_referrals, program_truth
 from warmintro.demo.scenarios import plant_scenarios
 
 __all__ = ["SIZES", "GroundTruth", "generate_workspace"]
@@ -157,6 +158,7 @@ def _truth(world: World, counts: dict[str, int]) -> GroundTruth:
     truth.voices = world.voices
     truth.counts = counts
     truth.scenarios = world.scenario_notes
+    truth.programs = program_truth(world)
     return truth
 
 
@@ -189,6 +191,7 @@ def generate_workspace(out_dir: Path, *, accounts: int = 300, seed: int = 7, as_
     background_events(world, derive_rng(seed, "signals"))
     ask_history(world, derive_rng(seed, "asks"))
     opportunities(world, derive_rng(seed, "opportunities"), companies)
+    employee_referrals(world, derive_rng(seed, "programs"), companies)  # its own stream: nothing else moves
     _finalise_ids(world)
     counts = _small_files(world, out)
 

@@ -280,7 +280,10 @@ class GroundTruth:
     champion, the good targets best first and one decoy per exclusion reason. who_knows: per domain,
     the connectors with a direct (one-hop) tie to someone there. moves: contacts who left their account for
     an ICP-fit company (what `mobility` must report). voices: the email voice of every
-    email writer.
+    email writer. programs: per referral program (customer, partner, employee), the opportunities its
+    referrers sourced, won deals, pipeline, won revenue, payouts at close and pending (partner and employee)
+    and the 12-month retention cohort: what the report's program economics must show
+    (warmintro.demo.programs).
     """
 
     as_of: str
@@ -296,6 +299,7 @@ class GroundTruth:
     voices: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
+    programs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

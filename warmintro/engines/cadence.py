@@ -143,7 +143,11 @@ def record_ask(store: Store, rules: Rules, *, contact_email: str, asked_at: date
         s.add(m.AuditLog(at=utc(asked_at), actor=asked_by, action="ask_recorded", subject=email,
                          detail={"channel": channel, "trigger_signal_id": trigger_signal_id}))
         s.flush()
-        return ask.id
+        ask_id = ask.id
+    from warmintro.metrics import count
+
+    count("ask_opened", channel=channel or "none")  # after the commit: a refused or failed ask is not counted
+    return ask_id
 
 
 def record_outcome(store: Store, rules: Rules, ask_id: int, outcome: str, actor: str | None = None) -> None:

@@ -146,10 +146,15 @@ def create_referral(store: Store, *, referrer_email: str, referee_email: str, at
                     source_tag: str | None = None, status: str = "approved", idempotency_key: str | None = None,
                     actor: str | None = None) -> ReferralView:
     try:
-        return _create_referral(store, referrer_email=referrer_email, referee_email=referee_email, at=at,
+        view = _create_referral(store, referrer_email=referrer_email, referee_email=referee_email, at=at,
                                 referee_name=referee_name, referee_company=referee_company, trigger_type=trigger_type,
                                 persona=persona, program_kind=program_kind, source_tag=source_tag, status=status,
                                 idempotency_key=idempotency_key, actor=actor)
+        if view.created:  # committed by now: a retry that returned the existing referral is not counted
+            from warmintro.metrics import count
+
+            count("referral_created", program=view.program)
+        return view
     except IntegrityError:
         # Two writers with the same key at once (PostgreSQL's READ COMMITTED lets both pass the lookup): the
         # other one's referral stands, and this call returns it, as a retry would.

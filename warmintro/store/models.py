@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -393,3 +395,28 @@ class WebhookDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
+
+
+# Slack distribution (slackapp/oauth.py, migration 0009): Core tables, read and written through slack_sdk's
+# InstallationStore / OAuthStateStore interfaces rather than the ORM. Every installation is kept (re-installs
+# are an audit trail); the latest row per (client_id, enterprise_id, team_id) wins.
+slack_oauth_installations = Table(
+    "slack_oauth_installations", Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(64), nullable=False),
+    Column("enterprise_id", String(64)),
+    Column("team_id", String(64)),
+    Column("user_id", String(64)),
+    Column("is_enterprise_install", Boolean, nullable=False, default=False),
+    Column("installed_at", Float, nullable=False),
+    Column("installation", JSON),
+    Column("bot", JSON),
+    Index("ix_slack_oauth_installations_team", "client_id", "enterprise_id", "team_id"),
+)
+
+# One-time OAuth states (expire after 10 minutes), shared by every replica.
+slack_oauth_states = Table(
+    "slack_oauth_states", Base.metadata,
+    Column("state", String(128), primary_key=True),
+    Column("expire_at", Float, nullable=False),
+)

@@ -12,6 +12,7 @@ so the index is rebuilt rather than silently missing emails.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,10 +58,17 @@ class IndexResult:
 
 def open_email_index(settings: Settings) -> EmailIndex:
     """The email index the settings describe: a Chroma server when CHROMA_HOST is set, else the embedded
-    store under WARMINTRO_HOME/chroma; always with the offline MiniLM embeddings."""
-    from vectorstore.client import EmailIndex, open_chroma_client
+    store under WARMINTRO_HOME/chroma; with the offline MiniLM embeddings unless WARMINTRO_EMBEDDINGS chooses
+    OpenAI's. Each embedding model has a collection of its own: switching models re-embeds into a fresh one
+    (index_emails notices it is empty) instead of failing on, or mixing, vectors of another model."""
+    from vectorstore.client import EMAIL_COLLECTION, EmailIndex, open_chroma_client
+    from vectorstore.embeddings import make_embedding_function
 
-    return EmailIndex(open_chroma_client(settings))
+    ef = make_embedding_function(settings)
+    collection = EMAIL_COLLECTION
+    if getattr(settings, "embeddings", "minilm") == "openai":
+        collection = f"{EMAIL_COLLECTION}_openai_{re.sub(r'[^a-z0-9]+', '_', settings.embedding_model.lower())}"[:60]
+    return EmailIndex(open_chroma_client(settings), collection=collection, embedding_function=ef)
 
 
 def _scope(stmt: Any, authors: Sequence[str] | None) -> Any:

@@ -27,6 +27,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from warmintro import metrics
 from warmintro.voice.drafting import Draft, DraftFacts, Exemplar
 from warmintro.voice.grounding import Grounding, Violation
 from warmintro.voice.offline import NoteText, OfflineDrafter, compose_note, finish_draft
@@ -323,12 +324,14 @@ class LLMDrafter:
             note = self._note(facts, profile, exemplars, grounding, notes)
         except ModelError as exc:
             notes.append(f"model unavailable ({exc}); used the offline draft")
+            metrics.count("llm_fallback", source="drafter_note", reason="model_error")
             log.warning("drafting model failed; using the offline draft", extra={"fields": {"error": str(exc)}})
             return finish_draft(facts, profile, exemplars, ask_text=offline_ask, note=offline_note,
                                 model=self.fallback.name, ask_model=self.fallback.name, notes=notes,
                                 vocabulary=vocabulary)
         if note is None:
             notes.append("the model's note failed the grounding check twice; used the offline draft")
+            metrics.count("llm_fallback", source="drafter_note", reason="ungrounded")
             return finish_draft(facts, profile, exemplars, ask_text=offline_ask, note=offline_note,
                                 model=self.fallback.name, ask_model=self.fallback.name, notes=notes,
                                 vocabulary=vocabulary)
@@ -336,7 +339,11 @@ class LLMDrafter:
             ask = self._ask(facts, grounding, notes)
         except ModelError as exc:
             notes.append(f"model unavailable for the ask ({exc}); used the offline ask")
+            metrics.count("llm_fallback", source="drafter_ask", reason="model_error")
             ask = None
+        else:
+            if ask is None:
+                metrics.count("llm_fallback", source="drafter_ask", reason="ungrounded")
         if ask is None:
             ask_text, ask_model = offline_ask, self.fallback.name
         else:
@@ -399,6 +406,7 @@ class LLMDrafter:
             raise ModelError(f"{type(exc).__name__}: {exc}") from exc
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+        metrics.count_usage(result, "drafter")
         text = _text_of(result)
         if not text:
             raise ModelError("empty answer")

@@ -1,0 +1,86 @@
+"""A tiny metrics hook for the engines: `count(event, n=1, **labels)` forwards to whatever sink is registered.
+
+The engines must not import the Slack app, so they count through this module; the server's Prometheus
+registry (slackapp/ops.py) registers itself as the sink when it is first used. With no sink registered (the
+CLI, tests of the engines alone) counting does nothing. Nothing happens at import time, and a failing sink
+never breaks the code that counted.
+
+Events the product counts (labels in brackets):
+- "ask_opened" (channel), "approval" (via), "referral_created" (program);
+- "llm_tokens" (kind = prompt | completion, source), from a model answer's usage metadata;
+- "llm_fallback" (source, reason): a model answer replaced by the offline drafter or the engines.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Sink", "count", "count_usage", "set_sink", "usage_callback", "usage_of"]
+
+log = logging.getLogger(__name__)
+
+#: (event, n, labels) -> None
+Sink = Callable[[str, float, dict[str, str]], None]
+
+_lock = threading.Lock()
+_sink: Sink | None = None
+
+
+def set_sink(sink: Sink | None) -> Sink | None:
+    """Register the sink every count goes to (None: counting does nothing); returns the previous one."""
+    global _sink
+    with _lock:
+        previous, _sink = _sink, sink
+    return previous
+
+
+def count(event: str, n: float = 1, **labels: object) -> None:
+    """Count `n` of `event`. Labels must come from small, fixed sets (never an email or an id)."""
+    sink = _sink
+    if sink is None or n <= 0:
+        return
+    try:
+        sink(event, n, {k: "" if v is None else str(v) for k, v in labels.items()})
+    except Exception:  # metrics must never break what they measure
+        log.debug("metrics sink failed for %s", event, exc_info=True)
+
+
+def usage_of(message: Any) -> tuple[int, int]:
+    """(prompt tokens, completion tokens) a model answer reports, (0, 0) when it reports none.
+
+    LangChain puts them in `usage_metadata` (input_tokens / output_tokens); older or raw OpenAI-style
+    answers carry `response_metadata["token_usage"]` (prompt_tokens / completion_tokens)."""
+    usage = getattr(message, "usage_metadata", None)
+    if isinstance(usage, dict) and usage:
+        return int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+    meta = getattr(message, "response_metadata", None)
+    token_usage = meta.get("token_usage") if isinstance(meta, dict) else None
+    if isinstance(token_usage, dict):
+        return int(token_usage.get("prompt_tokens") or 0), int(token_usage.get("completion_tokens") or 0)
+    return 0, 0
+
+
+def count_usage(message: Any, source: str) -> None:
+    """Count the prompt and completion tokens of one model answer."""
+    prompt, completion = usage_of(message)
+    count("llm_tokens", prompt, kind="prompt", source=source)
+    count("llm_tokens", completion, kind="completion", source=source)
+
+
+def usage_callback(source: str) -> Any:
+    """A LangChain callback handler that counts the tokens of every chat-model call it sees (for graphs,
+    such as the agent, whose model calls happen inside)."""
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class _UsageCallback(BaseCallbackHandler):
+        def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+            for generations in getattr(response, "generations", None) or []:
+                for generation in generations:
+                    message = getattr(generation, "message", None)
+                    if message is not None:
+                        count_usage(message, source)
+
+    return _UsageCallback()
