@@ -68,6 +68,32 @@ def message(title: str, text: str, status: int) -> HTMLResponse:
 
 # --- the page ------------------------------------------------------------------------------------------
 
+def _deal_stages(session: Any, referral_ids: set[str], now: Any) -> dict[str, str]:
+    """The stage of the deal each referral is credited with (attribution, as of now): open, won or lost."""
+    from warmintro.engines.attribution import attribution, stage_as_of
+
+    out: dict[str, str] = {}
+    for c in attribution(session, now):
+        if c.referral_id in referral_ids:
+            stage = stage_as_of(c.stage, c.closed_at, now)
+            if stage == "won" or c.referral_id not in out:  # a won deal wins over an open or lost one
+                out[c.referral_id] = stage
+    return out
+
+
+def _stage(status: str, deal: str | None) -> str:
+    """The further of the referral's own status and its deal's: a partner whose lead became a won deal sees
+    "won", not the "with our team" the referral row still says (the CRM moved the deal, not the ledger)."""
+    from warmintro.engines.ledger import FUNNEL_RANK
+
+    if deal is None or status in ("held", "declined"):
+        return status
+    seen = {"won": "won", "lost": "lost"}.get(deal, "opportunity")
+    if seen == "lost":
+        return "lost" if status != "won" else status
+    return seen if FUNNEL_RANK.get(seen, -1) > FUNNEL_RANK.get(status, -1) else status
+
+
 def _view(deps: Deps, partner_id: str) -> dict[str, Any] | None:
     """Everything the page shows, for this partner only."""
     from sqlalchemy import select
@@ -83,9 +109,11 @@ def _view(deps: Deps, partner_id: str) -> dict[str, Any] | None:
             return None
         refs = partner_referrals(s, partner)
         ids = {r.referral_id for r in refs}
+        deals = _deal_stages(s, ids, now) if ids else {}
         subs = [{"referral_id": r.referral_id, "name": r.referee_name or r.referee_email,
                  "company": r.referee_company or r.referee_domain, "created_at": r.created_at,
-                 "stage": STAGE_LABEL.get(r.status, r.status)} for r in reversed(refs)]
+                 "stage": STAGE_LABEL.get(_stage(r.status, deals.get(r.referral_id)), r.status)}
+                for r in reversed(refs)]
         commissions = [p for p in payouts(s, now) if p.referral_id in ids] if ids else []
         summary = {"name": partner.name, "contact": partner.contact_email, "kind": partner.kind}
         vendor = s.scalars(select(m.ProgramSetting).where(m.ProgramSetting.section == "vendor")).first()

@@ -124,3 +124,13 @@ def test_the_form_logs_a_partner_referral_with_csrf(web):
         assert (r.referrer_email, r.program, r.referee_company, r.source_tag) == (
             KIM, "partner", "Acme Freight", "referral:partner:portal")
     assert "with our team" in client.get(path).text  # its stage in the list
+
+
+def test_a_submissions_stage_follows_its_credited_deal():
+    from slackapp.portal import _stage
+
+    assert _stage("approved", None) == "approved"  # no deal yet: the referral's own status
+    assert _stage("approved", "open") == "opportunity" and _stage("meeting", "open") == "opportunity"
+    assert _stage("approved", "won") == "won" and _stage("opportunity", "lost") == "lost"
+    assert _stage("won", "lost") == "won"  # the ledger already says won (another deal): kept
+    assert _stage("held", "won") == "held" and _stage("declined", "open") == "declined"  # review decides first
