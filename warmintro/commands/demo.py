@@ -42,6 +42,7 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy import func, select
 
         from warmintro.commands.signals import print_queue
+        from warmintro.demo.ledger import plan_referrals, prepare_store, record_referrals, settle_notices
         from warmintro.engines.scan import scan
         from warmintro.importer.run import import_folder
         from warmintro.program import load_program
@@ -59,16 +60,25 @@ def register(app: typer.Typer) -> None:
         err.print(f"Building a demo company with {accounts} customer accounts (seed {seed}) …")
         with tempfile.TemporaryDirectory(prefix="warmintro-demo-") as tmp:
             folder = Path(tmp)
-            truth = generate_workspace(folder, accounts=accounts, seed=seed, as_of=when)
-            result = import_folder(c.store, folder)
+            truth = generate_workspace(folder / "workspace", accounts=accounts, seed=seed, as_of=when)
+            # the ledger referrals the workspace says happened, made before the accounts exist (demo/ledger.py)
+            prepare_store(c.store, folder / "workspace", folder / "pre")
+            ledger = record_referrals(c.store, plan_referrals(folder / "workspace", seed, when), seed)
+            result = import_folder(c.store, folder / "workspace")
+            settle_notices(c.store, when)  # the referrals' past messages count as sent
         with c.store.session() as s:
             queue = scan(s, when)
         if as_json:
-            emit_json({"imported": result.imported, "scan": queue.to_json(), "planted_asks": len(truth.asks)})
+            emit_json({"imported": result.imported, "scan": queue.to_json(), "planted_asks": len(truth.asks),
+                       "referrals": {"created": ledger.created, "existing": ledger.existing,
+                                     "by_program": ledger.by_program, "blocked": ledger.blocked}})
             return
         out.print(f"Imported {result.imported.get('accounts', 0)} accounts, {result.imported.get('contacts', 0)} contacts, "
                   f"{result.imported.get('usage', 0):,} usage events, {result.imported.get('people', 0):,} people "
-                  f"into {c.settings.resolved_database_url}.\n")
+                  f"into {c.settings.resolved_database_url}.")
+        per_program = ", ".join(f"{ledger.by_program.get(p, 0)} {p}" for p in ("customer", "partner", "employee"))
+        out.print(f"Referral ledger: {per_program} referrals ({ledger.created} recorded now, {ledger.existing} "
+                  "already there).\n")
         print_queue(queue)
         if queue.asks:
             top = queue.asks[0]

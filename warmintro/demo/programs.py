@@ -10,7 +10,8 @@ at network companies no other deal touches. Those open and lost deals are older 
 (`derive_rng(seed, "programs")`), so every other file of a seed stays as it was, apart from the OPP- ids.
 
 `program_truth` is what each program must show in the report's economics, by construction: the
-opportunities each program's referrers are tagged on (all "sourced": every tagged deal is at a company that
+opportunities each program's referrers are tagged on, and as many ledger referrals (`referrals`, one per
+tagged deal, recorded by `warmintro demo`: warmintro.demo.ledger; `conversion` = won / referrals) (all "sourced": every tagged deal is at a company that
 was not a customer yet, and no referrer works there), the won ones, pipeline and won revenue, the payouts at
 close under the default rules (partner: its own commission_rate, else 25% for an implementation partner and
 15% for any other kind; employee: 1,000 below the enterprise deal size of 100,000, 3,000 at or above it;
@@ -91,6 +92,8 @@ def program_truth(world: World) -> dict[str, dict[str, Any]]:
         won = [o for o in opps if o.stage == "won"]
         row: dict[str, Any] = {
             "opportunities": sorted(o.opportunity_id for o in opps), "won": len(won),
+            # `warmintro demo` records one ledger referral per tagged deal (warmintro.demo.ledger)
+            "referrals": len(opps), "conversion": round(len(won) / len(opps), 4) if opps else None,
             "won_customers": len({o.domain for o in won}),
             "pipeline": round(sum(o.amount for o in opps), 2), "won_revenue": round(sum(o.amount for o in won), 2),
             "payouts_at_close": None, "payouts_pending": None,
