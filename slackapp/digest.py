@@ -153,27 +153,29 @@ def digest_key(csm_email: str, now: datetime) -> str:
 
 
 def _client(deps: Deps, client: WebClient | None, team_id: str | None = None) -> WebClient:
-    """The client for a send outside a request: `client` when given; with the OAuth install flow on and a
-    workspace named, that workspace's installed bot token (on `deps.client`'s base URL); else `deps.client`
-    (single-token mode: SLACK_BOT_TOKEN)."""
+    """The client for a send outside a request: `client` when given; single-token mode: `deps.client`
+    (SLACK_BOT_TOKEN). With the OAuth install flow on: the named workspace's installed bot token (on
+    `deps.client`'s base URL), or with none named a router that sends each call with its recipient's
+    workspace token (oauth.WorkspaceRouter)."""
     if client is not None:
         return client
+    from slackapp import oauth
+
     if deps.client is None:
-        from slackapp import oauth
         from slackapp.app import build_slack_client
 
         deps.client = build_slack_client(deps.settings, require_token=not oauth.configured(deps))
-    if team_id is not None:
-        from slackapp import oauth
+    if not oauth.configured(deps):
+        return deps.client
+    if team_id is None:
+        # No workspace named (a digest, a notice): each call goes by its recipient's workspace.
+        return oauth.WorkspaceRouter(deps, deps.client)  # type: ignore[return-value]  # WebClient's API
+    installed: WebClient | None = oauth.client_for(deps, team_id)
+    if installed is None:
+        from warmintro.errors import ConfigError
 
-        if oauth.configured(deps):
-            installed: WebClient | None = oauth.client_for(deps, team_id)
-            if installed is None:
-                from warmintro.errors import ConfigError
-
-                raise ConfigError(f"Slack workspace {team_id} has not installed the app")
-            return installed
-    return deps.client
+        raise ConfigError(f"Slack workspace {team_id} has not installed the app")
+    return installed
 
 
 def send_daily_digests(deps: Deps, now: datetime, client: WebClient | None = None) -> DigestResult:

@@ -252,6 +252,92 @@ def client_for(deps: Any, team_id: str | None, enterprise_id: str | None = None)
                      retry_handlers=list(base.retry_handlers) if base.retry_handlers is not None else None)
 
 
+def installed_teams(deps: Any) -> list[str]:
+    """The workspaces with a bot token on file (an uninstall clears the bot, so it drops out)."""
+    from sqlalchemy import select
+
+    installations, _ = stores(deps)
+    t = installations.t
+    with installations.engine.connect() as conn:
+        rows = conn.execute(select(t.c.team_id).where(t.c.client_id == installations.client_id, t.c.team_id.is_not(None),
+                                                      t.c.bot.is_not(None)).distinct())
+        return sorted(str(r[0]) for r in rows if bot_token(deps, str(r[0])))
+
+
+_TARGET_KEYS = ("channel", "user", "users")
+
+
+class WorkspaceRouter:
+    """A Web API client for sends that name no workspace (digests, SLA notices, hook-opened cards, replays
+    of old clicks) when several workspaces installed the app: each call goes out with the token of the
+    workspace its recipient (a user id, or a DM/channel seen before) belongs to, found once with users.info
+    per installed workspace and remembered. Calls it cannot place use `fallback` (SLACK_BOT_TOKEN, or the only
+    installed workspace), else raise ConfigError. Only `api_call` and the WebClient methods built on it are
+    routed: the product's sends are all of that kind."""
+
+    def __init__(self, deps: Any, fallback: Any | None) -> None:
+        from slack_sdk import WebClient
+
+        self._deps = deps
+        self._fallback = fallback
+        self._team_of: dict[str, str] = {}
+        self._methods = WebClient(token=None)  # only for its method wrappers (chat_postMessage -> api_call)
+
+    def __getattr__(self, name: str) -> Any:
+        wrapper = getattr(type(self._methods), name, None)
+        if wrapper is None or not callable(wrapper):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: wrapper(self, *args, **kwargs)  # the wrapper calls self.api_call
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        target = None
+        for part in ("json", "data", "params"):
+            body = kwargs.get(part) or {}
+            if isinstance(body, dict):
+                target = next((str(body[k]).split(",")[0] for k in _TARGET_KEYS if body.get(k)), None)
+            if target:
+                break
+        web, team = self._client(target)
+        response = web.api_call(api_method, **kwargs)
+        channel = response.get("channel") if team else None
+        channel = channel.get("id") if isinstance(channel, dict) else channel
+        if team and isinstance(channel, str) and channel:  # a DM opened or posted to: later sends find it too
+            self._team_of[channel] = team
+        return response
+
+    def _client(self, target: str | None) -> tuple[Any, str | None]:
+        team = self._team_of.get(target) if target else None
+        if team is None and target and target[:1] in ("U", "W"):
+            team = self._find(target)
+        if team is not None:
+            placed = client_for(self._deps, team)
+            if placed is not None:
+                return placed, team
+        if self._fallback is not None and getattr(self._fallback, "token", None):
+            return self._fallback, None
+        teams = installed_teams(self._deps)
+        if len(teams) == 1:
+            return client_for(self._deps, teams[0]), teams[0]
+        from warmintro.errors import ConfigError
+
+        raise ConfigError(f"no installed workspace knows {target or 'this recipient'} and SLACK_BOT_TOKEN is not set")
+
+    def _find(self, user_id: str) -> str | None:
+        from slack_sdk.errors import SlackApiError
+
+        for team in installed_teams(self._deps):
+            web = client_for(self._deps, team)
+            if web is None:
+                continue
+            try:
+                web.users_info(user=user_id)
+            except SlackApiError:
+                continue  # user_not_found: another workspace's member
+            self._team_of[user_id] = team
+            return team
+        return None
+
+
 def authorize(deps: Any) -> Any:
     """For `slack_bolt.App(authorize=...)`: each request runs with its own workspace's token."""
     from slack_bolt.authorization.authorize import InstallationStoreAuthorize

@@ -207,6 +207,11 @@ class MockSlackAPI:
                     "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
         if method == "users.info":
             user = self.users.get(str(body.get("user")))
+            # A workspace's bot sees only its own members (no Enterprise Grid), when the user is in one of the
+            # workspaces add_workspace made.
+            teams = {b["team_id"] for b in self.bots.values()}
+            if user and bot is not None and user.get("team_id") in teams and user["team_id"] != bot["team_id"]:
+                user = None
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         if method == "conversations.open":
             users = str(body.get("users") or "")

@@ -164,7 +164,34 @@ def test_sends_outside_a_request_use_the_named_workspace_token(multi: tuple[Harn
         assert sent.headers["authorization"] == f"Bearer {token}"
     with pytest.raises(ConfigError):
         _client(h.deps, None, "T0NOPE")
-    assert _client(h.deps, None) is h.deps.client  # no workspace named: the configured client, as before
+
+
+
+def test_sends_that_name_no_workspace_go_with_their_recipients_workspace_token(multi: tuple[Harness, TestClient]):
+    # A digest or SLA notice DMs a user id: the router finds which installed workspace has that member
+    # (users.info per workspace, once), sends with its token, and remembers the DM channel it opened.
+    h, browser = multi
+    for _team, (code, _token) in WORKSPACES.items():
+        install(browser, code)
+    h.mock.add_user("U0CSM", "casey@vendor.example", team_id="T0CS")
+    h.mock.add_user("U0REP", "riley@vendor.example", team_id="T0SALES")
+    web = _client(h.deps, None)
+    assert web is not h.deps.client
+    web.chat_postMessage(channel="U0CSM", text="your queue")
+    web.chat_postMessage(channel="U0REP", text="first touch due")
+    web.chat_postMessage(channel="U0CSM", text="again")
+    sent = h.mock.calls_to("chat.postMessage")
+    assert [(c.body["channel"], c.headers["authorization"]) for c in sent] == [
+        ("U0CSM", "Bearer xoxb-cs-token"), ("U0REP", "Bearer xoxb-sales-token"), ("U0CSM", "Bearer xoxb-cs-token")]
+    assert len(h.mock.calls_to("users.info", where=lambda c: c.body.get("user") == "U0CSM")) == 1  # found once
+    opened = web.conversations_open(users="U0CSM")["channel"]["id"]
+    web.chat_update(channel=opened, ts="1.2", text="edited")  # the DM id is remembered with its workspace
+    [update] = h.mock.calls_to("chat.update")
+    assert update.headers["authorization"] == "Bearer xoxb-cs-token"
+    # Nobody knows this member: SLACK_BOT_TOKEN (set in this fixture) is the fallback.
+    web.chat_postMessage(channel="U0NOBODY", text="?")
+    [last] = h.mock.calls_to("chat.postMessage", where=lambda c: c.body["channel"] == "U0NOBODY")
+    assert last.headers["authorization"] == f"Bearer {TOKEN}"
 
 
 def test_oauth_mode_needs_no_single_bot_token(workspace_store: Store, mock_slack: MockSlackAPI, tmp_path: Path,
