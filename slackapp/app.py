@@ -67,11 +67,12 @@ def build_slack_client(settings: Settings, *, require_token: bool = True) -> Web
     ))  # metered: calls by method and outcome, and retries, on /metrics
 
 
-def tokenless_copy(client: WebClient) -> WebClient:
-    """`client` without its token: what bolt copies into each request's client when the token comes from the
-    installation store (same base URL, timeout, headers and retry handlers)."""
-    return WebClient(token=None, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
-                     headers=dict(client.headers), logger=client.logger,
+def copy_client(client: WebClient, token: str | None, team_id: str | None = None) -> WebClient:
+    """`client` (same base URL, timeout, headers and retry handlers, so the same metering) with another token:
+    None for the App's client in OAuth mode (bolt copies it into each request's client and sets the token from
+    the installation store), or one workspace's bot token for sends outside a request."""
+    return WebClient(token=token, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
+                     headers=dict(client.headers), logger=client.logger, team_id=team_id,
                      retry_handlers=list(client.retry_handlers) if client.retry_handlers is not None else None)
 
 
@@ -121,7 +122,7 @@ def build_bolt_app(deps: Deps, *, socket_mode: bool = False) -> App:
         per_workspace = {"authorize": oauth.authorize(deps), "installation_store": installations,
                          "before_authorize": installed_only(deps)}
     app = App(
-        client=tokenless_copy(deps.client) if multi else deps.client,
+        client=copy_client(deps.client, None) if multi else deps.client,
         signing_secret=signing_secret or "socket-mode",
         token_verification_enabled=False,  # auth.test on the first request instead of at start-up
         process_before_response=False,  # ack at once; lazy listeners do the work

@@ -244,24 +244,23 @@ def client_for(deps: Any, team_id: str | None, enterprise_id: str | None = None)
     token = bot_token(deps, team_id, enterprise_id)
     if token is None:
         return None
-    from slack_sdk import WebClient
+    from slackapp.app import copy_client
 
-    base = deps.client
-    return WebClient(token=token, base_url=base.base_url, timeout=base.timeout, ssl=base.ssl, proxy=base.proxy,
-                     headers=dict(base.headers), logger=base.logger, team_id=team_id,
-                     retry_handlers=list(base.retry_handlers) if base.retry_handlers is not None else None)
+    return copy_client(deps.client, token, team_id)
 
 
-def installed_teams(deps: Any) -> list[str]:
-    """The workspaces with a bot token on file (an uninstall clears the bot, so it drops out)."""
+def installed_bots(deps: Any) -> dict[str, str]:
+    """{team id: bot token} for the workspaces with a bot token on file, in team order (an uninstall clears
+    the bot, so it drops out)."""
     from sqlalchemy import select
 
     installations, _ = stores(deps)
     t = installations.t
     with installations.engine.connect() as conn:
-        rows = conn.execute(select(t.c.team_id).where(t.c.client_id == installations.client_id, t.c.team_id.is_not(None),
-                                                      t.c.bot.is_not(None)).distinct())
-        return sorted(str(r[0]) for r in rows if bot_token(deps, str(r[0])))
+        teams = sorted(str(r[0]) for r in conn.execute(select(t.c.team_id).where(
+            t.c.client_id == installations.client_id, t.c.team_id.is_not(None), t.c.bot.is_not(None)).distinct()))
+    tokens = {team: bot_token(deps, team) for team in teams}  # the latest installation's token decides
+    return {team: token for team, token in tokens.items() if token}
 
 
 _TARGET_KEYS = ("channel", "user", "users")
@@ -315,22 +314,25 @@ class WorkspaceRouter:
                 return placed, team
         if self._fallback is not None and getattr(self._fallback, "token", None):
             return self._fallback, None
-        teams = installed_teams(self._deps)
-        if len(teams) == 1:
-            return client_for(self._deps, teams[0]), teams[0]
+        bots = installed_bots(self._deps)
+        if len(bots) == 1:
+            [(only, token)] = bots.items()
+            return self._with(token, only), only
         from warmintro.errors import ConfigError
 
         raise ConfigError(f"no installed workspace knows {target or 'this recipient'} and SLACK_BOT_TOKEN is not set")
 
+    def _with(self, token: str, team: str) -> Any:
+        from slackapp.app import copy_client
+
+        return copy_client(self._deps.client, token, team)
+
     def _find(self, user_id: str) -> str | None:
         from slack_sdk.errors import SlackApiError
 
-        for team in installed_teams(self._deps):
-            web = client_for(self._deps, team)
-            if web is None:
-                continue
+        for team, token in installed_bots(self._deps).items():
             try:
-                web.users_info(user=user_id)
+                self._with(token, team).users_info(user=user_id)
             except SlackApiError:
                 continue  # user_not_found: another workspace's member
             self._team_of[user_id] = team

@@ -431,15 +431,12 @@ def replay_champion_jobs(deps: Deps, client: WebClient) -> int:
 
 
 def _job_client(deps: Deps, client: WebClient, job: m.SlackJob) -> WebClient:
-    """The replay answers in the workspace the click came from: with the OAuth install flow on, that
-    workspace's own bot token; otherwise the process's client."""
-    from slackapp import oauth
+    """The replay answers in the workspace the click came from (`_client` gives that workspace's own bot
+    token when the OAuth install flow is on, the process's client otherwise)."""
     from slackapp.digest import _client
 
     team_id = ((job.payload.get("body") or {}).get("team") or {}).get("id")
-    if team_id and oauth.configured(deps):
-        return _client(deps, None, team_id)
-    return client
+    return _client(deps, None, team_id) if team_id else client
 
 
 # ---------------------------------------------------------------------------------------------------
