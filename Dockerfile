@@ -32,9 +32,10 @@ RUN groupadd --system --gid 10001 warmintro \
  && mkdir -p /data /app && chown warmintro:warmintro /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-# slackapp and prompts are not in the wheel (pyproject's package list): they run from /app.
+# slackapp, web and prompts are not in the wheel (pyproject's package list): they run from /app.
 COPY --chown=root:root bot.py ./
 COPY --chown=root:root slackapp ./slackapp
+COPY --chown=root:root web ./web
 COPY --chown=root:root prompts ./prompts
 COPY --chown=root:root slack ./slack
 USER warmintro:warmintro

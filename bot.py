@@ -41,7 +41,8 @@ def _digest_loop(deps: Any, hour_utc: int, stop: threading.Event, interval_s: fl
     webhooks (docs/hooks.md), on every run; the daily digest once the hour has come. All are claimed in the
     store, so several processes send each once."""
     from slackapp.digest import _client, send_daily_digests
-    from slackapp.notices import send_due_notices, summary
+    from slackapp.notices import send_due_notices
+    from warmintro.flows.notices import summary
     from warmintro.store.leader import Leader
 
     leader = Leader(deps.store.engine)  # many replicas: only the holder of the advisory lock runs the scheduler
@@ -77,7 +78,7 @@ def _digest_loop(deps: Any, hour_utc: int, stop: threading.Event, interval_s: fl
 
 
 def _jobs_loop(deps: Any, stop: threading.Event, interval_s: float = 2.0) -> None:
-    """Every process: finish the clicks a crashed process acknowledged but did not complete (slackapp/jobs.py;
+    """Every process: finish the clicks a crashed process acknowledged but did not complete (warmintro/flows/jobs.py;
     a lease decides who does each). Runs at start-up, then every few seconds."""
     from slackapp.digest import _client
     from slackapp.listeners.actions import replay_champion_jobs
@@ -166,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             import uvicorn
 
-            from slackapp.ops import instrument
-            from slackapp.server import create_web_app
+            from web.ops import instrument
+            from web.server import create_web_app
 
             port = args.port or settings.port
             uvicorn.run(instrument(create_web_app(bolt_app, deps)), host=args.host, port=port, log_level="warning")

@@ -72,9 +72,9 @@ def run(ws: Workspace) -> dict[str, Any]:
 
     from slackapp.app import build_bolt_app
     from slackapp.deps import Deps
-    from slackapp.server import create_web_app
     from warmintro.settings import Settings
     from warmintro.store import models as m
+    from web.server import create_web_app
 
     with ws.store.session() as s:
         team = [(u, e) for e, u in s.execute(select(m.TeamMember.email, m.TeamMember.slack_user_id)) if u]

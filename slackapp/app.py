@@ -52,7 +52,7 @@ def build_slack_client(settings: Settings, *, require_token: bool = True) -> Web
     token = _secret(settings.slack_bot_token)
     if not token and require_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set")
-    from slackapp.ops import instrument_slack_client
+    from slackapp.client import instrument_slack_client
 
     base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     return instrument_slack_client(WebClient(

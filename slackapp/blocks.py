@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from warmintro.engines.place import place_for_card, place_line
+from warmintro.flows.approval import NoteDraft
+from warmintro.flows.queue import TARGETS_NOT_AVAILABLE, Card, TargetLine
 
 Block = dict[str, Any]
 
@@ -70,8 +72,6 @@ TRIGGER_LABEL = {
     "nps": "NPS", "qbr": "positive QBR", "go_live": "go-live", "expansion": "expansion", "renewal": "renewal",
     "public_win": "public win", "milestone": "product milestone", "offboarding": "offboarding",
 }
-
-TARGETS_NOT_AVAILABLE = "targets not available yet"
 
 _BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^[^>]*)(\|[^>]*)?>", re.IGNORECASE)
 
@@ -193,38 +193,13 @@ def decode_value(value: str | None) -> dict[str, Any]:
 # Data the builders take
 
 
-@dataclass(frozen=True)
-class TargetLine:
-    name: str
-    detail: str  # "VP Operations at Acme"
-    reason: str  # one line: why this person
+def card_send_value(card: Card) -> str:
+    return encode_value({"e": card.contact_email, "s": card.signal_id, "a": card.account_id, "p": card.persona})
 
 
-@dataclass(frozen=True)
-class Card:
-    """One ask in a CSM's queue (built from `warmintro.engines.scan.Ask`)."""
-
-    contact_email: str
-    contact_name: str
-    account_id: str
-    account_name: str
-    persona: str
-    trigger_type: str
-    signal_id: str
-    occurred_at: datetime
-    expires_at: datetime
-    reasons: Sequence[str]
-    priority: float = 0.0
-    dealing_with: str | None = None
-    targets: Sequence[TargetLine] = field(default_factory=tuple)
-    targets_note: str | None = None  # shown instead of names: "targets not available yet", "no names yet"
-
-    def send_value(self) -> str:
-        return encode_value({"e": self.contact_email, "s": self.signal_id, "a": self.account_id, "p": self.persona})
-
-    def block_id(self) -> str:
-        # carries which card a static_select belongs to (option values are capped at 150 characters)
-        return truncate(f"ask|{self.signal_id}|{self.contact_email}", 255)
+def card_block_id(card: Card) -> str:
+    # carries which card a static_select belongs to (option values are capped at 150 characters)
+    return truncate(f"ask|{card.signal_id}|{card.contact_email}", 255)
 
 
 def parse_card_block_id(block_id: str | None) -> tuple[str, str] | None:
@@ -266,11 +241,11 @@ def queue_card_blocks(card: Card, now: datetime, *, actions: bool = True) -> lis
     if actions:
         blocks.append({
             "type": "actions",
-            "block_id": card.block_id(),
+            "block_id": card_block_id(card),
             "elements": [
-                button("Send ask", SEND_ASK, card.send_value(), style="primary"),
-                button("Edit", EDIT_ASK, card.send_value()),
-                button("Snooze", SNOOZE, card.send_value()),
+                button("Send ask", SEND_ASK, card_send_value(card), style="primary"),
+                button("Edit", EDIT_ASK, card_send_value(card)),
+                button("Snooze", SNOOZE, card_send_value(card)),
                 {
                     "type": "static_select",
                     "action_id": NOT_NOW,
@@ -430,15 +405,6 @@ def champion_ask_text(champion_name: str, csm_name: str, vendor: str) -> str:
 def mailto_url(to: str, subject: str, body: str) -> str:
     """A mailto: link; every part percent-encoded, so `|`, `<`, `>` cannot break out of a Slack link."""
     return f"mailto:{quote(to, safe='@')}?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
-
-
-@dataclass(frozen=True)
-class NoteDraft:
-    to_email: str
-    to_name: str
-    subject: str
-    body: str
-    source: str  # "drafter" or "template"
 
 
 def approved_blocks(notes: Sequence[NoteDraft], *, thanks: str = "Thank you! Here is a note you can forward.") -> list[Block]:

@@ -8,8 +8,7 @@
    whose home team is not this workspace's, or whom Slack marks `is_stranger`, is external (Slack
    Connect) and can only ever be a champion.
 
-Claims (`claim()`): the same table serves any "only the first one wins" decision across processes
-(a digest per CSM per day, a champion's one answer to an ask).
+Claims (dedupe) live in `warmintro.claims`.
 """
 
 from __future__ import annotations
@@ -19,60 +18,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
-from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from agent.identity import Identity, resolve_identity
 from slackapp.deps import Deps
+from warmintro.claims import claim
 from warmintro.store import models as m
-from warmintro.store.db import Store
 
 log = logging.getLogger(__name__)
-
-KEY_MAX = 128  # slack_events.event_id is String(128)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Claims in slack_events
-
-
-def claim(store: Store, key: str, at: datetime) -> bool:
-    """Insert `key` into slack_events; True if this caller is the first (it now owns the key)."""
-    key = key[:KEY_MAX]
-    with store.session() as s:
-        dialect = s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        # RETURNING gives a row only when this insert won (rowcount is unreliable for ORM-enabled inserts)
-        won = s.execute(insert(m.SlackEvent).values(event_id=key, received_at=at).on_conflict_do_nothing()
-                        .returning(m.SlackEvent.event_id)).first()
-        return won is not None
-
-
-def release(store: Store, key: str) -> None:
-    """Give a claim back (the work it guarded failed and may be tried again)."""
-    try:
-        with store.session() as s:
-            s.execute(delete(m.SlackEvent).where(m.SlackEvent.event_id == key[:KEY_MAX]))
-    except SQLAlchemyError:
-        log.exception("could not release claim")
-
-
-def prune_events(store: Store, older_than: datetime) -> int:
-    """Forget event ids and digest claims received before `older_than` (Slack retries for at most ~1 hour;
-    a digest claim only matters on its own day). Other claims (a champion's answer) are kept."""
-    with store.session() as s:
-        result = s.execute(delete(m.SlackEvent).where(
-            m.SlackEvent.received_at < older_than,
-            or_(m.SlackEvent.event_id.like("event:%"), m.SlackEvent.event_id.like("digest:%"))))
-        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _header(req: BoltRequest, name: str) -> str | None:

@@ -4,17 +4,15 @@ closing the loop with the referrer (meeting, opportunity, won; at the latest aft
 employee's referral a DM to the submitter at every stage (routed, first touch, meeting, opportunity, won,
 lost: the `employee_stage` notifications; the seeds name opacity as what kills employee programs).
 
-What is due comes from the ledger engine (`warmintro.engines.ledger.due_notifications`); each message is
-claimed by its stable key in slack_events before it is sent (the insert that wins sends), so several
+What is due, and to whom, comes from `warmintro.flows.notices` (the ledger engine's due notifications); each
+message is claimed by its stable key in slack_events before it is sent (the insert that wins sends), so several
 processes running the scheduler send each one once. A failed send gives the claim back for the next run.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -23,42 +21,21 @@ from sqlalchemy.orm import Session
 
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.middleware import claim, release
+from warmintro.claims import claim, release
+from warmintro.flows.notices import (
+    NOTICE_PREFIX,
+    NoticeResult,
+    display_name,
+    due_notices,
+    handoff_key,
+    slack_user_of,
+)
 from warmintro.store import models as m
 
 log = logging.getLogger(__name__)
 
-NOTICE_PREFIX = "notice:"  # slack_events keys; never pruned (a reminder must not be re-sent next week)
 STAGE_WORDS = {"meeting": "had a first meeting", "opportunity": "is now a real opportunity", "won": "signed",
                "lost": "decided not to go ahead this time"}
-
-
-@dataclass
-class NoticeResult:
-    sent: list[str] = field(default_factory=list)  # notification keys sent by this call
-    skipped: list[str] = field(default_factory=list)  # no Slack user to send to (recorded, not retried)
-    failed: list[str] = field(default_factory=list)
-
-
-def _name(s: Session, email: str | None) -> str:
-    if not email:
-        return "someone"
-    for column, key in ((m.Contact.name, m.Contact.email), (m.TeamMember.name, m.TeamMember.email),
-                        (m.Person.name, m.Person.email)):
-        name = s.scalars(select(column).where(key == email)).first()
-        if name:
-            return str(name)
-    return email
-
-
-def _slack_user(s: Session, email: str | None) -> str | None:
-    if not email:
-        return None
-    member = s.get(m.TeamMember, email)
-    if member is not None and member.slack_user_id:
-        return member.slack_user_id
-    contact = s.scalars(select(m.Contact).where(m.Contact.email == email)).first()
-    return contact.slack_user_id if contact is not None else None
 
 
 def outreach_opener(referee_name: str, referrer_name: str, referrer_company: str | None) -> str:
@@ -70,10 +47,10 @@ def outreach_opener(referee_name: str, referrer_name: str, referrer_company: str
 
 
 def handoff_text(s: Session, referral: m.Referral) -> str:
-    referrer = _name(s, referral.referrer_email)
+    referrer = display_name(s, referral.referrer_email)
     contact = s.scalars(select(m.Contact).where(m.Contact.email == referral.referrer_email)).first()
     account = s.get(m.Account, contact.account_id) if contact is not None else None
-    referee = referral.referee_name or _name(s, referral.referee_email)
+    referee = referral.referee_name or display_name(s, referral.referee_email)
     company = referral.referee_company or referral.referee_domain
     due = referral.sla_due_at.strftime("%a %d %b %H:%M UTC") if referral.sla_due_at else "within 24 h"
     return (f":sparkles: *New referral for you*: {b.escape(referee)} ({b.escape(company)}, {b.escape(referral.referee_email)}), "
@@ -102,9 +79,9 @@ def employee_stage_text(referee: str, company: str | None, owner: str, stage: st
 
 
 def notice_text(s: Session, kind: str, referral: m.Referral, status: str) -> str:
-    referee = b.escape(referral.referee_name or _name(s, referral.referee_email))
-    referrer = b.escape(_name(s, referral.referrer_email))
-    owner = b.escape(_name(s, referral.owner_email))
+    referee = b.escape(referral.referee_name or display_name(s, referral.referee_email))
+    referrer = b.escape(display_name(s, referral.referrer_email))
+    owner = b.escape(display_name(s, referral.owner_email))
     if kind == "employee_stage":
         company = referral.referee_company or referral.referee_domain
         return employee_stage_text(referee, b.escape(company) if company else None, owner, status)
@@ -128,9 +105,9 @@ def send_handoff(deps: Deps, client: WebClient, referral_id: str) -> bool:
         referral = s.get(m.Referral, referral_id)
         if referral is None or not referral.owner_email:
             return False
-        slack_id = _slack_user(s, referral.owner_email)
+        slack_id = slack_user_of(s, referral.owner_email)
         text = handoff_text(s, referral)
-    key = f"{NOTICE_PREFIX}{referral_id}:handoff"
+    key = handoff_key(referral_id)
     if not slack_id or not claim(deps.store, key, deps.now()):
         return False
     try:
@@ -145,20 +122,10 @@ def send_handoff(deps: Deps, client: WebClient, referral_id: str) -> bool:
 def send_due_notices(deps: Deps, now: datetime, client: WebClient, *, only: str | None = None) -> NoticeResult:
     """Send every due reminder, escalation, close-the-loop and employee-stage message, each once across
     processes; `only`: just those of one referral (e.g. right after it was submitted)."""
-    from warmintro.engines.ledger import due_notifications
-
     out = NoticeResult()
     with deps.store.session() as s:
-        sent = set(s.scalars(select(m.SlackEvent.event_id).where(m.SlackEvent.event_id.like(NOTICE_PREFIX + "%"))))
-        due = due_notifications(s, now, sent={k[len(NOTICE_PREFIX):] for k in sent})
-        plans: list[tuple[str, str | None, str]] = []
-        for n in due:
-            if only is not None and n.referral_id != only:
-                continue
-            referral = s.get(m.Referral, n.referral_id)
-            if referral is None:
-                continue
-            plans.append((n.key, _slack_user(s, n.to_email), notice_text(s, n.kind, referral, n.status)))
+        plans = [(n.key, n.slack_user, notice_text(s, n.kind, n.referral, n.status))
+                 for n in due_notices(s, now, only=only)]
     for key, slack_id, text in plans:
         claimed = NOTICE_PREFIX + key
         if not claim(deps.store, claimed, now):
@@ -179,7 +146,3 @@ def send_due_notices(deps: Deps, now: datetime, client: WebClient, *, only: str 
             log.exception("referral notice failed")
             out.failed.append(key)
     return out
-
-
-def summary(result: NoticeResult) -> dict[str, Any]:
-    return {"sent": len(result.sent), "skipped": len(result.skipped), "failed": len(result.failed)}

@@ -364,7 +364,7 @@ def _response(resp: Any) -> Response:
 def routes(deps: Any) -> list[BaseRoute]:
     if not configured(deps):
         return []
-    from slackapp.server import to_bolt_request
+    from web.server import to_bolt_request
 
     state: dict[str, Any] = {}
 

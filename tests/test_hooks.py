@@ -20,11 +20,11 @@ from workspace import Workspace
 
 from slackapp.app import build_bolt_app
 from slackapp.deps import Deps, UnavailableAgent
-from slackapp.hooks import sign
-from slackapp.server import create_web_app
 from warmintro.settings import Settings
 from warmintro.store import models as m
 from warmintro.store.db import Store
+from web.hooks import sign
+from web.server import create_web_app
 
 pytestmark = pytest.mark.store
 

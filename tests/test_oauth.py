@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 from slackapp import oauth
 from slackapp.app import build_bolt_app
 from slackapp.deps import Deps, UnavailableAgent
-from slackapp.server import create_web_app
 from warmintro.settings import Settings
+from web.server import create_web_app
 
 pytestmark = pytest.mark.store
 

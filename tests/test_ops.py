@@ -14,10 +14,10 @@ from starlette.testclient import TestClient
 
 from slackapp.app import build_bolt_app
 from slackapp.deps import Deps, UnavailableAgent
-from slackapp.ops import instrument
-from slackapp.server import ROUTE_MODULES, create_web_app
 from warmintro.settings import Settings
 from warmintro.store.leader import Leader, lock_key
+from web.ops import instrument
+from web.server import ROUTE_MODULES, create_web_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("WARMINTRO_TEST_DATABASE_URL")
@@ -32,8 +32,8 @@ def _client(store, tmp_path: Path, **env: object) -> TestClient:
 
 @pytest.mark.store
 def test_readyz_and_metrics(store, tmp_path):
-    assert "slackapp.ops" in ROUTE_MODULES
-    from slackapp.ops import metrics
+    assert "web.ops" in ROUTE_MODULES
+    from warmintro.metrics import metrics
 
     def healthz_count() -> float:
         return metrics().registry.get_sample_value(
@@ -73,7 +73,7 @@ def test_readyz_fails_when_the_vector_server_is_down(tmp_path):
 
 
 def _sample(name: str, labels: dict[str, str]) -> float:
-    from slackapp.ops import metrics
+    from warmintro.metrics import metrics
 
     return metrics().registry.get_sample_value(name, labels) or 0.0
 
@@ -94,9 +94,9 @@ def test_metrics_count_slack_calls_events_and_llm_usage(store, northwind, tmp_pa
 
     from agent.models import make_chat_model
     from agent.service import AgentService
-    from slackapp.approval import approve
     from warmintro.engines.cadence import record_ask
     from warmintro.engines.ledger import create_referral
+    from warmintro.flows.approval import approve
     from warmintro.importer.run import import_folder
     from warmintro.program import load_program
     from warmintro.store import models as m

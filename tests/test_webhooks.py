@@ -18,14 +18,14 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 from workspace import Workspace
 
-from slackapp.hooks import sign as hook_sign
-from slackapp.hooks import verify
 from warmintro.engines import webhooks as wh
 from warmintro.engines.ledger import ReferralBlocked, create_referral, update_referral
 from warmintro.importer.run import import_folder
 from warmintro.settings import Settings
 from warmintro.store import models as m
 from warmintro.store.db import Store
+from web.hooks import sign as hook_sign
+from web.hooks import verify
 
 pytestmark = pytest.mark.store
 
@@ -291,7 +291,7 @@ def test_ledger_enqueues_one_event_per_change_and_none_for_a_blocked_referral(st
 def test_a_hooked_promoter_score_enqueues_ask_opened_and_the_in_product_prompt(store: Store, tmp_path: Path):
     from slackapp.app import build_bolt_app
     from slackapp.deps import Deps, UnavailableAgent
-    from slackapp.server import create_web_app
+    from web.server import create_web_app
 
     now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
     ws = Workspace().account("A", name="Northwind Logistics", domain="northwind.example")
@@ -321,7 +321,7 @@ def test_a_hooked_promoter_score_enqueues_ask_opened_and_the_in_product_prompt(s
 
 
 def test_approving_an_ask_enqueues_ask_approved(store: Store, tmp_path: Path):
-    from slackapp.approval import approve
+    from warmintro.flows.approval import approve
 
     Workspace().account("A", name="Northwind", domain="northwind.example") \
         .contact("lena@northwind.example", "A", name="Lena Roy").load(store, tmp_path / "ws")

@@ -1,7 +1,7 @@
 """A tiny metrics hook for the engines: `count(event, n=1, **labels)` forwards to whatever sink is registered.
 
-The engines must not import the Slack app, so they count through this module; the server's Prometheus
-registry (slackapp/ops.py) registers itself as the sink when it is first used. With no sink registered (the
+The engines must not import the Slack app, so they count through this module; the product's Prometheus
+registry (`metrics()`, served by web/ops.py at /metrics) registers itself as the sink when it is first used. With no sink registered (the
 CLI, tests of the engines alone) counting does nothing. Nothing happens at import time, and a failing sink
 never breaks the code that counted.
 
@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Sink", "count", "count_usage", "set_sink", "usage_callback", "usage_of"]
+__all__ = ["Metrics", "Sink", "count", "count_usage", "metrics", "set_sink", "usage_callback", "usage_of"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,60 @@ def count(event: str, n: float = 1, **labels: object) -> None:
         sink(event, n, {k: "" if v is None else str(v) for k, v in labels.items()})
     except Exception:  # metrics must never break what they measure
         log.debug("metrics sink failed for %s", event, exc_info=True)
+
+
+_registry_lock = threading.Lock()  # not _lock: metrics() calls set_sink while holding it
+_metrics: Metrics | None = None
+
+
+class Metrics:
+    """The product's Prometheus metrics, on a registry of its own."""
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.request_seconds = Histogram(
+            "warmintro_http_request_duration_seconds", "HTTP request latency by route", ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.requests = Counter("warmintro_http_requests_total", "HTTP requests by route and status",
+                                ["method", "route", "status"], registry=self.registry)
+        self.events = Counter("warmintro_events_total", "Product events (asks opened, approvals, referrals...)",
+                              ["event"], registry=self.registry)
+        self.ready = Counter("warmintro_readiness_failures_total", "Failed readiness checks by dependency",
+                             ["check"], registry=self.registry)
+        self.slack_requests = Counter(
+            "warmintro_slack_api_requests_total",
+            "Slack Web API HTTP requests by method and outcome (ok, slack_error, ratelimited, http_<status>, "
+            "connection_error); a retried call counts once per attempt", ["method", "outcome"], registry=self.registry)
+        self.slack_retries = Counter("warmintro_slack_api_retries_total", "Slack Web API retries by method and reason",
+                                     ["method", "reason"], registry=self.registry)
+        self.llm_tokens = Counter("warmintro_llm_tokens_total", "LLM tokens by kind (prompt, completion) and caller",
+                                  ["kind", "source"], registry=self.registry)
+        self.llm_fallbacks = Counter("warmintro_llm_fallbacks_total",
+                                     "Model answers replaced by the offline drafter or the engines",
+                                     ["source", "reason"], registry=self.registry)
+
+    def sink(self, event: str, n: float, labels: dict[str, str]) -> None:
+        """warmintro.metrics' sink: the engines' counts, onto this registry."""
+        if event == "llm_tokens":
+            self.llm_tokens.labels(kind=labels.get("kind", ""), source=labels.get("source", "")).inc(n)
+        elif event == "llm_fallback":
+            self.llm_fallbacks.labels(source=labels.get("source", ""), reason=labels.get("reason", "")).inc(n)
+        else:
+            self.events.labels(event=event).inc(n)
+
+
+def metrics() -> Metrics:
+    """The process's metrics, created (and registered as warmintro.metrics' sink) on first use."""
+    global _metrics
+    with _registry_lock:
+        if _metrics is None:
+            _metrics = Metrics()
+            set_sink(_metrics.sink)
+        return _metrics
 
 
 def usage_of(message: Any) -> tuple[int, int]:

@@ -123,8 +123,8 @@ def _workspace(conftest: Any, n: int, now: datetime) -> Any:
 def _open_asks(store: Store, n: int, now: datetime) -> list[dict[str, Any]]:
     """An ask per champion as the CSM's Send ask records it, and the Approve click the champion would send."""
     from slackapp import blocks as b
-    from slackapp.approval import ASK_SENT
     from warmintro.engines.cadence import record_ask
+    from warmintro.flows.approval import ASK_SENT
     from warmintro.program import load_program
     from warmintro.store import models as m
 
@@ -196,7 +196,7 @@ def _wait_answer(mock: Any, trial: dict[str, Any], rurl_name: str, timeout_s: fl
 def _tally(store: Store, mock: Any, trial: dict[str, Any]) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from slackapp.approval import answer_key
+    from warmintro.flows.approval import answer_key
     from warmintro.store import models as m
 
     with store.session() as s:

@@ -522,12 +522,12 @@ def fuzz_requests(url: str, workdir: Path, log: Callable[[str], None], seed: int
     conftest = slack_conftest()
     from slackapp.app import build_bolt_app
     from slackapp.deps import Deps
-    from slackapp.server import ROUTE_MODULES, create_web_app
     from warmintro.settings import Settings
+    from web.server import ROUTE_MODULES, create_web_app
 
     hooks = None
-    if "slackapp.hooks" in ROUTE_MODULES:
-        hooks = importlib_or_none("slackapp.hooks")
+    if "web.hooks" in ROUTE_MODULES:
+        hooks = importlib_or_none("web.hooks")
     rnd = random.Random(seed)
     mock = conftest.MockSlackAPI().start()
     for uid, email in ((conftest.DANA, "dana@vendor.example"), (conftest.PRIYA, "priya@northwind.example")):

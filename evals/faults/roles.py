@@ -211,7 +211,7 @@ def run(ctx: FaultContext) -> dict[str, int | float]:
     from warmintro.store.db import Store
 
     root_on_path()
-    for noisy in ("slackapp", "slack_bolt", "agent"):
+    for noisy in ("slackapp", "web", "warmintro.flows", "slack_bolt", "agent"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     started = time.perf_counter()
     totals: Counter[str] = Counter()

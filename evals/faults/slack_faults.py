@@ -309,8 +309,8 @@ def start_harness(store: Any, mock: Any, home: Path, agent: Any | None = None) -
     root_on_path()
     from slackapp.app import build_bolt_app
     from slackapp.deps import Deps
-    from slackapp.server import create_web_app
     from warmintro.settings import Settings
+    from web.server import create_web_app
 
     settings = Settings(WARMINTRO_HOME=home, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
                         SLACK_API_URL=mock.api_url)
@@ -614,6 +614,8 @@ def run(ctx: FaultContext) -> dict[str, int | float]:
     from warmintro.store.db import Store
 
     logging.getLogger("slackapp").setLevel(logging.CRITICAL)  # listeners log the faults they survive
+    logging.getLogger("web").setLevel(logging.CRITICAL)  # the HTTP server (moved out of slackapp)
+    logging.getLogger("warmintro.flows").setLevel(logging.CRITICAL)
     logging.getLogger("slack_bolt").setLevel(logging.CRITICAL)
     logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)  # counted as forged_server_errors instead

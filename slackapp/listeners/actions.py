@@ -25,15 +25,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.identity import Identity
-from slackapp import approval, jobs
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.digest import SET_ASIDE, SNOOZE_HOURS, SNOOZED, target_emails
 from slackapp.listeners import SENDER_ROLES, guarded, identity_of, refusal_for, tell
-from slackapp.middleware import claim, release
 from slackapp.notices import send_handoff
+from warmintro.claims import claim, release
 from warmintro.engines.cadence import CadenceViolation, record_ask, record_outcome
 from warmintro.engines.timeutil import iso
+from warmintro.flows import approval, jobs
+from warmintro.flows.queue import SET_ASIDE, SNOOZE_HOURS, SNOOZED, target_emails
 from warmintro.program import Program, load_program
 from warmintro.store import models as m
 
@@ -172,14 +172,14 @@ def set_aside(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity
 
 def draft_notes(s: Session, champion: m.Contact, target_emails: list[str], program: Program,
                 csm_name: str | None, solved: str | None, *, deps: Deps) -> list[b.NoteDraft]:
-    """A forwardable note per target in the champion's voice (slackapp.approval.draft_notes)."""
+    """A forwardable note per target in the champion's voice (warmintro.flows.approval.draft_notes)."""
     return approval.draft_notes(s, champion, target_emails, program, csm_name, solved, settings=deps.settings,
                                 now=deps.now())
 
 
 def record_referrals(deps: Deps, who: Identity, ask: m.Ask, target_emails: list[str],
                      client: WebClient | None = None) -> tuple[list[str], dict[str, str]]:
-    """One referral per approved name (slackapp.approval.record_referrals); the owner gets the handoff DM."""
+    """One referral per approved name (warmintro.flows.approval.record_referrals); the owner gets the handoff DM."""
     on_created = (lambda rid: send_handoff(deps, client, rid)) if client is not None else None  # noqa: E731
     return approval.record_referrals(deps.store, ask, target_emails, actor=who.email, now=deps.now(),
                                      source_tag="slack", on_created=on_created)
@@ -210,7 +210,7 @@ def _notify_csm(deps: Deps, client: WebClient, asked_by: str | None, text: str) 
 
 def on_champion_approved(deps: Deps, who: Identity, ask: m.Ask, client: WebClient | None = None) -> list[b.NoteDraft]:
     """Champion said yes: outcome accepted, a referral per name in the ledger (its owner gets the handoff
-    DM), an audit row, and a note per name to forward (slackapp.approval.approve, as on the web page)."""
+    DM), an audit row, and a note per name to forward (warmintro.flows.approval.approve, as on the web page)."""
     on_created = (lambda rid: send_handoff(deps, client, rid)) if client is not None else None  # noqa: E731
     result = approval.approve(deps.store, deps.settings, ask, ask_targets(deps, ask), actor=who.email, now=deps.now(),
                               source_tag="slack", via="slack", on_created=on_created)
@@ -320,7 +320,7 @@ def _champion_ask_for(deps: Deps, who: Identity, value: str | None) -> m.Ask | N
 
 def start_champion_answer(deps: Deps, body: dict[str, Any], who: Identity, kind: str, value: str | None) -> str | None:
     """Called in the ack, before Slack hears 200: the answer's claim and its job are written together, so a
-    crash after the ack loses nothing (slackapp/jobs.py). None when the click is not a valid answer."""
+    crash after the ack loses nothing (warmintro/flows/jobs.py). None when the click is not a valid answer."""
     ask = _champion_ask_for(deps, who, value)
     if ask is None:
         return None

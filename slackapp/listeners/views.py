@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.digest import csm_queue
 from slackapp.listeners import guarded, identity_of, refusal_for
+from warmintro.flows.queue import csm_queue
 
 log = logging.getLogger(__name__)
 

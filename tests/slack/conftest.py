@@ -36,10 +36,10 @@ from agent.identity import Identity  # noqa: E402
 from agent.types import AgentReply, PendingAction  # noqa: E402
 from slackapp.app import build_bolt_app  # noqa: E402
 from slackapp.deps import Deps  # noqa: E402
-from slackapp.server import create_web_app  # noqa: E402
 from warmintro.settings import Settings  # noqa: E402
 from warmintro.store import models as m  # noqa: E402
 from warmintro.store.db import Store  # noqa: E402
+from web.server import create_web_app  # noqa: E402
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token-0000"
@@ -353,5 +353,5 @@ def no_listener_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Every handler catches and logs its exceptions; a logged error from the app fails the test."""
     caplog.set_level(logging.WARNING)
     yield
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith(("slackapp", "slack_bolt"))]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith(("slackapp", "web.", "warmintro.flows", "slack_bolt"))]
     assert not errors, [f"{r.name}: {r.getMessage()} {r.exc_text or ''}" for r in errors]

@@ -33,10 +33,10 @@ from slackapp import oauth
 from slackapp.app import build_bolt_app
 from slackapp.deps import Deps
 from slackapp.digest import _client
-from slackapp.server import create_web_app
 from warmintro.errors import ConfigError
 from warmintro.settings import Settings
 from warmintro.store.db import Store
+from web.server import create_web_app
 
 pytestmark = pytest.mark.store
 

@@ -1,4 +1,4 @@
-"""The partner portal (issue 13, slackapp/portal.py) in a real browser: Debian's Chromium, headless, at phone
+"""The partner portal (issue 13, web/portal.py) in a real browser: Debian's Chromium, headless, at phone
 size, driven by Selenium through Debian's chromedriver (as tests/slack/test_web_browser.py does). A partner
 opens their signed link (what `warmintro portal-link` prints), sees their tracking link, their own
 submissions with stages and their commissions (never the other partner's), submits the three-field form and

@@ -11,7 +11,7 @@ from mock_slack_api import MockSlackAPI
 
 from slackapp.app import build_bolt_app
 from slackapp.digest import digest_key, send_daily_digests
-from slackapp.middleware import claim
+from warmintro.claims import claim
 from warmintro.store import models as m
 from warmintro.store.db import Store
 

@@ -17,11 +17,12 @@ from mock_slack_api import MockSlackAPI
 
 from slackapp.app import build_bolt_app
 from slackapp.deps import Deps
-from slackapp.hooks import deliver_cards, service_of, sign
-from slackapp.server import create_web_app
+from slackapp.hook_cards import deliver_cards
 from warmintro.engines.scan import scan
 from warmintro.settings import Settings
 from warmintro.store.db import Store
+from web.hooks import service_of, sign
+from web.server import create_web_app
 
 pytestmark = pytest.mark.store
 

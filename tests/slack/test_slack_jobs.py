@@ -14,8 +14,8 @@ from test_slack_home import asks, champion_click, sent_dm
 
 from agent.identity import Identity
 from slackapp import blocks as b
-from slackapp import jobs
 from slackapp.listeners.actions import replay_champion_jobs, start_champion_answer
+from warmintro.flows import jobs
 from warmintro.store import models as m
 
 pytestmark = pytest.mark.store

@@ -17,13 +17,13 @@ from sqlalchemy import delete, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from slackapp import portal
 from slackapp.deps import Deps
-from slackapp.server import ROUTE_MODULES
 from warmintro.engines.ledger import create_referral
 from warmintro.engines.partners import portal_link
 from warmintro.store import models as m
 from warmintro.store.db import Store
+from web import portal
+from web.server import ROUTE_MODULES
 
 pytestmark = pytest.mark.store
 KIM = "kim@routewise.example"
@@ -63,7 +63,7 @@ def _path(deps: Deps, partner: str = "P-1", ttl: timedelta = timedelta(days=30))
 
 
 def test_the_portal_is_mounted_with_the_other_pages():
-    assert "slackapp.portal" in ROUTE_MODULES
+    assert "web.portal" in ROUTE_MODULES
 
 
 def test_a_partner_sees_its_own_submissions_and_commissions_only(web):
@@ -127,7 +127,7 @@ def test_the_form_logs_a_partner_referral_with_csrf(web):
 
 
 def test_a_submissions_stage_follows_its_credited_deal():
-    from slackapp.portal import _stage
+    from web.portal import _stage
 
     assert _stage("approved", None) == "approved"  # no deal yet: the referral's own status
     assert _stage("approved", "open") == "opportunity" and _stage("meeting", "open") == "opportunity"

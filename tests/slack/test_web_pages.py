@@ -21,12 +21,12 @@ from starlette.applications import Starlette
 from test_slack_home import champion_click, sent_dm
 from webharness import JO, LEE, NOW, PRIYA_EMAIL, open_ask, referrals, snapshot, web_harness
 
-from slackapp import approval
-from slackapp import web as webpages
 from warmintro import weblinks
 from warmintro.engines.attribution import attribution
+from warmintro.flows import approval
 from warmintro.store import models as m
 from warmintro.store.db import Store
+from web import pages as webpages
 
 
 @pytest.fixture

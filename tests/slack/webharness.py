@@ -15,8 +15,8 @@ from mock_slack_api import MockSlackAPI
 from pydantic import SecretStr
 from sqlalchemy import delete, select
 
-from slackapp import approval
 from warmintro.engines.cadence import record_ask
+from warmintro.flows import approval
 from warmintro.program import load_program
 from warmintro.store import models as m
 from warmintro.store.db import Store

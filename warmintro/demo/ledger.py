@@ -38,7 +38,7 @@ from warmintro.store import models as m
 from warmintro.store.db import Store
 
 PRE_FILES = ("program.toml", "team.csv", "partners.csv")
-NOTICE_PREFIX = "notice:"  # slackapp.notices.NOTICE_PREFIX: the sender's claim keys in slack_events
+NOTICE_PREFIX = "notice:"  # warmintro.flows.notices.NOTICE_PREFIX: the sender's claim keys in slack_events
 EMPTY = {"accounts.csv": "account_id,name,domain\n", "contacts.csv": "contact_id,account_id,name,email\n"}
 
 

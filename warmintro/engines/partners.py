@@ -271,7 +271,7 @@ class PortalLink:
 
 def portal_link(store: Any, settings: Any, partner: str, now: datetime, ttl: timedelta = timedelta(days=365)
                 ) -> PortalLink:
-    """A signed link to a partner's portal page (slackapp.portal, `/p/{token}`); `partner` is a partner_id or
+    """A signed link to a partner's portal page (web.portal, `/p/{token}`); `partner` is a partner_id or
     an email of the partner. Needs WARMINTRO_LINK_SECRET (warmintro.weblinks)."""
     from datetime import UTC
 

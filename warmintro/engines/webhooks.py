@@ -12,7 +12,7 @@ While a row is `sending`, `next_attempt_at` is the sender's lease (claim time + 
 `sending` past it belongs to a sender that crashed, and goes back to pending. No URL configured -> nothing
 is sent and rows stay pending until one is.
 
-The signature is the incoming hooks' scheme (slackapp/hooks.py): `X-Warmintro-Signature: v1=<hex
+The signature is the incoming hooks' scheme (web/hooks.py): `X-Warmintro-Signature: v1=<hex
 HMAC-SHA256 of "{timestamp}.{body}">` with `X-Warmintro-Timestamp` in unix seconds.
 """
 
@@ -59,7 +59,7 @@ Http = Callable[[str, bytes, dict[str, str]], int]
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
     """`v1=<hex HMAC-SHA256 of "{timestamp}.{body}">`, the `X-Warmintro-Signature` of a body sent at
-    `timestamp`: outgoing webhooks and the incoming signal hooks (slackapp.hooks) share it."""
+    `timestamp`: outgoing webhooks and the incoming signal hooks (web.hooks) share it."""
     mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
     return "v1=" + mac.hexdigest()
 

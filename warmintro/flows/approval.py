@@ -20,8 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from slackapp.blocks import NoteDraft
-from slackapp.middleware import claim, release
+from warmintro.claims import claim, release
 from warmintro.engines.cadence import record_outcome
 from warmintro.program import Program, load_program
 from warmintro.settings import Settings
@@ -33,6 +32,15 @@ log = logging.getLogger(__name__)
 ASK_SENT = "ask_sent"  # audit row written with every ask sent: which names it carried
 APPROVED = "champion_approved"
 NOT_A_FIT = "champion_not_a_fit"
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    to_email: str
+    to_name: str
+    subject: str
+    body: str
+    source: str  # "drafter" or "template"
 
 
 def answer_key(ask_id: int) -> str:
@@ -72,7 +80,7 @@ def solved_for(s: Session, ask: m.Ask, program: Program) -> str | None:
 
 def ask_targets(store: Store, ask: m.Ask, now: datetime, limit: int) -> list[str]:
     """The names this ask carried (recorded when it was sent), else today's targets for the champion."""
-    from slackapp.digest import target_emails
+    from warmintro.flows.queue import target_emails
 
     with store.session() as s:
         sent = s.scalars(select(m.AuditLog).where(m.AuditLog.action == ASK_SENT, m.AuditLog.subject == ask.contact_email)

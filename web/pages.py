@@ -2,7 +2,7 @@
 three-field submission form, and referrers' tracking links.
 
 - `GET|POST /a/{token}`: the champion's open ask from a signed, expiring link; Approve / Not a fit / Not now
-  go through slackapp.approval, the same code path as the Slack buttons, and an ask is answered once across
+  go through warmintro.flows.approval, the same code path as the Slack buttons, and an ask is answered once across
   both surfaces.
 - `GET|POST /refer/{token}`: name, email and company of someone the referrer (known from the signed link)
   introduces; the ledger's blocking rules apply, with a friendly message and nothing recorded.
@@ -35,11 +35,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from slackapp import approval
 from slackapp.blocks import NoteDraft, mailto_url
 from slackapp.deps import Deps
 from warmintro import weblinks
 from warmintro.errors import ConfigError
+from warmintro.flows import approval
 from warmintro.program import load_program
 from warmintro.store import models as m
 
@@ -270,7 +270,7 @@ class Web:
                                 "team will be in touch.", status=200, vendor=vendor)
         notes = approval.draft_for_ask(deps.store, deps.settings, ask, targets, deps.now())
         with deps.store.session() as s:
-            from slackapp.digest import target_emails
+            from warmintro.flows.queue import target_emails
 
             lines, emails, _note = target_emails(s, ask.contact_email, deps.now(), max(deps.target_limit, len(targets)))
             reasons = {e: line for e, line in zip(emails, lines, strict=False)}

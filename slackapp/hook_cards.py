@@ -1,0 +1,55 @@
+"""The CSM's queue card for an ask a signal hook opened, by DM, once across processes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from slackapp import blocks as b
+from slackapp.deps import Deps
+from slackapp.digest import _client
+from warmintro.claims import claim, release
+from warmintro.flows.queue import card_for_ask, target_lines
+from warmintro.flows.signal_intake import card_key
+from warmintro.store import models as m
+
+log = logging.getLogger(__name__)
+
+
+def deliver_cards(deps: Deps, asks: Sequence[Any], now: datetime) -> list[str]:
+    """DM each ask's CSM (accounts.csm_email -> team.csv slack_user_id) its queue card, once across
+    processes. Returns the claim keys this call sent."""
+    sent: list[str] = []
+    for ask in asks:
+        email = (ask.csm_email or "").lower()
+        with deps.store.session() as s:
+            member = s.scalars(select(m.TeamMember).where(m.TeamMember.email == email)).first() if email else None
+            slack_user = member.slack_user_id if member is not None else None
+        if not slack_user:
+            log.info("hook ask has no CSM on Slack", extra={"fields": {"signal_id": ask.trigger.signal_id,
+                                                                       "csm_email": email or None}})
+            continue
+        key = card_key(ask)
+        if not claim(deps.store, key, now):
+            continue  # another process (or an earlier delivery) has it
+        try:
+            with deps.store.session() as s:
+                lines, note = target_lines(s, ask.contact_email, now, deps.target_limit)
+            card = card_for_ask(ask, lines, note)
+            web = _client(deps, None)
+            channel = web.conversations_open(users=slack_user)["channel"]["id"]
+            title = f"New referral ask: {ask.contact_name} at {ask.account_name}, just now"
+            web.chat_postMessage(channel=channel, text=title + "\n" + b.queue_text([card], now),
+                                 blocks=b.queue_message_blocks([card], now, title=title))
+            with deps.store.session() as s:
+                s.add(m.AuditLog(at=now, actor="hooks", action="hook_card", subject=ask.contact_email,
+                                 detail={"signal_id": ask.trigger.signal_id, "csm_email": email}))
+            sent.append(key)
+        except Exception as exc:
+            release(deps.store, key)  # the digest (or a re-post) may still deliver it
+            log.warning("hook card DM failed", extra={"fields": {"key": key, "error": type(exc).__name__}})
+    return sent
