@@ -77,7 +77,8 @@ def test_draft_json_shape_formal_champion(home):
     assert "Harbor Freight Lines" in body and "from 5 days to 2" in body  # shared history, the NPS comment
     assert data["grounding"]["violations"] == []
     assert {"Jordan Lee", "Relaydesk"} <= set(data["grounding"]["names"])
-    assert any(f.startswith("trigger (nps): Cut our month-end close") for f in data["grounding"]["facts"])
+    assert any(f.startswith("what it did for them, in their own words: Cut our month-end close")
+               for f in data["grounding"]["facts"])
     ids = data["voice"]["exemplar_ids"]
     assert len(ids) == 3 and all(i.endswith("@northwind.example") and i[0] in "pm" for i in ids)  # Priya's own
     assert data["note"]["mailto"].startswith("mailto:jordan.lee@harbor.example?subject=")

@@ -64,7 +64,9 @@ def test_casual_champion_note_opens_and_closes_their_way():
     assert "Jordan" in d.body and "Harbor Freight Lines" in d.body
     assert len(d.body.split()) < 45  # a short writer gets a short note
     assert "I am" not in d.body and "Dear" not in d.body
-    assert lines[2].startswith("thought of you since we worked together")  # lower case, as they write
+    # the strongest history first, in lower case as they write, the CSM named in full with their role
+    assert "we worked together at Harbor Freight Lines for four years" in lines[2] and lines[2][0].islower()
+    assert "Dana Whitfield, our customer success manager" in d.body
     assert d.violations == [] and d.model == "offline"
     assert_only_data(d.body, fx, bodies)
 
@@ -100,11 +102,14 @@ def test_the_ask_lists_the_names_and_asks_for_one():
     fx, _ = FORMAL
     ask = OfflineDrafter().draft(fx, profile_of(FORMAL), []).ask_text
     assert ask.startswith("Hi Margaret,")
-    assert "Who in your network is still dealing with a slow month-end close?" in ask
+    assert "who in your network is dealing with a slow month-end close?" in ask
+    assert "Cut our month-end close" not in ask  # their notes are not quoted back to them
     bullets = [ln for ln in ask.split("\n") if ln.startswith("• ")]
     assert [b.split(",")[0][2:] for b in bullets] == ["Jordan Lee", "Ana Silva", "Mei Chen"]
-    assert "connected on LinkedIn" in bullets[1]
-    assert "just one of them" in ask and ask.endswith("\n\nDana")
+    assert bullets[0].endswith(": you worked together at Harbor Freight Lines")
+    assert bullets[1].endswith(": you are connected on LinkedIn")
+    assert bullets[2].endswith(": you have been in touch") and "14 emails" not in ask  # never a count of their mail
+    assert "just one of them" in ask and ask.endswith("\n\nDana Whitfield, Relaydesk")
 
 
 def test_draft_json_and_mailto():
@@ -178,7 +183,7 @@ def test_a_note_that_fails_twice_is_replaced_by_the_offline_one():
     offline = OfflineDrafter().draft(fx, profile, [])
     assert d.model == "offline" and d.body == offline.body and d.ask_text == offline.ask_text
     assert "Carlos Mendes" not in d.body and d.violations == []
-    assert any("failed the grounding check twice" in n for n in d.notes)
+    assert any("failed the grounding or champion-facing checks twice" in n for n in d.notes)
 
 
 def test_a_note_that_does_not_name_the_target_is_rejected():

@@ -33,7 +33,7 @@ def test_the_default_place_follows_the_trigger_type(trigger, kind):
 def test_qbr_is_a_talk_track_for_the_meeting_itself():
     place = choose_place("qbr", contact_name="Sam Okafor", dealing_with=None)
     assert place.kind == "qbr_talk_track"
-    assert "the problem we solved for you" in place.text  # no invented problem when none is known
+    assert "who in your network could use the same help?" in place.text  # no invented problem, no tagline
     assert "meeting itself" in place.why and "before it ends" in place.why
 
 

@@ -56,7 +56,7 @@ def test_a_healthy_promoter_is_asked_with_reasons(store, tmp_path):
     assert ask.trigger.signal_id == "S1"
     assert ask.expires_at == T - 2 * H + 48 * H
     assert "NPS 10" in ask.reasons[0]
-    assert ask.dealing_with == "dispatch planning that still takes 3 hours"
+    assert ask.dealing_with == "slow dispatch planning"
     data = result.to_json()["asks"][0]
     assert set(data) >= {"contact_email", "account_id", "persona", "trigger", "expires_at", "priority", "reasons"}
     assert data["trigger"] == {"type": "nps", "occurred_at": "2026-11-25T07:00:00Z", "signal_id": "S1"}

@@ -2,7 +2,8 @@
 an in-product prompt right after the NPS answer, or by DM, each with text ready for that place.
 
 Pure and deterministic: the place follows the trigger type and says why. The text uses only what the ask
-already carries (the champion's name, the account, "who is still dealing with ..."), never an invented fact.
+already carries (the champion's name, the account, "who is dealing with ..."), never an invented fact; the
+question comes from `warmintro.champion_text`.
 `../shared/design/contract.md`: every ask in `scan --json` and in a hook's `asks_opened` carries
 `"place": {"kind", "text", "why"}`; an in-product place adds a `payload` the vendor's product can render.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from warmintro.champion_text import ask_question
 from warmintro.engines.timeutil import iso
 
 KINDS = ("qbr_talk_track", "thread_reply", "in_product", "dm")
@@ -35,7 +37,6 @@ _DM_WHY = {
     "offboarding": "A happy user is leaving for role reasons: ask personally, by DM, before they go; their new "
                    "team and their old peers are both fair game.",
 }
-DEFAULT_PROBLEM = "the problem we solved for you"
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def first_name(name: str | None) -> str:
 
 
 def _ask_line(dealing_with: str | None) -> str:
-    return f"who in your network is still dealing with {(dealing_with or '').strip() or DEFAULT_PROBLEM}?"
+    return ask_question(dealing_with)
 
 
 def choose_place(trigger_type: str, *, contact_name: str | None, account_name: str | None = None,
@@ -88,9 +89,8 @@ def choose_place(trigger_type: str, *, contact_name: str | None, account_name: s
             "is one), so the ask sits next to the result instead of in a separate email.",
         )
     if trigger_type == "nps":
-        text = (f"Thanks for the score, {first}! Who in your network is still dealing with "
-                f"{(dealing_with or '').strip() or 'what we help you with'}? Name a colleague and we'll draft an "
-                "intro you approve before it's sent.")
+        text = (f"Thanks for the score, {first}! {ask_question(dealing_with, capital=True)} Name a colleague and "
+                "we'll draft an intro you approve before it's sent.")
         payload: dict[str, Any] = {
             "type": "referral_prompt",
             "trigger": "nps",

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from warmintro.champion_text import ask_question
 from warmintro.engines.cadence import cadence_reasons, load_history
 from warmintro.engines.personas import USER_PERSONAS, PersonaResult, infer_personas
 from warmintro.engines.place import place_for_ask
@@ -90,7 +91,7 @@ class Ask:
             "csm_email": self.csm_email,
             "persona_confidence": round(self.persona_confidence, 2),
             "problem_solved": self.problem_solved,
-            "ask_frame": f"Who in your network is still dealing with {self.dealing_with}?" if self.dealing_with else None,
+            "ask_frame": ask_question(self.dealing_with, capital=True) if self.dealing_with else None,
             "priority_parts": self.priority_parts,
             "place": place_for_ask(self).to_json(),
         }

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
+from warmintro.champion_text import champion_reason, strongest_history, violations
+
 if TYPE_CHECKING:
     from warmintro.voice.profile import VoiceProfile
 
@@ -57,7 +59,8 @@ class Suggestion:
     def line(self) -> str:
         role = f"{self.title} at {self.company}" if self.title and self.company else (self.title or self.company)
         head = f"{self.name}, {role}" if role else self.name
-        return f"{head}: {self.reason}" if self.reason else head
+        reason = champion_reason(self.reason)  # shown to the champion: never counts of their mail
+        return f"{head}: {reason}" if reason else head
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,33 @@ class DraftFacts:
     dealing_with: str | None = None  # what peers still struggle with, for the ask's frame
     csm: PersonRef | None = None
     suggestions: tuple[Suggestion, ...] = ()
+    internal_notes: tuple[str, ...] = ()  # CSM notes and others' comments: grounding only, never shown
+
+    def champion_internal(self) -> tuple[str, ...]:
+        """Texts a champion must never see quoted (`warmintro.champion_text.violations`): the trigger's notes
+        unless they are the champion's own NPS words, and every internal note."""
+        own = self.trigger_type == "nps" and self.problem_solved is not None
+        out = list(self.internal_notes)
+        if self.trigger_text and not own:
+            out.append(self.trigger_text)
+        return tuple(out)
+
+    def champion_violations(self, text: str) -> list[str]:
+        """What in `text` must not reach the champion (`warmintro.champion_text.violations`): internal notes,
+        counts and scores, the tagline, a repeated-word question, the CSM named by first name only."""
+        return violations(text, internal=self.champion_internal(), own=self.champion_own(),
+                          tagline=self.vendor_one_liner, csm_name=self.csm.name if self.csm else None)
+
+    def champion_own(self) -> tuple[str, ...]:
+        """The champion's own words among the facts (their NPS comment), which their texts may repeat."""
+        own = self.trigger_type == "nps" and self.problem_solved is not None
+        return (self.trigger_text,) if own and self.trigger_text else ()
+
+    def history_clause(self) -> str | None:
+        """The strongest shared history in the champion's first person ("we worked together at X for four
+        years"), or None."""
+        h = strongest_history(self.shared_history)
+        return h.clause() if h is not None else None
 
     def people(self) -> list[PersonRef | Suggestion]:
         out: list[PersonRef | Suggestion] = [self.champion, self.target]
@@ -95,18 +125,21 @@ class DraftFacts:
         return [p.email.lower() for p in self.people() if p.email]
 
     def statements(self) -> list[str]:
-        """The facts as labelled lines: what a draft grounds on, and what the LLM prompt shows."""
+        """The facts as labelled lines, in the words a champion may see: what the LLM prompt shows. Internal
+        notes, counts and the tagline are not among them (`warmintro.champion_text`)."""
         out = [f"champion: {_person(self.champion)}", f"target: {_person(self.target)}"]
-        out += [f"shared history: {h}" for h in self.shared_history]
-        out.append(f"vendor: {self.vendor_name}" + (f" ({self.vendor_one_liner})" if self.vendor_one_liner else ""))
-        if self.trigger_text:
-            out.append(f"trigger{f' ({self.trigger_type})' if self.trigger_type else ''}: {self.trigger_text}")
+        clause = self.history_clause()
+        if clause:
+            out.append(f"shared history (the strongest; name it): {clause}")
+        out.append(f"vendor: {self.vendor_name}")
+        if self.trigger_type:
+            out.append(f"moment: {self.trigger_type.replace('_', ' ')}")
         if self.problem_solved:
-            out.append(f"problem solved: {self.problem_solved}")
+            out.append(f"what it did for them, in their own words: {self.problem_solved}")
         if self.dealing_with:
-            out.append(f"peers still dealing with: {self.dealing_with}")
+            out.append(f"the problem peers may have (the question's topic): {self.dealing_with}")
         if self.csm is not None:
-            out.append(f"CSM: {_person(self.csm)}")
+            out.append(f"CSM (name in full with their role): {_person(self.csm)}")
         out += [f"suggested: {s.line()}" for s in self.suggestions]
         return out
 
@@ -119,6 +152,7 @@ class DraftFacts:
                 out.append(p.reason)
         out += list(self.shared_history)
         out += [x for x in (self.vendor_one_liner, self.trigger_text, self.problem_solved, self.dealing_with) if x]
+        out += list(self.internal_notes)
         return out
 
     def to_json(self) -> dict[str, Any]:

@@ -28,9 +28,10 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from warmintro import metrics
+from warmintro.champion_text import strongest_history
 from warmintro.voice.drafting import Draft, DraftFacts, Exemplar
 from warmintro.voice.grounding import Grounding, Violation
-from warmintro.voice.offline import NoteText, OfflineDrafter, compose_note, finish_draft
+from warmintro.voice.offline import NoteText, OfflineDrafter, compose_note, expand_contractions, finish_draft
 from warmintro.voice.profile import VoiceProfile, parse_message
 
 __all__ = ["LLMDrafter", "ModelError", "PromptBuild", "build_ask_prompt", "build_note_prompt", "prompt_tokens"]
@@ -330,7 +331,7 @@ class LLMDrafter:
                                 model=self.fallback.name, ask_model=self.fallback.name, notes=notes,
                                 vocabulary=vocabulary)
         if note is None:
-            notes.append("the model's note failed the grounding check twice; used the offline draft")
+            notes.append("the model's note failed the grounding or champion-facing checks twice; used the offline draft")
             metrics.count("llm_fallback", source="drafter_note", reason="ungrounded")
             return finish_draft(facts, profile, exemplars, ask_text=offline_ask, note=offline_note,
                                 model=self.fallback.name, ask_model=self.fallback.name, notes=notes,
@@ -362,7 +363,8 @@ class LLMDrafter:
                                        max_tokens=self.max_prompt_tokens)
             subject, body = parse_note(self._invoke(prompt.messages))
             subject = subject or offline_subject
-            violations = [*grounding.check(subject), *grounding.check(body)]
+            violations = [*grounding.check(subject), *grounding.check(body),
+                          *facts.champion_violations(f"{subject}\n{body}"), *_note_shape(facts, profile, body)]
             if not body.strip():
                 violations.append("the note is empty")
             elif facts.target.first_name.lower() not in body.lower():
@@ -378,7 +380,7 @@ class LLMDrafter:
         for attempt in (1, 2):
             prompt = build_ask_prompt(facts, violations=violations, max_tokens=self.max_prompt_tokens)
             text = _strip_fences(self._invoke(prompt.messages))
-            violations = list(grounding.check(text))
+            violations = [*grounding.check(text), *facts.champion_violations(text)]
             if not text:
                 violations.append("the ask is empty")
             if not violations:
@@ -411,6 +413,27 @@ class LLMDrafter:
         if not text:
             raise ModelError("empty answer")
         return text
+
+
+def _note_shape(facts: DraftFacts, profile: VoiceProfile, body: str) -> list[str]:
+    """The voice rules a model's note must keep, as the offline note does: the strongest shared history is
+    named, a formal writer does not contract, a terse writer stays short."""
+    out: list[str] = []
+    history = strongest_history(facts.shared_history)
+    if history is not None:
+        said = expand_contractions(body).lower()
+        if history.kind == "coworker" and history.company and history.company.lower() not in said:
+            out.append(f"the note does not say you worked together at {history.company}")
+        elif history.kind != "coworker" and history.clause().lower() not in said:
+            out.append(f"the note does not name the shared history ({history.clause()})")
+    if profile.n_messages and profile.register == "formal" and re.search(r"\b\w+(?:n't|'m|'re|'ve|'ll|'d)\b", body):
+        out.append("a formal writer's note must not use contractions")
+    if profile.n_messages and profile.register == "terse":
+        words = len(body.split())
+        if words > max(45, 2 * (profile.median_message_words or 0)):
+            out.append(f"too long for this writer ({words} words; they write about "
+                       f"{profile.median_message_words:.0f})")
+    return out
 
 
 def _model_name(model: Any) -> str:

@@ -18,15 +18,17 @@ the vendor to talk to.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from warmintro.champion_text import ask_question, csm_intro
 from warmintro.voice._lexicon import COMMON_WORDS, GROUP_ADDRESSEES, HEDGES
 from warmintro.voice.drafting import Draft, DraftFacts, Exemplar
 from warmintro.voice.grounding import Grounding
 from warmintro.voice.profile import FULL_NAME_SLOT, NAME_SLOT, VoiceProfile
 
-__all__ = ["NoteText", "OfflineDrafter", "compose_ask", "compose_note", "finish_draft", "profile_summary"]
+__all__ = ["NoteText", "expand_contractions", "OfflineDrafter", "compose_ask", "compose_note", "finish_draft", "profile_summary"]
 
 _CONTRACTIONS = (
     ("I am", "I'm"), ("I have", "I've"), ("I would", "I'd"), ("I will", "I'll"), ("we have", "we've"),
@@ -128,44 +130,6 @@ def _lc_first(text: str) -> str:
     return text
 
 
-def _history_clause(history: Sequence[str]) -> tuple[str, str] | None:
-    """('we worked together at Harbor Freight Lines', '(Apr 2017 - Dec 2021)') from the targets engine's
-    evidence; None when the history is nothing a person would mention."""
-    for h in history:
-        text = h.strip()
-        m = re.match(r"^worked together(?: at (?P<co>.+?))?(?:, (?P<span>[A-Z][a-z]{2} \d{4} - (?:[A-Z][a-z]{2} \d{4}|"
-                     r"present)))?(?:, \d+ months?)?$", text, re.I)
-        if m:
-            where = f" at {m.group('co')}" if m.group("co") else ""
-            span = f"({m.group('span')})" if m.group("span") else ""
-            return f"we worked together{where}", span
-        if re.match(r"^\d+ meetings? together", text):
-            return "we have met a few times", ""
-        if re.match(r"^\d+ emails?\b", text):
-            return "we have been in touch", ""
-        if re.match(r"^connected on linkedin", text, re.I):
-            return "we are connected on LinkedIn", ""
-    return None
-
-
-def _problem_sentence(facts: DraftFacts) -> str:
-    """What the vendor did for the champion, from the trigger's own words, else the vendor's one-liner."""
-    vendor = facts.vendor_name
-    company = facts.champion.company
-    solved = (facts.problem_solved or "").strip().rstrip(".!;, ")
-    solved = re.sub(r",\s*(finally|too|already|at last|now|again|really)$", "", solved, flags=re.I)
-    if solved:
-        first = solved.split()[0].lower().strip(",")
-        if first in _PAST_VERBS:
-            return f"{vendor} {_lc_first(solved)}"
-        where = f" at {company}" if company else ""
-        return f"we use {vendor}{where}: {_lc_first(solved)}"
-    where = f" at {company}" if company else ""
-    if facts.vendor_one_liner:
-        return f"we use {vendor} ({facts.vendor_one_liner.strip().rstrip('.')}){where}"
-    return f"we use {vendor}{where}"
-
-
 def _hedged(hedge: str | None, clause: str) -> str:
     """Their own hedge in front of a clause: "I think it could help", "FWIW, it could help"."""
     if not hedge:
@@ -213,118 +177,194 @@ def _signoff(profile: VoiceProfile, facts: DraftFacts) -> tuple[str | None, str 
     return block.strip(), valediction
 
 
+def _pick(key: str, options: Sequence[str]) -> str:
+    """A stable choice among equally fitting sentences, by the champion (two writers with the same habits
+    do not get the same note; one writer always gets the same one)."""
+    return options[zlib.crc32(key.encode()) % len(options)]
+
+
+_EXPANSIONS = (("n't", " not"), ("'m", " am"), ("'re", " are"), ("'ve", " have"), ("'ll", " will"), ("'d", " would"))
+
+
+def expand_contractions(text: str) -> str:
+    """Their words for a writer who never contracts: "can't" -> "cannot", "it's" -> "it is"."""
+    text = text.replace("’", "'")
+    text = re.sub(r"\bcan't\b", "cannot", text)
+    text = re.sub(r"\bwon't\b", "will not", text)
+    text = re.sub(r"\b([Ii]t|[Tt]hat|[Tt]here|[Ww]hat)'s\b", r"\1 is", text)
+    for short, long in _EXPANSIONS:
+        text = re.sub(rf"(\w){re.escape(short)}\b", rf"\1{long}", text)
+    return text
+
+
+def _outcome_sentence(facts: DraftFacts) -> str | None:
+    """What the vendor did for them, in their own words (their NPS comment), as a sentence of the note."""
+    solved = (facts.problem_solved or "").strip().rstrip(".!;, ")
+    if not solved:
+        return None
+    solved = re.sub(r",\s*(finally|too|already|at last|now|again|really)$", "", solved, flags=re.I)
+    solved = re.sub(r"^(game changer|honestly|in short)\s*[:,]\s*", "", solved, flags=re.I)
+    vendor = facts.vendor_name
+    if solved.lower().startswith(vendor.lower() + " "):
+        solved = "it" + solved[len(vendor):]
+    first = solved.split()[0].lower().strip(",")
+    if first in _PAST_VERBS:
+        solved = f"it {_lc_first(solved)}"
+    return solved
+
+
 def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override: str | None = None,
                  signoff_override: str | None = None) -> NoteText:
-    """The champion's forwardable note to the target. The overrides exist for the eval's generic baseline."""
+    """The champion's forwardable note to the target, composed sentence by sentence from the facts and
+    this writer's habits: the strongest shared history first, what the vendor did for them (their own
+    words when they gave any, else the problem it solved), the CSM by full name and role, in their register,
+    length, contractions, casing, exclamation marks and their own recurring lines. The overrides exist for
+    the eval's generic baseline."""
     signoff, valediction = _signoff(profile, facts)
     if signoff_override is not None:
         signoff, valediction = signoff_override or None, signoff_override or None
     s = _style(profile, valediction)
     greeting = _greeting(profile, facts) if greeting_override is None else (greeting_override or None)
+    key = facts.champion.email or facts.champion.name
+    formal = s.register == "formal"
 
     def t(text: str) -> str:
         """A piece of connecting text in their register (contractions as they use them)."""
+        if formal:
+            return expand_contractions(text)
         return _contract(text) if s.contractions else text
+
+    def sentence(text: str, end: str = ".") -> str:
+        text = t(text).rstrip()
+        if text[-1:] not in ".!?:":
+            text += ("!" if s.exclaim and end == "." else end)
+        return _cap(text, s.lower)
 
     target = facts.target
     vocative = "" if greeting else f"{target.first_name}, "
-    hist = _history_clause(facts.shared_history)
-    problem = _problem_sentence(facts)
-    csm = facts.csm.name if facts.csm else None
     vendor = facts.vendor_name
-    end = "!" if s.exclaim else "."
+    company = facts.champion.company
+    at_company = f" at {company}" if company else ""
     where = f" at {target.company}" if target.company else ""
+    history = facts.history_clause()
+    outcome = _outcome_sentence(facts)
+    problem = (facts.dealing_with or "").strip() or None
+    csm = csm_intro(facts.csm.name, vendor, facts.csm.title) if facts.csm else None
 
-    sentences: list[list[str]] = []  # paragraphs of sentences
     if s.register == "terse":
-        if hist:
-            line1 = _cap(vocative + t(f"thought of you since {hist[0]}: "), s.lower) + t(problem) + end
+        budget = max(18, int(profile.median_message_words or 30))
+        bits: list[str] = []
+        if history:
+            bits.append(sentence(vocative + _pick(key, (f"{history}, so thought of you",
+                                                        f"thought of you, {history}"))))
+            vocative = ""
+        if outcome and len(outcome.split()) <= 14:
+            # no "we use X" before it in a short note: the vendor is named where "it" would be
+            told = re.sub(r"^(in [\w ]+?,\s*)?it\b", lambda m: (m.group(1) or "") + vendor, outcome, count=1, flags=re.I)
+            bits.append(sentence(vocative + told))
+        elif problem:
+            bits.append(sentence(vocative + f"{vendor} sorted {problem} for us" if problem.startswith(("a ", "an "))
+                                 else vocative + f"{vendor} helped us with {problem}"))
         else:
-            line1 = _cap(vocative + t(problem), s.lower) + end
-        who = facts.csm.first_name if facts.csm else None
-        line2 = t(f"{who} there can show you how, want an intro?") if who else t("want an intro?")
-        sentences = [[line1], [_cap(line2, s.lower)]]
-    elif s.register == "formal":
+            bits.append(sentence(vocative + f"we use {vendor}{at_company}"))
+        ask = (f"want an intro to {facts.csm.name}, our customer success manager there?" if facts.csm
+               else "want an intro?")
+        line2 = _cap(t(ask), s.lower)
+        # a terse writer's note stays about as long as their own emails: drop the middle line if it runs over
+        if len(" ".join([*bits, line2]).split()) > budget * 1.6 and len(bits) > 1:
+            bits = bits[:1]
+        paragraphs = [s.joiner.join(bits), line2]
+    else:
         p1: list[str] = []
         if s.opener:
             p1.append(s.opener)
-        if hist:
-            span = f" {hist[1]}" if hist[1] else ""
-            p1.append(_cap(vocative + t(f"I am writing because {hist[0]}{span}, and I thought of you."), s.lower))
+        if history:
+            opts = ((f"since {history}, I thought you might find this useful",
+                     f"{history}, and you came to mind this week",
+                     f"as {history}, I wanted to pass something on") if formal else
+                    (f"{history}, so you came to mind",
+                     f"you came to mind because {history}",
+                     f"{history}, and I thought of you this week"))
+            p1.append(sentence(vocative + _pick(key, opts)))
+        elif not s.opener:
+            p1.append(sentence(vocative + ("I wanted to pass on something that may be useful to you" if formal
+                                           else "something I thought you might find useful")))
+        vocative = ""
+        use = _pick(key + "u", (f"we use {vendor}{at_company}", f"we have been using {vendor}{at_company}",
+                                f"{'at ' + company + ' ' if company else ''}we rely on {vendor}".strip()))
+        p2: list[str] = []
+        if outcome:
+            p2.append(sentence(use))
+            p2.append(sentence(expand_contractions(outcome) if formal else outcome))
+        elif problem:
+            p2.append(sentence(f"{use}, and it has helped us with {problem}"))
         else:
-            p1.append(_cap(vocative + t("I am writing because I thought of you."), s.lower))
-        p2 = [_cap(t(problem), s.lower) + end]
-        if facts.problem_solved and facts.vendor_one_liner:
-            p2.append(_cap(t(f"{vendor} is {facts.vendor_one_liner.strip().rstrip('.')}."), s.lower))
-        p2.append(_cap(t(_hedged(s.hedge, f"it may be of use{where} as well.")), s.lower))
-        offer = (f"If it would be useful, I would be glad to introduce you to {csm}, our contact at {vendor}."
-                 if csm else f"If it would be useful, I would be glad to introduce you to the team at {vendor}.")
-        p3 = [_cap(t(offer), s.lower)]
-        if s.closer:
-            p3.append(s.closer)
-        sentences = [p1, p2, p3]
-    else:
-        p1 = []
-        if s.opener:
-            p1.append(s.opener)
-        if hist:
-            p1.append(_cap(vocative + t(f"{hist[0]}, so I thought of you."), s.lower))
-            vocative = ""
-        p2 = [_cap(vocative + t(problem), s.lower) + end]
+            p2.append(sentence(f"{use}, and it has worked well for us"))
         if s.hedge:
-            p2.append(_cap(t(_hedged(s.hedge, f"it could help{where} too.")), s.lower))
-        offer = (f"Would you like an introduction to {csm}, our contact at {vendor}?" if csm
-                 else f"Would you like an introduction to someone at {vendor}?")
-        p3 = [_cap(t(offer), s.lower)]
+            p2.append(sentence(_hedged(s.hedge, f"it could help{where} too")))
+        if csm:
+            offer = _pick(key + "c", (
+                f"if it would be useful, I would be glad to introduce you to {csm}",
+                f"{csm}, would be glad to show you how it works; shall I introduce you?",
+            ) if formal else (
+                f"would you like an introduction to {csm}?",
+                f"{csm}, can show you how it works. Want me to introduce you?",
+                f"happy to introduce you to {csm}, if you would like",
+            ))
+        else:
+            offer = (f"if it would be useful, I would be glad to introduce you to the team at {vendor}" if formal
+                     else f"would you like an introduction to someone at {vendor}?")
+        p3 = [sentence(part) for part in re.split(r"(?<=[?.])\s+(?=[A-Z])", offer)]
         if s.closer:
             p3.append(s.closer)
-        sentences = [p for p in (p1, p2, p3) if p]
-    paragraphs = [s.joiner.join(p) for p in sentences if p]
+        paragraphs = [s.joiner.join(p) for p in (p1, p2, p3) if p]
     if s.emoji:
         paragraphs[-1] = f"{paragraphs[-1]} {s.emoji}"
     parts = ([greeting] if greeting else []) + paragraphs + ([signoff] if signoff else [])
     body = "\n\n".join(parts)
     if s.register == "terse":
-        subject = f"{vendor} intro"
-    elif s.register == "formal":
-        subject = f"Introduction: {vendor}"
+        subject = _pick(key, (f"{vendor} intro", f"intro: {vendor}", f"{target.first_name} / {vendor}"))
+    elif formal:
+        subject = _pick(key, (f"Introduction: {vendor}", f"An introduction to {vendor}"))
     else:
-        subject = f"Intro: {vendor}"
+        subject = _pick(key, (f"Intro: {vendor}", f"Thought of you: {vendor}", f"{vendor} intro"))
     if s.lower:
         subject = subject[0].lower() + subject[1:]
     return NoteText(subject, body, greeting, signoff)
 
 
+_THANKS = {
+    "nps": "thank you for the kind words about {vendor}",
+    "qbr": "thank you for the time at our review; it was great to hear how things are going",
+    "renewal": "thank you for renewing with us",
+    "expansion": "great to see {company} growing with us",
+    "go_live": "congratulations on the go-live",
+    "milestone": "congratulations on the milestone",
+    "public_win": "thank you for sharing your story",
+    "offboarding": "congratulations on the new role, and thank you for everything at {company}",
+}
+
+
 def compose_ask(facts: DraftFacts) -> str:
-    """The CSM's ask to the champion: framed on the problem solved, 3-5 named people with one-line reasons,
-    and a request for just one intro."""
+    """The CSM's ask to the champion: thanks for the moment in plain words (never their notes), the question
+    about the problem solved for them, 3-5 named people with human reasons, a request for just one intro."""
     champion = facts.champion.first_name
     vendor = facts.vendor_name
-    lines = [f"Hi {champion},", ""]
-    if facts.trigger_text:
-        quote = " ".join(facts.trigger_text.split())
-        lines.append(f"Thank you for this: \"{quote}\"")
-        lines.append("")
-    if facts.dealing_with and not facts.dealing_with.startswith("the problem we solve"):
-        frame = f"Who in your network is still dealing with {facts.dealing_with}?"
-    elif facts.vendor_one_liner:
-        frame = f"Who in your network could use what {vendor} does for you ({facts.vendor_one_liner.rstrip('.')})?"
-    else:
-        frame = f"Who in your network could use {vendor} too?"
-    lines.append(frame)
+    company = facts.champion.company or "your team"
+    thanks = _THANKS.get(facts.trigger_type or "", "thank you for working with us").format(vendor=vendor,
+                                                                                          company=company)
+    lines = [f"Hi {champion},", "", f"{thanks[0].upper()}{thanks[1:]}. Quick one: "
+             f"{ask_question(facts.dealing_with, vendor)}"]
     if facts.suggestions:
-        lines.append("")
-        lines.append("A few people from your own network who might fit:")
+        lines += ["", "A few people you know who might fit:"]
         lines += [f"• {s.line()}" for s in facts.suggestions]
-        lines.append("")
-        lines.append("Would you introduce us to just one of them? I drafted a short note in your words that you "
-                     "can edit and forward.")
+        lines += ["", "Would you introduce us to just one of them? I drafted a short note in your words that you "
+                      "can edit and forward."]
     else:
-        lines.append("")
-        lines.append(f"Would you introduce us to {facts.target.name}? I drafted a short note in your words that "
-                     "you can edit and forward.")
+        lines += ["", f"Would you introduce us to {facts.target.name}? I drafted a short note in your words that "
+                      "you can edit and forward."]
     if facts.csm is not None:
-        lines += ["", facts.csm.first_name]
+        lines += ["", facts.csm.name + (f", {vendor}" if vendor else "")]
     return "\n".join(lines)
 
 
@@ -346,6 +386,8 @@ def finish_draft(facts: DraftFacts, profile: VoiceProfile, exemplars: Sequence[E
     g = Grounding(facts, vocabulary)
     texts = f"{ask_text}\n{note.subject}\n{note.body}"
     violations = [str(v) for v in g.check(ask_text) + g.check(note.subject) + g.check(note.body)]
+    violations += [f"ask {v}" for v in facts.champion_violations(ask_text)]
+    violations += [f"note {v}" for v in facts.champion_violations(f"{note.subject}\n{note.body}")]
     return Draft(
         ask_text=ask_text,
         subject=note.subject,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmintro.champion_text import human_reason
 from warmintro.errors import NotFoundError
 from warmintro.program import Program, load_program
 from warmintro.store import models as m
@@ -157,11 +158,6 @@ def _person_ref(session: Session, email: str, now: datetime) -> PersonRef | None
     return PersonRef(name, email, company, title)
 
 
-def _lower_first(text: str) -> str:
-    """'Connected on LinkedIn' -> 'connected on LinkedIn' (an acronym such as 'CRM' keeps its case)."""
-    return text if text[:2].isupper() else text[:1].lower() + text[1:]
-
-
 def build_facts(session: Session, champion_email: str, target_email: str, *, now: datetime | None = None,
                 program: Program | None = None) -> DraftFacts:
     """Everything a draft may say, from the store: champion (contact + account), target (targets engine, else
@@ -195,15 +191,20 @@ def build_facts(session: Session, champion_email: str, target_email: str, *, now
     top = result.targets[:SUGGESTIONS]
     if hit is not None and hit not in top:
         top = [hit, *top[: SUGGESTIONS - 1]]
-    suggestions = [Suggestion(t.name or t.email, t.email, t.company, t.title,
-                              _lower_first(t.evidence[0] if t.evidence else (t.reasons[0] if t.reasons else "")) or None)
+    suggestions = [Suggestion(t.name or t.email, t.email, t.company, t.title, human_reason(t.evidence, now))
                    for t in top]
     if hit is None:
         suggestions = [Suggestion(target.name, target.email, target.company, target.title,
-                                  history[0] if history else None), *suggestions[: SUGGESTIONS - 1]]
+                                  human_reason(history, now)), *suggestions[: SUGGESTIONS - 1]]
 
     notes, trigger_type = _trigger(session, champ, contact.account_id, now, program)
-    problem = extract_problem(notes, program.vendor.one_liner)
+    own_words = _own_comments(session, champ, now)
+    problem = extract_problem(notes, also=[*own_words, *_account_notes(session, contact.account_id, now)])
+    # what it did for them goes into their note only in their own words: their NPS comment
+    solved = None
+    if trigger_type == "nps" and notes:
+        mine = extract_problem(notes)
+        solved = mine.solved if mine else None
     csm: PersonRef | None = None
     if account is not None and account.csm_email:
         member = session.get(m.TeamMember, account.csm_email)
@@ -217,11 +218,34 @@ def build_facts(session: Session, champion_email: str, target_email: str, *, now
         shared_history=tuple(history),
         trigger_text=" ".join(notes.split()) if notes else None,
         trigger_type=trigger_type,
-        problem_solved=problem.solved if problem and problem.source == "trigger_text" else None,
+        problem_solved=solved,
         dealing_with=problem.dealing_with if problem else None,
         csm=csm,
         suggestions=tuple(suggestions),
+        internal_notes=tuple(n for n in _account_notes(session, contact.account_id, now) if n != notes),
     )
+
+
+def _own_comments(session: Session, email: str, now: datetime, limit: int = 5) -> list[str]:
+    """The champion's own latest NPS comments (their words: a source of the problem's topic)."""
+    rows = session.scalars(
+        select(m.Signal.notes).where(m.Signal.contact_email == email, m.Signal.type == "nps",
+                                     m.Signal.occurred_at <= now, m.Signal.notes.is_not(None))
+        .order_by(m.Signal.occurred_at.desc()).limit(limit)
+    ).all()
+    return [r for r in rows if r and r.strip()]
+
+
+def _account_notes(session: Session, account_id: str | None, now: datetime, limit: int = 5) -> list[str]:
+    """Their account's latest QBR notes: a source of the problem's topic only, never quoted."""
+    if not account_id:
+        return []
+    rows = session.scalars(
+        select(m.Signal.notes).where(m.Signal.account_id == account_id, m.Signal.type == "qbr",
+                                     m.Signal.occurred_at <= now, m.Signal.notes.is_not(None))
+        .order_by(m.Signal.occurred_at.desc()).limit(limit)
+    ).all()
+    return [r for r in rows if r and r.strip()]
 
 
 def _pair_evidence(session: Session, a: str, b: str, now: datetime) -> list[str]:
