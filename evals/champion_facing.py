@@ -11,6 +11,7 @@ For every draft (the ask, the note's subject and body, the mailto link's body) a
     unnamed_csm                the CSM's first name without their full name and role
     formal_contractions        a formal writer's note with a contraction
     terse_too_long             a terse writer's note much longer than their own emails
+    grounding_violations       (sweep only) a name or number in a draft that the facts do not hold
 
     python -m evals.champion_facing [--home WARMINTRO_HOME] [--as-of ISO] [--pairs N] [--json]
 
@@ -28,7 +29,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from warmintro.champion_text import repeated_question_words, violations
+from warmintro.champion_text import repeated_question_words
 from warmintro.voice.offline import expand_contractions
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from warmintro.voice.profile import VoiceProfile
 
 DEFECTS = ("internal_note_leaks", "counts_shown", "tagline_pastes", "repeated_word_questions", "unused_history",
-           "unnamed_csm", "formal_contractions", "terse_too_long")
+           "unnamed_csm", "formal_contractions", "terse_too_long", "grounding_violations")
 _CONTRACTION = re.compile(r"\b\w+(?:n't|'m|'re|'ve|'ll|'d)\b|\b(?:it|that|there|what|let)'s\b", re.I)
 # a terse writer's note may run this much longer than their median email (a note has to carry a name,
 # a history and an offer): beyond it, it no longer reads as theirs
@@ -58,10 +59,7 @@ def _kind(message: str) -> str:
 
 def check_text(text: str, facts: DraftFacts) -> list[tuple[str, str]]:
     """(defect, detail) for one champion-facing text built from `facts`."""
-    csm = facts.csm.name if facts.csm else None
-    found = violations(text, internal=facts.champion_internal(), own=facts.champion_own(),
-                       tagline=facts.vendor_one_liner, csm_name=csm)
-    return [(_kind(v), v) for v in found]
+    return [(_kind(v), v) for v in facts.champion_violations(text)]
 
 
 def _core_words(body: str, draft: Draft) -> int:
@@ -127,6 +125,8 @@ def sweep(session: Any, as_of: Any, *, pairs: int = 1, drafter: Any = None) -> d
             profile = profile_for(session, ask.contact_email)
             draft = drafter.draft(facts, profile, store_exemplars(session, ask.contact_email, 3))
             found += [(k, f"{ask.contact_email} -> {t.email}: {v}") for k, v in check_draft(facts, profile, draft)]
+            found += [("grounding_violations", f"{ask.contact_email} -> {t.email}: {v}") for v in draft.violations
+                      if not v.startswith(("ask ", "note "))]
             found += [(k, f"{ask.contact_email} place: {v}") for text in texts
                       for k, v in check_text(text, facts)]
             checked += 4

@@ -128,11 +128,13 @@ def sentiment_on_demo(ws: Workspace) -> dict[str, Any]:
 
 def drafting_metrics(ws: Workspace, *, model: Any = None, settings: Any = None, pairs: int = 2,
                      log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    from evals.champion_facing import check_draft, summarise
     from warmintro.voice.index import store_exemplars
     from warmintro.voice.llm import build_note_prompt
     from warmintro.voice.service import build_facts, make_drafter, profile_for
 
     drafter = make_drafter(settings, model=model, offline=model is None)
+    defects: list[tuple[str, str]] = []
     tokens: list[int] = []
     violations: list[dict[str, Any]] = []
     n = 0
@@ -144,6 +146,7 @@ def drafting_metrics(ws: Workspace, *, model: Any = None, settings: Any = None, 
                 exemplars = store_exemplars(s, champ, 3)
                 tokens.append(build_note_prompt(facts, profile, exemplars).tokens)
                 draft = drafter.draft(facts, profile, exemplars)
+                defects += [(k, f"{champ} -> {target}: {v}") for k, v in check_draft(facts, profile, draft)]
                 n += 1
                 if draft.violations:
                     violations.append({"champion": champ, "target": target, "violations": draft.violations})
@@ -154,4 +157,5 @@ def drafting_metrics(ws: Workspace, *, model: Any = None, settings: Any = None, 
         "prompt_tokens_per_draft": round(sum(tokens) / len(tokens), 1) if tokens else 0.0,
         "prompt_tokens_max": max(tokens) if tokens else 0,
         "_grounding_details": violations[:20],
+        **summarise(defects, 4 * n),
     }

@@ -228,24 +228,26 @@ _SCORE = re.compile(
 _WORD = re.compile(r"[\w'’-]+")
 
 
-def _word_runs(text: str, n: int) -> set[tuple[str, ...]]:
-    words = [w.lower() for w in _WORD.findall(text)]
+def _word_runs(text: str, n: int, vendor: str | None = None) -> set[tuple[str, ...]]:
+    v = (vendor or "").lower()
+    words = ["it" if w.lower() == v else w.lower() for w in _WORD.findall(text)]
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
 def violations(text: str, *, internal: Sequence[str] = (), own: Sequence[str] = (), tagline: str | None = None,
-               csm_name: str | None = None, run: int = 5) -> list[str]:
+               csm_name: str | None = None, vendor: str | None = None, others: Sequence[str] = (),
+               run: int = 5) -> list[str]:
     """Everything in `text` that must not reach a champion, in words. `internal`: texts the champion must
     never see quoted (CSM notes, NPS comments, trigger notes): any run of `run` words from one of them is
     a leak, unless the champion said the same words themselves (`own`: their own comment). `tagline`: the
-    vendor's one-liner. `csm_name`: the CSM's full name, required before their
+    vendor's one-liner. `vendor`: its name, read as "it" when comparing with notes. `csm_name`: the CSM's full name, required before their
     first name is used alone."""
     out: list[str] = []
-    mine = _word_runs(text, run)
+    mine = _word_runs(text, run, vendor)
     for said in own:
-        mine -= _word_runs(said, run)
+        mine -= _word_runs(said, run, vendor)
     for note in internal:
-        if note and mine & _word_runs(note, run):
+        if note and mine & _word_runs(note, run, vendor):
             out.append(f"quotes internal text: {note[:60]!r}")
     for m in _COUNT.finditer(text):
         out.append(f"shows a count: {m.group()!r}")
@@ -259,10 +261,12 @@ def violations(text: str, *, internal: Sequence[str] = (), own: Sequence[str] = 
         out.append(f"the question repeats {w!r}")
     if csm_name and len(csm_name.split()) > 1:
         first = csm_name.split()[0]
-        if re.search(rf"\b{re.escape(first)}\b", text) and csm_name not in text:
+        shared = any(o.split()[:1] == [first] for o in others if o and o != csm_name)
+        if not shared and re.search(rf"\b{re.escape(first)}\b", text) and csm_name not in text:
             lines = [ln for ln in text.strip().splitlines() if ln.strip()]
             # a sign-off with their own first name is how a CSM signs an ask, not an unnamed CSM
-            body = "\n".join(lines[:-1]) if lines and lines[-1].strip().startswith(first) else text
+            signed = len(lines) > 1 and lines[-1].strip().startswith(first) and len(lines[-1].split()) <= 4
+            body = "\n".join(lines[:-1]) if signed else text
             if re.search(rf"\b{re.escape(first)}\b", body):
                 out.append(f"names the CSM as {first!r} without their full name and role")
     return list(dict.fromkeys(out))

@@ -33,7 +33,7 @@ sincerely small so some somebody someone something sometimes soon sorry speak st
 sure take talk team tell thank thanks that that's the their them then there there's therefore these they
 they're thing things think this those though thought through thursday thx to today together too tomorrow
 totally truly try tuesday two under unfortunately unless until up upon us use used useful using usually
-very via wanted was wasn't way we we'd we'll we're we've wednesday well were weren't what what's when where
+very via want wanted was wasn't way we we'd we'll we're we've wednesday well were weren't what what's when where
 whether which while who whoever whole why will wish with within without won't wonder wondering work worked
 working would wouldn't wow warmly warm yes yesterday yet you you'd you'll you're you've your yours yourself
 """)

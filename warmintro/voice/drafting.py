@@ -91,7 +91,8 @@ class DraftFacts:
         """What in `text` must not reach the champion (`warmintro.champion_text.violations`): internal notes,
         counts and scores, the tagline, a repeated-word question, the CSM named by first name only."""
         return violations(text, internal=self.champion_internal(), own=self.champion_own(),
-                          tagline=self.vendor_one_liner, csm_name=self.csm.name if self.csm else None)
+                          tagline=self.vendor_one_liner, csm_name=self.csm.name if self.csm else None,
+                          vendor=self.vendor_name, others=[p.name for p in self.people()])
 
     def champion_own(self) -> tuple[str, ...]:
         """The champion's own words among the facts (their NPS comment), which their texts may repeat."""
