@@ -266,6 +266,37 @@ def drafts(authors: Sequence[Author], profiles: dict[str, VoiceProfile]) -> dict
 
 
 # ---------------------------------------------------------------------------------------------------
+# Style distance (evals.style_distance): no signature, no greeting, no topic words
+
+
+def style_figures(authors: Sequence[Author], notes: dict[str, list[str]]) -> dict[str, Any]:
+    """Per author, is the draft closer in style to its own author's held-out posts than to every other
+    author's? Greeting and sign-off are stripped from posts and drafts alike; only function words, sentence
+    shape, punctuation, casing and contractions count."""
+    from evals.style_distance import StyleSpace, features, strip_frame
+
+    reference = np.vstack([features([strip_frame(p.body) for p in a.newer]) for a in authors])
+    space = StyleSpace(reference)
+    out: dict[str, Any] = {}
+    for condition, key in (("offline", "voice_style_top1"), ("baseline", "voice_style_baseline_top1")):
+        drafts_x = np.vstack([features([strip_frame(body)]) for body in notes[condition]])
+        ranks = space.ranks(drafts_x, reference)
+        out[key] = round(float(np.mean([r == 1 for r in ranks])), 4)
+        out[key.replace("top1", "mean_rank")] = round(float(np.mean(ranks)), 2)
+        out[key.replace("top1", "closer_than_median")] = round(
+            float(np.mean([r <= len(authors) / 2 for r in ranks])), 4)
+    # the held-out posts themselves, one at a time: how far a single short text can be told apart at all
+    singles = [(i, strip_frame(p.body)) for i, a in enumerate(authors) for p in a.newer[-3:]]
+    if singles:
+        x = np.vstack([features([t]) for _, t in singles])
+        d = space.distances(x, reference)
+        own = [int((row < row[i]).sum()) + 1 for (i, _), row in zip(singles, d, strict=True)]
+        out["voice_style_real_post_top1"] = round(float(np.mean([r == 1 for r in own])), 4)
+        out["voice_style_real_post_mean_rank"] = round(float(np.mean(own)), 2)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
 # Prompt tokens
 
 
@@ -361,6 +392,7 @@ def evaluate(authors: int | None = None, *, data: Path = DATA, tokens: bool = Fa
         "registers": dict(sorted(registers.items())),
         "posts": {"older": sum(len(a.older) for a in chosen), "newer": len(train_texts)},
     }
+    result.update(style_figures(chosen, notes))
     if tokens:
         result["prompt_tokens"] = prompt_token_figures(chosen, profiles)
     result["seconds"] = round(time.perf_counter() - started, 1)
@@ -404,6 +436,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  mean rank of the true author     {result['voice_attribution_mean_rank']} (without the name "
           f"{result['voice_attribution_mean_rank_without_name']}, baseline {result['voice_baseline_mean_rank']}, "
           f"baseline + name {result['voice_named_baseline_mean_rank']}; chance {(n + 1) / 2:.1f})")
+    print(f"Style distance (no greeting, sign-off or topic words): the draft is closest to its own author for "
+          f"{result['voice_style_top1']:.1%} of authors (mean rank {result['voice_style_mean_rank']}); generic "
+          f"template {result['voice_style_baseline_top1']:.1%} (mean rank {result['voice_style_baseline_mean_rank']}); "
+          f"a real held-out post {result.get('voice_style_real_post_top1', 0):.1%}")
     if "prompt_tokens" in result:
         t = result["prompt_tokens"]
         print(f"LLM note prompt: {t['per_draft_mean']} tokens per draft (max {t['per_draft_max']}, budget "

@@ -213,6 +213,36 @@ def _outcome_sentence(facts: DraftFacts) -> str | None:
     return solved
 
 
+def _adv(adverb: str | None) -> str:
+    """Their own intensifier where one fits ("it has really helped"); hedges go in a sentence of their own."""
+    return f"{adverb} " if adverb and adverb not in ("perhaps", "maybe", "probably") else ""
+
+
+def _merge(a: str, b: str, joiner: str, lower: bool) -> str:
+    """Two sentences as one, the way a long-sentence writer joins them: "A; b." / "A — b." / "A, and b."."""
+    head = a.rstrip()
+    if head[-1:] not in ".!" or b[-1:] == "?":
+        return f"{a} {b}"
+    first = re.match(r"[\w'’]+", b)
+    tail = b[0].lower() + b[1:] if first and first.group().lower() in COMMON_WORDS and first.group() != "I" else b
+    return f"{head[:-1]}{joiner}{tail}"
+
+
+def _shape(p1: list[str], p2: list[str], profile: VoiceProfile, lower: bool) -> tuple[list[str], list[str]]:
+    """Sentence length and punctuation as they write: a long-sentence writer gets fewer, longer sentences
+    (joined with their own semicolon or dash when they use one); an ellipsis writer trails off once."""
+    punct = profile.punctuation or {}
+    joiner = "; " if punct.get("semicolon", 0) >= 0.4 else " — " if punct.get("dash", 0) >= 0.5 else ", and "
+    if profile.avg_sentence_words >= 17:
+        if len(p2) >= 2:
+            p2 = [_merge(p2[0], p2[1], joiner, lower), *p2[2:]]
+        elif p1 and p2 and not p1[-1].endswith("?"):
+            p1, p2 = p1[:-1], [_merge(p1[-1], p2[0], joiner, lower), *p2[1:]]
+    if punct.get("ellipsis", 0) >= 0.4 and p1 and p1[-1].endswith("."):
+        p1 = [*p1[:-1], p1[-1][:-1] + "..."]
+    return p1, p2
+
+
 def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override: str | None = None,
                  signoff_override: str | None = None) -> NoteText:
     """The champion's forwardable note to the target, composed sentence by sentence from the facts and
@@ -250,6 +280,9 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
     outcome = _outcome_sentence(facts)
     problem = (facts.dealing_with or "").strip() or None
     csm = csm_intro(facts.csm.name, vendor, facts.csm.title) if facts.csm else None
+    punct = profile.punctuation or {}
+    parens = punct.get("paren", 0) >= 0.8
+    adverb = next((a for a in profile.adverbs if a not in ("just", "also")), None)
 
     if s.register == "terse":
         budget = max(18, int(profile.median_message_words or 30))
@@ -297,11 +330,13 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
             p2.append(sentence(use))
             p2.append(sentence(expand_contractions(outcome) if formal else outcome))
         elif problem:
-            p2.append(sentence(f"{use}, and it has helped us with {problem}"))
+            p2.append(sentence(f"{use}, and it has {_adv(adverb)}helped us with {problem}"))
         else:
-            p2.append(sentence(f"{use}, and it has worked well for us"))
+            p2.append(sentence(f"{use}, and it has {_adv(adverb)}worked well for us"))
         if s.hedge:
             p2.append(sentence(_hedged(s.hedge, f"it could help{where} too")))
+        elif adverb in ("perhaps", "maybe", "probably"):
+            p2.append(sentence(f"{adverb} it could help{where} too"))
         if csm:
             offer = _pick(key + "c", (
                 f"if it would be useful, I would be glad to introduce you to {csm}",
@@ -314,7 +349,11 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
         else:
             offer = (f"if it would be useful, I would be glad to introduce you to the team at {vendor}" if formal
                      else f"would you like an introduction to someone at {vendor}?")
+        if csm and parens and facts.csm:
+            offer = offer.replace(csm + ",", f"{facts.csm.name} ({csm[len(facts.csm.name) + 2:]})").replace(
+                csm, f"{facts.csm.name} ({csm[len(facts.csm.name) + 2:]})")
         p3 = [sentence(part) for part in re.split(r"(?<=[?.])\s+(?=[A-Z])", offer)]
+        p1, p2 = _shape(p1, p2, profile, s.lower)
         if s.closer:
             p3.append(s.closer)
         paragraphs = [s.joiner.join(p) for p in (p1, p2, p3) if p]

@@ -140,6 +140,8 @@ class VoiceProfile:
     lowercase_i_rate: float = 0.0  # share of the pronoun I written "i"
     all_lowercase: bool = False
     double_space_rate: float = 0.0  # share of sentence breaks written with two spaces
+    punctuation: dict[str, float] = field(default_factory=dict)  # per 100 words: comma, semicolon, dash, paren, ellipsis
+    adverbs: list[str] = field(default_factory=list)  # their most used style adverbs ("actually", "perhaps"), most first
     recurring_phrases: list[Phrase] = field(default_factory=list)
     opening_lines: list[FormCount] = field(default_factory=list)
     closing_lines: list[FormCount] = field(default_factory=list)
@@ -603,6 +605,8 @@ def build_profile(bodies: Sequence[str], *, background: PhraseBackground | None 
     emoji_counter: Counter[str] = Counter()
     informal = formal_tok = total_tokens = 0
     double_space = breaks = 0
+    punct: Counter[str] = Counter()
+    adverbs: Counter[str] = Counter()
     signature_seen: Counter[str] = Counter()
     all_text: list[str] = []
 
@@ -638,6 +642,12 @@ def build_profile(bodies: Sequence[str], *, background: PhraseBackground | None 
         formal_tok += sum(1 for t in toks if t in FORMAL_TOKENS)
         contractions += len(_CONTRACTION.findall(text))
         expanded += len(_EXPANDED.findall(text))
+        punct["comma"] += text.count(",")
+        punct["semicolon"] += text.count(";")
+        punct["dash"] += len(re.findall(r"\s[-–—]\s|—|–", text))
+        punct["paren"] += len(re.findall(r"\((?=[A-Za-z])", text))
+        punct["ellipsis"] += text.count("...") + text.count("…")
+        adverbs.update(t for t in toks if t in STYLE_ADVERBS)
         emo = _EMOJI.findall(body)
         if emo:
             emoji_msgs += 1
@@ -743,6 +753,9 @@ def build_profile(bodies: Sequence[str], *, background: PhraseBackground | None 
         lowercase_i_rate=i_lower_rate,
         all_lowercase=lc_rate >= 0.6 and (i_total == 0 or i_lower_rate >= 0.5),
         double_space_rate=share(double_space, breaks),
+        punctuation={k: round(100 * share(punct[k], total_tokens), 2)
+                     for k in ("comma", "semicolon", "dash", "paren", "ellipsis")},
+        adverbs=[w for w, c in adverbs.most_common(3) if 100 * share(c, total_tokens) >= 0.15],
         recurring_phrases=_select_phrases(
             own_grams, n, background,
             exclude_words=_proper_nouns(all_text) | _name_tokens([own_name or "", *own_names,
@@ -752,6 +765,10 @@ def build_profile(bodies: Sequence[str], *, background: PhraseBackground | None 
         closing_lines=lines_of(closings, closing_surface),
         signature_lines=[ln for ln, _ in signature_seen.most_common(6)],
     )
+
+
+STYLE_ADVERBS = frozenset(["actually", "really", "perhaps", "maybe", "probably", "indeed", "quite", "just", "also",
+                           "certainly", "definitely", "honestly", "basically", "simply", "surely", "obviously"])
 
 
 def _greet_word(form: str) -> str:
