@@ -1,7 +1,7 @@
 """The offline router: with no model configured, the common intents are answered straight from the engines.
 
 It understands the questions people actually type ("who knows someone at stripe.com?", "why not Acme?",
-"who should I ask today?", "send the ask to priya@northwind.com") and says plainly what needs a model.
+"who should I ask today?", "draft the ask for Priya", "send the ask to priya@northwind.com") and says plainly what needs a model.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ _MAILTO = re.compile(r"<mailto:([^|>]+)\|[^>]*>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]*)>")
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Intent]]] = [
+    (re.compile(r"\b(?:draft|write|prepare)\s+(?:the\s+|an?\s+|my\s+)?(?:referral\s+)?(?:ask|note|notes|intro)\s+"
+                r"(?:for|to)\s+(?P<c>.+?)\s*[?.!]*$", re.I),
+     lambda m: Intent("draft_ask", {"champion": m.group("c").strip(" '\"")})),
     (re.compile(r"\b(?:send|make|record)\s+(?:the\s+|an?\s+)?ask\s+(?:to\s+)?(?P<e>\S+@\S+)", re.I),
      lambda m: Intent("send_ask", {"champion_email": m.group("e").strip(".,?!")})),
     (re.compile(r"\bwho\s+(?:knows|can\s+intro(?:duce)?\s+(?:me|us)\s+to)\s+(?:anyone|someone|somebody|people|folks)?\s*"
@@ -51,6 +54,7 @@ HELP = (
     "• *who knows someone at stripe.com?* — warm paths through customers, team, investors and partners\n"
     "• *targets for priya@northwind.com* — the people a champion could introduce\n"
     "• *personas at Northwind* — buyer, users and admins, with evidence\n"
+    "• *draft the ask for Priya Natarajan* — the ask and her forwardable notes, to review (nothing is sent)\n"
     "• *send the ask to priya@northwind.com* — proposes the ask; it is recorded only when you click Approve\n"
     "Free-form questions and fluent drafting need a model (set OPENAI_API_KEY or OPENAI_BASE_URL)."
 )
@@ -99,12 +103,12 @@ def run_write(ctx: AgentContext, tool: str, args: dict[str, object]) -> ToolOutp
 
 
 def _runners() -> dict[str, Callable[..., ToolOutput]]:
-    from tools import my_ask, personas, queue, send_ask, targets, who_knows, why
+    from tools import draft_ask, my_ask, personas, queue, send_ask, targets, who_knows, why
 
     return {
         "todays_queue": queue.run, "explain_account": why.run, "account_personas": personas.run,
         "champion_targets": targets.run, "who_knows": who_knows.run, "send_ask": send_ask.run,
-        "my_open_ask": my_ask.run,
+        "my_open_ask": my_ask.run, "draft_ask": draft_ask.run,
     }
 
 

@@ -59,6 +59,13 @@ def _json_or_none(content: Any) -> Any:
         return None
 
 
+def _confirmation(pending: PendingAction) -> str:
+    text = f"{pending.summary}? Click *Approve* to go ahead."
+    if pending.preview:
+        text += f"\n\nThis is what they will read:\n{pending.preview}"
+    return text
+
+
 def _summary(tool: str, args: dict[str, Any]) -> str:
     if tool == "send_ask":
         return f"Send the referral ask to {args.get('champion_email')}"
@@ -137,7 +144,7 @@ class AgentService:
                               intent=f"denied:{intent.args.get('tool')}")
         if intent.tool in WRITE_TOOLS:
             pending = self._propose(thread_id, who, intent.tool, dict(intent.args), "offline")
-            return AgentReply(f"{pending.summary}? Click *Approve* to go ahead.", pending=pending, mode="offline",
+            return AgentReply(_confirmation(pending), pending=pending, mode="offline",
                               intent=intent.tool)
         out = self._run(ctx, intent)
         return AgentReply(out.text, blocks=out.blocks, mode="offline", intent=intent.tool,
@@ -148,12 +155,29 @@ class AgentService:
 
     def _propose(self, thread_id: str, who: Identity, tool: str, args: dict[str, Any], mode: str,
                  action_id: str | None = None) -> PendingAction:
-        action = PendingAction(action_id or uuid.uuid4().hex, tool, args, _summary(tool, args))
+        action = PendingAction(action_id or uuid.uuid4().hex, tool, args, _summary(tool, args),
+                               self._preview(tool, args))
         with self.store.session(write=True) as s:
             s.add(m.PendingActionRow(action_id=action.action_id, thread_id=thread_id, tool=tool, args=args,
                                      summary=action.summary, proposed_for=who.email, mode=mode, status="pending",
                                      created_at=self.clock()))
         return action
+
+    def _preview(self, tool: str, args: dict[str, Any]) -> str | None:
+        """What a write will send, shown before the Approve click: for an ask, the ask as the champion reads
+        it (the same drafting code as `/referrals draft`)."""
+        if tool != "send_ask":
+            return None
+        from warmintro.voice.service import ask_with_notes
+
+        try:
+            with self.store.session() as s:
+                result = ask_with_notes(s, str(args.get("champion_email") or ""), settings=self.settings,
+                                        now=self.clock(), limit=5, offline=True)
+        except Exception as exc:  # a preview must never block the proposal itself
+            log.warning("ask preview failed", extra={"fields": {"error": type(exc).__name__}})
+            return None
+        return "\n".join(f"> {escape_mrkdwn(ln)}" if ln else ">" for ln in result.ask_text.split("\n"))
 
     # ------------------------------------------------------------------------------------------ model
     def _context(self, who: Identity) -> AgentContext:
@@ -223,7 +247,7 @@ class AgentService:
             action = request["action_requests"][0]
             pending = self._propose(thread_id, ctx.identity, action["name"], dict(action["args"]), "model",
                                     action_id=uuid.uuid4().hex)
-            return AgentReply(f"{pending.summary}? Click *Approve* to go ahead.", pending=pending, mode="model",
+            return AgentReply(_confirmation(pending), pending=pending, mode="model",
                               intent=action["name"])
         messages = result.get("messages", [])
         # Only this turn's messages: everything after the last human message.

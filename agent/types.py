@@ -14,6 +14,7 @@ class PendingAction:
     tool: str
     args: dict[str, Any]
     summary: str  # one line a person can approve or reject
+    preview: str | None = None  # what will be sent, as its reader will see it (mrkdwn), when there is one
 
 
 @dataclass

@@ -17,6 +17,7 @@ NAME = "my_open_ask"
 def run(ctx: AgentContext) -> ToolOutput:
     from sqlalchemy import select
 
+    from warmintro.champion_text import human_reason
     from warmintro.engines.targets import find_targets
     from warmintro.store import models as m
 
@@ -29,11 +30,13 @@ def run(ctx: AgentContext) -> ToolOutput:
         if ask is None:
             return ToolOutput({"open_ask": None}, "You have no open introduction request from us. Thanks for checking!")
         targets = find_targets(s, email, limit=5, as_of=ctx.now)
-    names = [{"name": t.name, "company": t.company, "title": t.title, "why": t.reasons[:1]} for t in targets.targets]
+    # a champion reads why a name fits in human terms, never counts of their own mail
+    why = {t.email: human_reason(t.evidence, ctx.now) or "" for t in targets.targets}
+    names = [{"name": t.name, "company": t.company, "title": t.title, "why": why[t.email]} for t in targets.targets]
     data = {"open_ask": {"asked_at": ask.asked_at, "outcome": ask.outcome, "asked_by": ask.asked_by}, "suggestions": names}
     lines = ["Here is the introduction we asked you about. Pick just one person, if any fits:"]
     for i, t in enumerate(targets.targets, 1):
-        lines.append(f"{i}. *{escape_mrkdwn(t.name or t.email)}* ({escape_mrkdwn(t.company or '')}) — {escape_mrkdwn(t.reasons[0] if t.reasons else '')}")
+        lines.append(f"{i}. *{escape_mrkdwn(t.name or t.email)}* ({escape_mrkdwn(t.company or '')}) — {escape_mrkdwn(why[t.email])}")
     return ToolOutput(data, "\n".join(lines))
 
 

@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
         from agent.identity import resolve_identity
         from agent.models import make_chat_model
         from agent.service import AgentService
+        from warmintro.commands.mrkdwn import to_terminal
         from warmintro.errors import WarmintroError
 
         c = use_context(ctx)
@@ -46,10 +47,10 @@ def register(app: typer.Typer) -> None:
             if not text.strip():
                 continue
             reply = service.respond(who, thread, text)
-            out.print(reply.text, markup=False)
+            out.print(to_terminal(reply.text))
             if reply.pending is not None:
                 approve = yes or (message is None and input("Approve? [y/N] ").strip().lower() in ("y", "yes"))
                 done = service.decide(who, thread, reply.pending.action_id, approve)
-                out.print(done.text, markup=False)
+                out.print(to_terminal(done.text))
             if message is not None:
                 break

@@ -8,11 +8,13 @@ These are the calls the CLI, the Slack app and the agent make:
                      offline=False, index=None) -> Draft
     draft_for(store, settings, champion_email, target_email, *, now=None, model=None, offline=False,
               index=None) -> Draft
+    ask_with_notes(session, champion_email, *, settings=None, now=None, targets=None, limit=3) -> AskWithNotes
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from warmintro.settings import Settings
     from warmintro.store.db import Store
 
-__all__ = ["build_facts", "draft_for", "draft_in_session", "make_drafter", "profile_for", "voice_report"]
+__all__ = ["AskWithNotes", "ask_with_notes", "build_facts", "draft_for", "draft_in_session", "make_drafter", "profile_for", "voice_report"]
 
 log = logging.getLogger(__name__)
 
@@ -345,3 +347,44 @@ def draft_for(store: Store, settings: Settings, champion_email: str, target_emai
     with store.session() as session:
         return draft_in_session(session, champion_email, target_email, settings=settings, now=now, model=model,
                                 offline=offline, index=index)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The ask with its notes (what a CSM reviews before asking: `/referrals draft`, chat, the approval page)
+
+
+@dataclass
+class AskWithNotes:
+    """The ask to a champion and their forwardable note to each suggested person."""
+
+    champion_email: str
+    champion_name: str
+    ask_text: str
+    notes: list[Draft]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"champion": {"email": self.champion_email, "name": self.champion_name}, "ask": self.ask_text,
+                "notes": [{"to": d.to_email, "subject": d.subject, "body": d.body, "mailto": d.mailto,
+                           "model": d.model} for d in self.notes]}
+
+
+def ask_with_notes(session: Session, champion_email: str, *, settings: Settings | None = None,
+                   now: datetime | None = None, targets: list[str] | None = None, limit: int = 3,
+                   model: Any = None, offline: bool = False, index: EmailIndex | None = None) -> AskWithNotes:
+    """The ask and a note per target (default: the champion's top `limit` targets), each drafted by
+    `draft_in_session`, the code behind `warmintro draft` and the approval page. Unknown champion, or no one
+    to suggest -> NotFoundError."""
+    from warmintro.engines.targets import find_targets
+
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    champ = champion_email.strip().lower()
+    contact = session.scalar(select(m.Contact).where(m.Contact.email == champ))
+    if contact is None:
+        raise NotFoundError(f"no champion with email {champion_email!r}: not a customer contact")
+    if targets is None:
+        targets = [t.email for t in find_targets(session, champ, limit=limit, as_of=now).targets[:limit]]
+    if not targets:
+        raise NotFoundError(f"no one in {contact.name}'s network fits the ICP yet: nothing to draft")
+    notes = [draft_in_session(session, champ, t, settings=settings, now=now, model=model, offline=offline,
+                              index=index) for t in targets]
+    return AskWithNotes(champ, contact.name, notes[0].ask_text, notes)

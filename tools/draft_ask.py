@@ -1,0 +1,54 @@
+"""Draft the ask to a champion and their forwardable notes, for the CSM to review: the same drafting code as
+`warmintro draft`, the approval page and `/referrals draft` (`warmintro.voice.service.ask_with_notes`).
+Read-only: nothing is recorded or sent."""
+
+from __future__ import annotations
+
+import json
+
+from langchain.tools import ToolRuntime
+from langchain_core.tools import tool
+
+from agent.context import AgentContext, ToolOutput, escape_mrkdwn
+from tools.common import find_contact, require
+
+NAME = "draft_ask"
+
+
+def render(result: object) -> str:
+    """Slack mrkdwn for a CSM: the ask as the champion will read it, then each note with its mailto link."""
+    from warmintro.voice.service import AskWithNotes
+
+    assert isinstance(result, AskWithNotes)
+    lines = [f"*The ask to {escape_mrkdwn(result.champion_name)}* (review it, then send it from their card):",
+             *(f"> {escape_mrkdwn(ln)}" if ln else ">" for ln in result.ask_text.split("\n"))]
+    for d in result.notes:
+        lines += ["", f"*Their note to {escape_mrkdwn(d.to_email or '')}* — _{escape_mrkdwn(d.subject)}_",
+                  *(f"> {escape_mrkdwn(ln)}" if ln else ">" for ln in d.body.split("\n")),
+                  f"<{d.mailto}|Open this note in their email>"]
+    return "\n".join(lines)
+
+
+def run(ctx: AgentContext, champion: str) -> ToolOutput:
+    from warmintro.errors import NotFoundError
+    from warmintro.voice.service import ask_with_notes
+
+    require(ctx, "csm", "admin")
+    with ctx.store.session() as s:
+        contact = find_contact(s, champion)
+        if contact is None:
+            return ToolOutput({"error": "unknown_champion", "champion": champion},
+                              f"I can't find a customer contact called {escape_mrkdwn(champion)}. Try their email.")
+        try:
+            # the drafter follows the settings: the LLM drafter when a model is configured, else offline
+            result = ask_with_notes(s, contact.email, settings=ctx.settings, now=ctx.now)
+        except NotFoundError as exc:
+            return ToolOutput({"error": "not_found", "detail": str(exc)}, escape_mrkdwn(str(exc)))
+    return ToolOutput(result.to_json(), render(result))
+
+
+@tool(NAME)
+def draft_ask(champion: str, *, runtime: ToolRuntime[AgentContext]) -> str:
+    """Draft the referral ask to a champion (name or email) and their forwardable notes to the top suggested
+    people, for the CSM to review. Nothing is sent or recorded."""
+    return json.dumps(run(runtime.context, champion).data, default=str)
