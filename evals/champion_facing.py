@@ -77,7 +77,7 @@ def check_draft(facts: DraftFacts, profile: VoiceProfile, draft: Draft) -> list[
         out += [d for d in check_text(text, facts) if d[0] != "repeated_word_questions"]
     out += [("repeated_word_questions", f"the note's question repeats {w!r}")
             for w in repeated_question_words(draft.body)]
-    clause = facts.history_clause()
+    clause = facts.history_clause(span=False)
     if clause and clause.lower() not in expand_contractions(draft.body).lower():
         out.append(("unused_history", f"the note does not say {clause!r}"))
     if profile.n_messages and profile.register == "formal":

@@ -98,15 +98,15 @@ class History:
             return f"you know each other through {'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind} relationship"
         return "you have worked with them before"
 
-    def clause(self) -> str:
+    def clause(self, *, span: bool = True) -> str:
         """The same history in the champion's own first person, for the note: 'we worked together at X for
-        four years'."""
+        four years' (`span=False`: without how long, for a short note)."""
         if self.kind == "coworker":
             where = f" at {self.company}" if self.company else ""
             if self.current:
                 return f"we work together{where}"
-            span = self.years_phrase()
-            return f"we worked together{where}" + (f" {span}" if span else "")
+            how_long = self.years_phrase() if span else None
+            return f"we worked together{where}" + (f" {how_long}" if how_long else "")
         if self.kind == "meeting":
             return "we have met a few times"
         if self.kind == "email":

@@ -99,11 +99,11 @@ class DraftFacts:
         own = self.trigger_type == "nps" and self.problem_solved is not None
         return (self.trigger_text,) if own and self.trigger_text else ()
 
-    def history_clause(self) -> str | None:
+    def history_clause(self, *, span: bool = True) -> str | None:
         """The strongest shared history in the champion's first person ("we worked together at X for four
-        years"), or None."""
+        years"; `span=False`: without how long), or None."""
         h = strongest_history(self.shared_history)
-        return h.clause() if h is not None else None
+        return h.clause(span=span) if h is not None else None
 
     def people(self) -> list[PersonRef | Suggestion]:
         out: list[PersonRef | Suggestion] = [self.champion, self.target]

@@ -424,8 +424,8 @@ def _note_shape(facts: DraftFacts, profile: VoiceProfile, body: str) -> list[str
         said = expand_contractions(body).lower()
         if history.kind == "coworker" and history.company and history.company.lower() not in said:
             out.append(f"the note does not say you worked together at {history.company}")
-        elif history.kind != "coworker" and history.clause().lower() not in said:
-            out.append(f"the note does not name the shared history ({history.clause()})")
+        elif history.kind != "coworker" and history.clause(span=False).lower() not in said:
+            out.append(f"the note does not name the shared history ({history.clause(span=False)})")
     if profile.n_messages and profile.register == "formal" and re.search(r"\b\w+(?:n't|'m|'re|'ve|'ll|'d)\b", body):
         out.append("a formal writer's note must not use contractions")
     if profile.n_messages and profile.register == "terse":

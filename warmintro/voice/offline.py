@@ -285,27 +285,32 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
     adverb = next((a for a in profile.adverbs if a not in ("just", "also")), None)
 
     if s.register == "terse":
-        budget = max(18, int(profile.median_message_words or 30))
-        bits: list[str] = []
-        if history:
-            bits.append(sentence(vocative + _pick(key, (f"{history}, so thought of you",
-                                                        f"thought of you, {history}"))))
-            vocative = ""
-        if outcome and len(outcome.split()) <= 14:
-            # no "we use X" before it in a short note: the vendor is named where "it" would be
-            told = re.sub(r"^(in [\w ]+?,\s*)?it\b", lambda m: (m.group(1) or "") + vendor, outcome, count=1, flags=re.I)
-            bits.append(sentence(vocative + told))
-        elif problem:
-            bits.append(sentence(vocative + f"{vendor} sorted {problem} for us" if problem.startswith(("a ", "an "))
-                                 else vocative + f"{vendor} helped us with {problem}"))
-        else:
-            bits.append(sentence(vocative + f"we use {vendor}{at_company}"))
+        # a terse writer's note stays about as long as their own emails: the first of these that fits
+        budget = max(35, 1.6 * (profile.median_message_words or 30))
         ask = (f"want an intro to {facts.csm.name}, our customer success manager there?" if facts.csm
                else "want an intro?")
         line2 = _cap(t(ask), s.lower)
-        # a terse writer's note stays about as long as their own emails: drop the middle line if it runs over
-        if len(" ".join([*bits, line2]).split()) > budget * 1.6 and len(bits) > 1:
-            bits = bits[:1]
+        short_history = facts.history_clause(span=False)
+        if outcome and len(outcome.split()) <= 14:
+            # no "we use X" before it in a short note: the vendor is named where "it" would be
+            what = re.sub(r"^(in [\w ]+?,\s*)?it\b", lambda m: (m.group(1) or "") + vendor, outcome, count=1,
+                          flags=re.I)
+        elif problem:
+            what = f"{vendor} sorted {problem} for us" if problem.startswith(("a ", "an ")) else \
+                f"{vendor} helped us with {problem}"
+        else:
+            what = f"we use {vendor}{at_company}"
+        options: list[list[str]] = []
+        for hist in dict.fromkeys([history, short_history]):
+            first = (_pick(key, (f"{hist}, so thought of you", f"thought of you, {hist}")) if hist else None)
+            options.append([sentence(vocative + first), sentence(what)] if first else [sentence(vocative + what)])
+        if problem and outcome:
+            options.append([sentence(vocative + _pick(key, (f"{short_history}, so thought of you",
+                                                            f"thought of you, {short_history}")))
+                            if short_history else "", sentence(f"{vendor} helped us with {problem}")])
+        options.append(options[-1][:1])
+        bits = next((o for o in options if len(" ".join([*o, line2]).split()) <= budget), options[-1])
+        bits = [b for b in bits if b]
         paragraphs = [s.joiner.join(bits), line2]
     else:
         p1: list[str] = []
