@@ -328,8 +328,11 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
             p1.append(sentence(vocative + ("I wanted to pass on something that may be useful to you" if formal
                                            else "something I thought you might find useful")))
         vocative = ""
-        use = _pick(key + "u", (f"we use {vendor}{at_company}", f"we have been using {vendor}{at_company}",
-                                f"{'at ' + company + ' ' if company else ''}we rely on {vendor}".strip()))
+        if profile.i_share >= 0.75:  # a writer who says "I", not "we"
+            use = _pick(key + "u", (f"I have been using {vendor}{at_company}", f"I use {vendor}{at_company}"))
+        else:
+            use = _pick(key + "u", (f"we use {vendor}{at_company}", f"we have been using {vendor}{at_company}",
+                                    f"{'at ' + company + ' ' if company else ''}we rely on {vendor}".strip()))
         p2: list[str] = []
         if outcome:
             p2.append(sentence(use))
@@ -361,7 +364,12 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
         p1, p2 = _shape(p1, p2, profile, s.lower)
         if s.closer:
             p3.append(s.closer)
-        paragraphs = [s.joiner.join(p) for p in (p1, p2, p3) if p]
+        if profile.n_messages and profile.avg_paragraphs <= 1.6:  # one block of text, as they write
+            paragraphs = [s.joiner.join([*p1, *p2, *p3])]
+        elif profile.n_messages and profile.avg_paragraphs <= 2.4:
+            paragraphs = [s.joiner.join([*p1, *p2]), s.joiner.join(p3)]
+        else:
+            paragraphs = [s.joiner.join(p) for p in (p1, p2, p3) if p]
     if s.emoji:
         paragraphs[-1] = f"{paragraphs[-1]} {s.emoji}"
     parts = ([greeting] if greeting else []) + paragraphs + ([signoff] if signoff else [])

@@ -142,6 +142,7 @@ class VoiceProfile:
     double_space_rate: float = 0.0  # share of sentence breaks written with two spaces
     punctuation: dict[str, float] = field(default_factory=dict)  # per 100 words: comma, semicolon, dash, paren, ellipsis
     adverbs: list[str] = field(default_factory=list)  # their most used style adverbs ("actually", "perhaps"), most first
+    i_share: float = 0.5  # "I" among "I" and "we": how much they write in the first person singular
     recurring_phrases: list[Phrase] = field(default_factory=list)
     opening_lines: list[FormCount] = field(default_factory=list)
     closing_lines: list[FormCount] = field(default_factory=list)
@@ -648,6 +649,8 @@ def build_profile(bodies: Sequence[str], *, background: PhraseBackground | None 
         punct["paren"] += len(re.findall(r"\((?=[A-Za-z])", text))
         punct["ellipsis"] += text.count("...") + text.count("…")
         adverbs.update(t for t in toks if t in STYLE_ADVERBS)
+        punct["we"] += sum(1 for t in toks if t in ("we", "we're", "we've", "our", "us"))
+        punct["i"] += sum(1 for t in toks if t in ("i", "i'm", "i've", "i'd", "i'll", "my", "me"))
         emo = _EMOJI.findall(body)
         if emo:
             emoji_msgs += 1
@@ -756,6 +759,7 @@ def build_profile(bodies: Sequence[str], *, background: PhraseBackground | None 
         punctuation={k: round(100 * share(punct[k], total_tokens), 2)
                      for k in ("comma", "semicolon", "dash", "paren", "ellipsis")},
         adverbs=[w for w, c in adverbs.most_common(3) if 100 * share(c, total_tokens) >= 0.15],
+        i_share=share(punct["i"], punct["i"] + punct["we"]) if punct["i"] + punct["we"] >= 5 else 0.5,
         recurring_phrases=_select_phrases(
             own_grams, n, background,
             exclude_words=_proper_nouns(all_text) | _name_tokens([own_name or "", *own_names,
