@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from warmintro.champion_text import ask_question
 from warmintro.engines.place import place_for_card, place_line
 from warmintro.flows.approval import NoteDraft
 from warmintro.flows.queue import TARGETS_NOT_AVAILABLE, Card, TargetLine
@@ -233,7 +234,7 @@ def queue_card_blocks(card: Card, now: datetime, *, actions: bool = True) -> lis
     blocks: list[Block] = [section(top, block_id=truncate(f"card|{card.signal_id}|{card.contact_email}", 255))]
     why = [f"• {escape(r)}" for r in list(card.reasons)[:4]]
     if card.dealing_with:
-        why.append(f"• Ask: _who in your network is still dealing with {escape(card.dealing_with)}?_")
+        why.append(f"• Ask: _{escape(ask_question(card.dealing_with))}_")
     if why:
         blocks.append(section("\n".join(why)))
     blocks.append(section(_targets_text(card)))
@@ -370,8 +371,7 @@ def champion_ask_blocks(*, champion_name: str, csm_name: str, vendor: str, deali
     """The ask in the champion's DM. `intro`: the CSM's own (edited) words, shown instead of the stock opener;
     each name gets a "Use this note" button that opens the drafted note for it, editable."""
     first = (champion_name or "there").split()[0]
-    question = (f"who in your network is still dealing with {escape(dealing_with)}?" if dealing_with
-                else f"would you introduce us to someone who could use {escape(vendor)} too?")
+    question = escape(ask_question(dealing_with, vendor))
     opener = (escape(truncate(intro, SECTION_TEXT_MAX)) if intro and intro.strip() else
               f"Hi {escape(first)} :wave: {escape(csm_name)} from {escape(vendor)} here. Thank you for working "
               f"with us. A quick one: {question}")
@@ -379,8 +379,9 @@ def champion_ask_blocks(*, champion_name: str, csm_name: str, vendor: str, deali
     if targets:
         blocks.append(section("A few people from your own network who might fit:"))
         for i, t in enumerate(targets[:8]):
+            # the champion sees why a name fits in human terms only (warmintro.champion_text), never counts
             line = f"• *{escape(t.name)}*" + (f", {escape(t.detail)}" if t.detail else "") \
-                + (f" — {escape(t.reason)}" if t.reason else "")
+                + (f" — {escape(t.champion_reason)}" if t.champion_reason else "")
             blocks.append(section(line, accessory=button("Use this note", CHAMPION_USE_NOTE,
                                                          encode_value({"ask": ask_id, "i": i}))))
     else:
@@ -394,6 +395,30 @@ def champion_ask_blocks(*, champion_name: str, csm_name: str, vendor: str, deali
         button("Not now", CHAMPION_NOT_NOW, value),
     ]})
     return blocks
+
+
+def _quoted(text: str) -> str:
+    return "\n".join(f"> {escape(ln)}" if ln.strip() else ">" for ln in text.split("\n"))
+
+
+def draft_review_blocks(*, champion_name: str, ask_text: str,
+                        notes: Sequence[tuple[str, str, str, str]]) -> list[Block]:
+    """`/referrals draft EMAIL` for a CSM: the ask as the champion will read it, then each forwardable note
+    (to, subject, body, mailto link), quoted so nothing in them forms markup or pings anyone."""
+    blocks: list[Block] = [header(truncate(f"The ask to {champion_name}", HEADER_MAX)),
+                           *(section(chunk) for chunk in split_text(_quoted(ask_text)))]
+    for to, subject, body, mailto in notes[: (MESSAGE_BLOCKS_MAX - 3) // 4]:
+        blocks.append(divider())
+        blocks.append(section(f"*Their note to {escape(to)}* — _{escape(truncate(subject, 200))}_"))
+        blocks += [section(chunk) for chunk in split_text(_quoted(body))][:2]
+        if len(mailto) <= BUTTON_URL_MAX:
+            blocks.append(context(f"<{mailto}|Open this note in an email>"))
+    blocks.append(context("Nothing is sent from here: send the ask from their card, or share their approval page."))
+    return blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def draft_review_text(champion_name: str, ask_text: str) -> str:
+    return truncate(f"The ask to {escape(champion_name)}:\n{_quoted(ask_text)}", FALLBACK_TEXT_MAX)
 
 
 def champion_ask_text(champion_name: str, csm_name: str, vendor: str) -> str:

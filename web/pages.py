@@ -284,7 +284,7 @@ class Web:
             person = people.get(email)
             line = reasons.get(email)
             detail = " at ".join(x for x in ((person.title, person.company) if person else ()) if x)
-            reason = line.reason if line is not None else ""
+            reason = line.champion_reason if line is not None else ""  # human terms only, never counts
             subject = (form or {}).get(f"subject_{i}", [note.subject])[0]
             body = (form or {}).get(f"body_{i}", [note.body])[0]
             cards.append(

@@ -29,6 +29,7 @@ from slackapp import blocks as b
 from slackapp.deps import Deps
 from slackapp.listeners import SENDER_ROLES, guarded, identity_of, refusal_for, tell
 from slackapp.notices import send_handoff
+from warmintro.champion_text import ask_question
 from warmintro.claims import claim, release
 from warmintro.engines.cadence import CadenceViolation, record_ask, record_outcome
 from warmintro.engines.timeutil import iso
@@ -473,8 +474,7 @@ def _drafted_ask_text(deps: Deps, s: Session, ctx: AskContext, emails: list[str]
                 return draft_in_session(s, ctx.contact.email, emails[0], settings=deps.settings, now=deps.now()).ask_text
         except Exception as exc:
             log.warning("ask draft failed; using the plain opener", extra={"fields": {"error": type(exc).__name__}})
-    question = (f"who in your network is still dealing with {ctx.dealing_with}?" if ctx.dealing_with
-                else f"would you introduce us to someone who could use {ctx.program.vendor.name} too?")
+    question = ask_question(ctx.dealing_with, ctx.program.vendor.name)
     return f"Hi {first}, {who.name or 'your account team'} from {ctx.program.vendor.name} here. A quick one: {question}"
 
 

@@ -16,6 +16,7 @@ from agent.identity import Identity
 from slackapp import blocks as b
 from slackapp.deps import Deps
 from slackapp.listeners import guarded, identity_of, refusal_for, reply_blocks
+from tools.common import find_contact
 from warmintro.flows.queue import csm_queue
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ COMMAND = "/referrals"
 # subcommand -> how the text is handed to the agent (its offline router reads these keywords)
 AGENT_SUBCOMMANDS = {
     "who-knows": "who knows {arg}",
-    "draft": "draft {arg}",
+    "draft": "draft the ask for {arg}",
     "why": "why {arg}",
     "report": "report",
 }
@@ -81,6 +82,32 @@ def report_summary(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _draft(deps: Deps, who: Identity, arg: str, respond: Respond) -> None:
+    """`/referrals draft EMAIL` (CSM): the ask and the forwardable notes, privately; the same drafting code as
+    the approval page and `warmintro draft` (`warmintro.voice.service.ask_with_notes`)."""
+    from warmintro.errors import NotFoundError
+    from warmintro.voice.service import ask_with_notes
+
+    if not (who.role in ("csm", "admin") and who.is_vendor):
+        respond(text=refusal_for(who), response_type="ephemeral")
+        return
+    with deps.store.session() as s:
+        contact = find_contact(s, arg)
+        if contact is None:
+            respond(text=f"I can't find a customer contact {b.escape(arg)}. Use their email, e.g. "
+                         "`/referrals draft priya@northwind.com`.", response_type="ephemeral")
+            return
+        try:
+            result = ask_with_notes(s, contact.email, settings=deps.settings, now=deps.now(),
+                                    limit=deps.target_limit)
+        except NotFoundError as exc:
+            respond(text=b.escape(str(exc)), response_type="ephemeral")
+            return
+    notes = [(d.to_email or "", d.subject, d.body, d.mailto) for d in result.notes]
+    respond(text=b.draft_review_text(result.champion_name, result.ask_text), response_type="ephemeral",
+            blocks=b.draft_review_blocks(champion_name=result.champion_name, ask_text=result.ask_text, notes=notes))
+
+
 def _report(deps: Deps, who: Identity, respond: Respond, client: Any) -> None:
     """`/referrals report`: the summary privately, and the charts (PNG) in the person's DM with the app."""
     import tempfile
@@ -133,6 +160,9 @@ def register(app: App, deps: Deps) -> None:
             return
         if sub == "report":
             _report(deps, who, respond, client)
+            return
+        if sub == "draft":
+            _draft(deps, who, arg, respond)
             return
         if sub == "payouts":
             from slackapp.listeners.payouts import show_due

@@ -151,3 +151,28 @@ def test_builders_are_pure_and_json_serialisable():
     json.dumps(b.home_view_csm("Dana", [c], NOW, notice="hi"))
     json.dumps(b.modal_view("A very long modal title that is too long", [b.section("x")]))
     assert len(b.modal_view("A very long modal title that is too long", [])["title"]["text"]) <= 24
+
+
+def test_champion_ask_shows_reasons_in_human_terms_never_counts():
+    line = b.TargetLine("Grace Rousseau", "VP Operations at Umberly", "30 emails, last in November 2026",
+                        champion_reason="you worked together at Umberly Group")
+    blocks = b.champion_ask_blocks(champion_name="Priya Natarajan", csm_name="Dana Whitfield", vendor="Relaydesk",
+                                   dealing_with="a ticket backlog", targets=[line], targets_note=None, ask_id=3)
+    text = all_text(blocks)
+    assert "you worked together at Umberly Group" in text and "30 emails" not in text
+    assert "who in your network is dealing with a ticket backlog?" in text
+    bare = b.champion_ask_blocks(champion_name="Priya", csm_name="Dana", vendor="Relaydesk", dealing_with=None,
+                                 targets=[b.TargetLine("Jo", "VP", "14 emails, last in May 2026")], targets_note=None,
+                                 ask_id=4)
+    assert "14 emails" not in all_text(bare) and "who in your network could use Relaydesk too?" in all_text(bare)
+
+
+def test_draft_review_blocks_quote_the_ask_and_each_note():
+    notes = [("jo@acme.example", "Intro <x>", "Hi Jo,\n\n<!channel> we worked together.\n\nPriya",
+              b.mailto_url("jo@acme.example", "Intro", "Hi Jo"))]
+    blocks = b.draft_review_blocks(champion_name="Priya Natarajan", ask_text="Hi Priya,\n\nwho <@U1>?", notes=notes)
+    text = all_text(blocks)
+    assert blocks[0]["type"] == "header" and "The ask to Priya Natarajan" in text
+    assert "> Hi Priya," in text and "<@U1>" not in text and "<!channel>" not in text
+    assert "Their note to jo@acme.example" in text and "<mailto:jo@acme.example?subject=Intro" in text
+    assert len(blocks) <= b.MESSAGE_BLOCKS_MAX

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import ALEX, DANA, PRIYA, Harness
@@ -43,7 +44,6 @@ def test_today_for_a_rep_is_a_polite_pointer(slack: Harness):
 
 @pytest.mark.parametrize("text, routed", [
     ("who-knows Stripe", "who knows Stripe"),
-    ("draft priya@northwind.example", "draft priya@northwind.example"),
     ("why Northwind", "why Northwind"),
 ])
 def test_other_subcommands_go_to_the_agent(slack: Harness, text: str, routed: str):
@@ -94,3 +94,29 @@ def test_champions_and_strangers_get_no_report(slack: Harness, user: str):
     texts = [resp.text] + [c.body.get("text", "") for c in slack.mock.calls_to("response_url")]
     assert not any("Referral program" in t for t in texts)
     assert slack.mock.calls_to("file_upload") == [] and slack.mock.calls_to("files.getUploadURLExternal") == []
+
+
+def test_draft_answers_a_csm_with_the_ask_and_the_notes(slack: Harness):
+    resp = slack.command(DANA, "draft priya@northwind.example")
+    assert resp.status_code == 200 and resp.text == ""  # acknowledged at once; the drafts follow
+    [reply] = slack.mock.wait_for("response_url")
+    assert reply.body["response_type"] == "ephemeral", reply.body
+    assert "blocks" in reply.body, reply.body
+    blocks = json.dumps(reply.body["blocks"], ensure_ascii=False)
+    assert "The ask to Priya Natarajan" in blocks and "Hi Priya," in blocks and "who in your network" in blocks
+    assert "Their note to " in blocks and "Open this note in an email" in blocks and "mailto:" in blocks
+    assert "Dana Whitfield" in blocks  # the CSM is named in full in the notes
+    assert not re.search(r"\d+ (?:emails?|meetings?)\b", blocks)  # what the champion will read has no counts
+    assert slack.agent.calls == []  # the drafting code itself, not a model's paraphrase
+
+
+def test_draft_is_the_csms_command(slack: Harness):
+    slack.command(ALEX, "draft priya@northwind.example")
+    [reply] = slack.mock.wait_for("response_url")
+    assert "Hi Priya" not in json.dumps(reply.body) and "sorry" in reply.body["text"].lower()
+
+
+def test_draft_for_someone_unknown_says_so(slack: Harness):
+    slack.command(DANA, "draft nobody@nowhere.example")
+    [reply] = slack.mock.wait_for("response_url")
+    assert "can't find a customer contact nobody@nowhere.example" in reply.body["text"]

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmintro.champion_text import csm_intro
 from warmintro.claims import claim, release
 from warmintro.engines.cadence import record_outcome
 from warmintro.program import Program, load_program
@@ -68,11 +69,12 @@ def _audit(store: Store, now: datetime, *, actor: str | None, action: str, subje
 
 
 def solved_for(s: Session, ask: m.Ask, program: Program) -> str | None:
-    """What the champion said the vendor solved for them (from the trigger's notes), if anything."""
+    """What the champion said the vendor solved for them, in their own words (their NPS comment on the
+    trigger), if anything: CSM notes are never quoted to a champion."""
     from warmintro.engines.problem import extract_problem
 
     signal = s.get(m.Signal, ask.trigger_signal_id) if ask.trigger_signal_id else None
-    if signal is None or not signal.notes:
+    if signal is None or not signal.notes or signal.type != "nps" or signal.contact_email != ask.contact_email:
         return None
     problem = extract_problem(signal.notes, program.vendor.one_liner)
     return problem.solved if problem else None
@@ -115,10 +117,10 @@ def draft_notes(s: Session, champion: m.Contact, target_emails: Sequence[str], p
         first = to_name.split(" ")[0] if person is not None else "there"
         mine = (champion.name or "").split(" ")[0]
         company = f" at {account.name}" if account is not None else ""
-        what = f": {solved}" if solved else (f" ({program.vendor.one_liner})" if program.vendor.one_liner else "")
-        csm = f" to {csm_name}" if csm_name else ""
+        what = f": {solved[0].lower() + solved[1:]}" if solved else ""  # their own words; never the tagline
+        csm = f" to {csm_intro(csm_name, program.vendor.name)}," if csm_name else ""
         body = (f"Hi {first},\n\nWe've been using {program.vendor.name}{company}{what}. I thought it might be useful "
-                f"for you too. Happy to introduce you{csm} there if you'd like.\n\n{mine}")
+                f"for you too. Happy to introduce you{csm} if you'd like.\n\n{mine}")
         notes.append(NoteDraft(email, to_name, f"Introduction: {program.vendor.name}", body, "template"))
     return notes
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmintro.champion_text import human_reason
 from warmintro.store import models as m
 from warmintro.store.db import Store
 
@@ -30,7 +31,8 @@ SNOOZE_HOURS = 24
 class TargetLine:
     name: str
     detail: str  # "VP Operations at Acme"
-    reason: str  # one line: why this person
+    reason: str  # one line: why this person (for the team: the engine's evidence, counts included)
+    champion_reason: str = ""  # the same in human terms, the only reason a champion surface may show
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def target_emails(session: Session, champion_email: str, now: datetime, limit: i
     emails: list[str] = []
     for t in result.targets[:limit]:
         detail = " at ".join(x for x in (t.title, t.company) if x)
-        lines.append(TargetLine(name=t.name or t.email, detail=detail, reason=t.reasons[0] if t.reasons else ""))
+        lines.append(TargetLine(name=t.name or t.email, detail=detail, reason=t.reasons[0] if t.reasons else "",
+                                champion_reason=human_reason(t.evidence, now) or ""))
         emails.append(t.email)
     return lines, emails, (None if lines else "no one in their network fits the ICP yet")
 
