@@ -57,7 +57,9 @@ def voice_metrics(quick: bool) -> dict[str, Any]:
     out = {k: result[k] for k in ("voice_attribution_top1", "voice_attribution_chance", "voice_baseline_top1")
            if k in result}
     out["voice_authors"] = result.get("n_authors")
-    for k in ("voice_attribution_top1_without_name", "voice_named_baseline_top1"):
+    for k in ("voice_attribution_top1_without_name", "voice_named_baseline_top1", "voice_style_top1",
+              "voice_style_mean_rank", "voice_style_baseline_top1", "voice_style_baseline_mean_rank",
+              "voice_style_real_post_top1"):
         if k in result:
             out[k] = result[k]
     tok = result.get("prompt_tokens")
