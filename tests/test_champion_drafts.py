@@ -8,11 +8,10 @@ import re
 from dataclasses import replace
 
 import pytest
-from fakes import ScriptedChatModel
+from test_drafting import llm
 from test_voice_profile import CASUAL_NAME, FORMAL_NAME, casual_bodies, facts, formal_bodies
 
 from warmintro.voice import OfflineDrafter, build_profile
-from warmintro.voice.llm import LLMDrafter
 
 EMAILS_FIRST = ("30 emails, last in Nov 2026", "worked together at Harbor Freight Lines, Apr 2017 - Dec 2021, 56 months")
 
@@ -102,11 +101,6 @@ CONTRACTED = GOOD.replace("and I thought of you", "and I've thought of you")
 NO_HISTORY = GOOD.replace("We worked together at Harbor Freight Lines for four years, and I", "I")
 ASK_WITH_COUNT = ("Hi Margaret,\n\nThank you for this: Cut our month-end close from 5 days to 2, finally.\n"
                   "• Mei Chen: 14 emails, last in Mar 2026\n\nDana")
-
-
-def llm(script):
-    model = ScriptedChatModel.of(script)
-    return model, LLMDrafter(model, name="scripted", retry_wait=False)
 
 
 @pytest.mark.parametrize(("bad", "named"), [

@@ -228,23 +228,21 @@ def build_facts(session: Session, champion_email: str, target_email: str, *, now
     )
 
 
-def _own_comments(session: Session, email: str, now: datetime, limit: int = 5) -> list[str]:
+def _own_comments(session: Session, email: str, now: datetime) -> list[str]:
     """The champion's own latest NPS comments (their words: a source of the problem's topic)."""
-    rows = session.scalars(
-        select(m.Signal.notes).where(m.Signal.contact_email == email, m.Signal.type == "nps",
-                                     m.Signal.occurred_at <= now, m.Signal.notes.is_not(None))
-        .order_by(m.Signal.occurred_at.desc()).limit(limit)
-    ).all()
-    return [r for r in rows if r and r.strip()]
+    return _latest_notes(session, (m.Signal.contact_email == email) & (m.Signal.type == "nps"), now)
 
 
-def _account_notes(session: Session, account_id: str | None, now: datetime, limit: int = 5) -> list[str]:
+def _account_notes(session: Session, account_id: str | None, now: datetime) -> list[str]:
     """Their account's latest QBR notes: a source of the problem's topic only, never quoted."""
     if not account_id:
         return []
+    return _latest_notes(session, (m.Signal.account_id == account_id) & (m.Signal.type == "qbr"), now)
+
+
+def _latest_notes(session: Session, cond: Any, now: datetime, limit: int = 5) -> list[str]:
     rows = session.scalars(
-        select(m.Signal.notes).where(m.Signal.account_id == account_id, m.Signal.type == "qbr",
-                                     m.Signal.occurred_at <= now, m.Signal.notes.is_not(None))
+        select(m.Signal.notes).where(cond, m.Signal.occurred_at <= now, m.Signal.notes.is_not(None))
         .order_by(m.Signal.occurred_at.desc()).limit(limit)
     ).all()
     return [r for r in rows if r and r.strip()]
