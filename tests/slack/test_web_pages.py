@@ -83,6 +83,9 @@ def test_approval_page_shows_the_champions_ask(web: Harness):
     assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
     assert resp.headers["referrer-policy"] == "same-origin" and resp.headers["cache-control"] == "no-store"
     assert "mei@kestrel.example" not in page and "Mei" not in page  # nobody else's data
+    # why each name fits, in human terms (the graph's evidence has counts: never shown to the champion)
+    assert "class=reason" in page and "you worked together" in page
+    assert not re.search(r"\d+ (?:emails?|meetings?|months?)\b", page)
 
 
 def test_approve_with_an_edited_note_records_like_slack_and_is_idempotent(web: Harness):
