@@ -84,4 +84,5 @@ def register(app: typer.Typer) -> None:
             top = queue.asks[0]
             out.print("\nNext: "
                       f"`warmintro targets {top.contact_email}` · `warmintro personas {top.account_id}` · "
+                      f"`warmintro why {top.contact_email}` · "
                       f"`warmintro chat --as {top.csm_email or 'CSM_EMAIL'}` · `warmintro scan --as-of {when:%Y-%m-%dT%H:%MZ} --skipped`")

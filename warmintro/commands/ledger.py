@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from warmintro.commands.common import emit_json, err, out, parse_when, use_context
+from warmintro.commands.layout import Column, print_records
 from warmintro.errors import WarmintroError
 
 
@@ -29,11 +30,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"as_of": when, "opportunities": [x.to_json() for x in credits]})
             return
-        table = Table("opportunity", "domain", "stage", "amount", "credit", "referral", "referrer", "reason")
-        for x in credits:
-            table.add_row(x.opportunity_id, x.domain, x.stage, "" if x.amount is None else f"{x.amount:,.0f}", x.credit,
-                          x.referral_id or "", x.referrer_email or "", x.explanation)
-        out.print(table)
+        cur = _currency(c)
+        print_records(out, [Column("opportunity", "key"), Column("domain", "key"), Column("stage"),
+                            Column(f"amount ({cur})", "key", "right"), Column("credit"), Column("referral", "key"),
+                            Column("referrer", "key"), Column("reason", "text")],
+                      [[x.opportunity_id, x.domain, x.stage, "" if x.amount is None else f"{x.amount:,.0f}", x.credit,
+                        x.referral_id or "", x.referrer_email or "", x.explanation] for x in credits],
+                      title=f"Attribution as of {when:%Y-%m-%d}")
 
     @app.command()
     def report(
@@ -77,12 +80,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"as_of": when, "rewards": rows})
             return
-        table = Table("referrer", "program", "successful", "tier", "next tier at", "due", "clawed back")
-        for r in rows:
-            table.add_row(r["referrer_email"], r["program"], str(r["successful_referrals"]), r["tier"] or "",
-                          "" if r["next_tier_at"] is None else str(r["next_tier_at"]), f"{r['amount_due']:,.2f}",
-                          f"{r['amount_clawed_back']:,.2f}")
-        out.print(table)
+        cur = _currency(c)
+        print_records(out, [Column("referrer", "key"), Column("program"), Column("successful", justify="right"),
+                            Column("tier"), Column("next tier at", justify="right"),
+                            Column(f"due ({cur})", "key", "right"), Column(f"clawed back ({cur})", "key", "right")],
+                      [[r["referrer_email"], r["program"], str(r["successful_referrals"]), r["tier"] or "",
+                        "" if r["next_tier_at"] is None else str(r["next_tier_at"]), f"{r['amount_due']:,.2f}",
+                        f"{r['amount_clawed_back']:,.2f}"] for r in rows], title=f"Rewards as of {when:%Y-%m-%d}")
 
     payouts_app = typer.Typer(help="Payouts: list (default), mark-paid, export.", invoke_without_command=True)
     app.add_typer(payouts_app, name="payouts")
@@ -105,11 +109,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"as_of": when, "payouts": rows})
             return
-        table = Table("payout", "referral", "referrer", "program", "opportunity", "kind", "amount", "due", "status")
-        for p in rows:
-            table.add_row(p["payout_id"], p["referral_id"], p["referrer_email"], p["program"], p["opportunity_id"],
-                          p["kind"], f"{p['amount']:,.2f}", p["due_at"] or "", p["status"])
-        out.print(table)
+        cur = _currency(c)
+        print_records(out, [Column("payout", "key"), Column("referral", "key"), Column("referrer", "key"),
+                            Column("program"), Column("opportunity", "key"), Column("kind"),
+                            Column(f"amount ({cur})", "key", "right"), Column("due", "key"), Column("status")],
+                      [[p["payout_id"], p["referral_id"], p["referrer_email"], p["program"], p["opportunity_id"],
+                        p["kind"], f"{p['amount']:,.2f}", (p["due_at"] or "")[:10], p["status"]] for p in rows],
+                      title=f"Payouts as of {when:%Y-%m-%d}")
 
     @payouts_app.command("mark-paid")
     def mark_paid_cmd(
@@ -179,12 +185,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"as_of": when, "partners": rows})
             return
-        table = Table("partner", "kind", "tier", "won (window)", "rate", "meeting rate", "opp rate", "flagged")
-        for r in rows:
-            q = r["quality"]
-            table.add_row(r["name"], r["kind"], r["tier"] or "", str(r["won_in_window"]), f"{r['rate']:g}%",
-                          _pct(q["meeting_rate"]), _pct(q["opportunity_rate"]), "yes" if r["flagged"] else "")
-        out.print(table)
+        print_records(out, [Column("partner", "key"), Column("kind"), Column("tier"),
+                            Column("won (window)", justify="right"), Column("rate", justify="right"),
+                            Column("meeting rate", justify="right"), Column("opp rate", justify="right"),
+                            Column("flagged")],
+                      [[r["name"], r["kind"], r["tier"] or "", str(r["won_in_window"]), f"{r['rate']:g}%",
+                        _pct(r["quality"]["meeting_rate"]), _pct(r["quality"]["opportunity_rate"]),
+                        "yes" if r["flagged"] else ""] for r in rows], title=f"Partners as of {when:%Y-%m-%d}")
 
     @app.command("portal-link")
     def portal_link_cmd(
@@ -276,6 +283,14 @@ def print_report(data: dict[str, Any]) -> None:
         out.print(f"[dim]{econ['reference']}[/]")
     for flag in data["flags"]:
         err.print(f"[yellow]flag:[/] {flag['flag']} {flag['referral_id']}: {flag['detail']}")
+
+
+def _currency(c: Any) -> str:
+    """The program's currency code (program.toml [vendor] currency, default USD)."""
+    from warmintro.program import load_program
+
+    with c.store.session() as s:
+        return load_program(s).vendor.currency
 
 
 def _pct(value: float | None) -> str:

@@ -395,3 +395,23 @@ def scan(session: Session, as_of: datetime, *, program: Program | None = None,
     skipped.sort(key=lambda s: (REASONS.index(s.reason), s.contact_email))
     return ScanResult(as_of, asks, skipped)
 
+
+
+def gate_reasons(session: Session, emails: Sequence[str], as_of: datetime, program: Program | None = None
+                 ) -> dict[str, list[str]]:
+    """The skip reasons that would apply to these contacts if they had a positive moment now (every gate and
+    the cadence; not the window): what stops an ask at their next moment (warmintro.engines.eligibility)."""
+    as_of = utc(as_of)
+    program = program or load_program(session)
+    contacts = {c.email: c for chunk in _chunks(list(emails))
+                for c in session.scalars(select(m.Contact).where(m.Contact.email.in_(chunk)))}
+    account_ids = sorted({c.account_id for c in contacts.values()})
+    accounts = {a.account_id: a for chunk in _chunks(account_ids)
+                for a in session.scalars(select(m.Account).where(m.Account.account_id.in_(chunk)))}
+    facts = _facts(session, account_ids, sorted(contacts), as_of, program)
+    personas = infer_personas(session, sorted(contacts), as_of)
+    histories = load_history(session, sorted(contacts), since=as_of - timedelta(days=max(365, program.rules.decline_cooldown_days)))
+    now = Moment("", "now", as_of, "", None, None, None, "none")  # opened now: its window is open
+    return {email: _reasons(c, accounts[c.account_id], personas[email], now, facts, histories.get(email, []), as_of,
+                            program)
+            for email, c in contacts.items() if c.account_id in accounts}
