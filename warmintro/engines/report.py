@@ -410,11 +410,11 @@ def _economics_panels(ax_cac: Any, ax_ret: Any, economics: dict[str, Any], cur: 
                     transform=ax_cac.transAxes, color="#888888")
     ax_cac.set_title("CAC per won customer")
     ret = economics["retention"]
-    names = {"referred": "referred", "rest": "not referred", "customer": "by customer",
+    group_names = {"referred": "referred", "rest": "not referred", "customer": "by customer",
              "partner": "by partner", "employee": "by employee"}
     groups = [(k, ret[k]) for k in ("referred", "rest", "customer", "partner", "employee") if ret[k]["accounts"]]
     if groups:
-        labels = [f"{names[k]}\n{g['retained']} of {g['accounts']}" for k, g in groups][::-1]
+        labels = [f"{group_names[k]}\n{g['retained']} of {g['accounts']}" for k, g in groups][::-1]
         vals = [(g["retention"] or 0.0) * 100 for _, g in groups][::-1]
         ax_ret.barh(labels, vals, color="#4c78a8")
         for y, (_, g) in enumerate(groups[::-1]):
