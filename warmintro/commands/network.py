@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from warmintro.commands.common import emit_json, out, parse_when, use_context
 from warmintro.commands.layout import Column, person, print_records
@@ -65,13 +64,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(result.to_json())
             return
-        table = Table("#", "connector", "pillar", "target", "hops", "strength", "evidence", "ask through",
-                      show_lines=True, title=f"Who knows {result.target} ({result.people} people known there)")
-        for i, p in enumerate(result.paths, 1):
-            table.add_row(str(i), f"{p.connector_name}\n{p.connector_email}", p.pillar,
-                          f"{p.target_name}\n{p.target_email}", str(p.hops), f"{p.strength:.2f}",
-                          "\n".join(p.evidence), p.route_to or "-")
-        out.print(table)
+        print_records(out, [Column("connector", "key"), Column("pillar"), Column("target", "key"),
+                            Column("hops", justify="right"), Column("strength", "text"), Column("ask", "text")],
+                      [[person(p.connector_name, p.connector_email), p.pillar, person(p.target_name, p.target_email),
+                        str(p.hops), f"{p.strength:.2f} {p.strength_words}", p.ask] for p in result.paths],
+                      title=f"Who knows {result.target} ({result.people} people known there)", numbered=True,
+                      show_lines=True)
         if not result.paths:
             out.print("No warm path found: nobody in the four pillars is tied to anyone there.")
 
