@@ -151,3 +151,18 @@ def test_builders_are_pure_and_json_serialisable():
     json.dumps(b.home_view_csm("Dana", [c], NOW, notice="hi"))
     json.dumps(b.modal_view("A very long modal title that is too long", [b.section("x")]))
     assert len(b.modal_view("A very long modal title that is too long", [])["title"]["text"]) <= 24
+
+
+def test_request_intro_offers_no_dead_end_button() -> None:
+    """A path no one on the team can route in Slack gets whom to ask in words, not a button that dead-ends."""
+    routed = b.IntroPath("priya@northwind.example", "Priya Natarajan", "customer", "jo@acme.example", "Jo Park",
+                         "dana@vendor.example", "U0DANA", "through Dana Whitfield (dana@vendor.example), who owns ...")
+    investor = b.IntroPath("iris@northpeak.vc", "Iris Lorenz", "investor", "naomi@stripe.example", "Naomi Petrov",
+                           None, None, "Iris Lorenz (iris@northpeak.vc) directly: no one on the team has a tie to them")
+    blocks = b.request_intro_blocks([routed, investor])
+    buttons = [e for blk in blocks if blk["type"] == "actions" for e in blk["elements"]]
+    assert [e["text"]["text"] for e in buttons] == ["Intro to Jo Park via Priya Natarajan"]
+    words = json.dumps([blk for blk in blocks if blk["type"] == "context"])
+    assert "Naomi Petrov via Iris Lorenz: ask Iris Lorenz (iris@northpeak.vc) directly" in words
+    assert b.request_intro_blocks([investor])[0]["type"] == "context"  # nothing to press at all
+    assert not any(blk["type"] == "actions" for blk in b.request_intro_blocks([investor]))
