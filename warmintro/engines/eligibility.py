@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from warmintro.engines.cadence import load_history
 from warmintro.engines.lookup import find_contact
 from warmintro.engines.personas import USER_PERSONAS, infer_personas
+from warmintro.engines.scan import TRIGGER_TYPES, chunks, contacts_and_accounts, gate_reasons, scan
 from warmintro.engines.timeutil import day_of, iso, utc
 from warmintro.program import Program, load_program
 from warmintro.store import models as m
@@ -91,10 +92,6 @@ def _ago(at: datetime | date, as_of: datetime) -> str:
     return "today" if n == 0 else f"{_days(n)} ago"
 
 
-def _chunks(items: list[str], n: int = 5000) -> list[list[str]]:
-    return [items[i : i + n] for i in range(0, len(items), n)]
-
-
 def skip_details(session: Session, codes: dict[str, list[str]], as_of: datetime, *,
                  program: Program | None = None, moments: dict[str, tuple[str, datetime, float | None]] | None = None
                  ) -> dict[str, Eligibility]:
@@ -104,22 +101,17 @@ def skip_details(session: Session, codes: dict[str, list[str]], as_of: datetime,
     program = program or load_program(session)
     r = program.rules
     emails = sorted(codes)
-    contacts: dict[str, m.Contact] = {}
-    for chunk in _chunks(emails):
-        for c in session.scalars(select(m.Contact).where(m.Contact.email.in_(chunk))):
-            contacts[c.email] = c
-    account_ids = sorted({c.account_id for c in contacts.values()})
-    accounts = {a.account_id: a for chunk in _chunks(account_ids)
-                for a in session.scalars(select(m.Account).where(m.Account.account_id.in_(chunk)))}
+    contacts, accounts = contacts_and_accounts(session, emails)
+    account_ids = sorted(accounts)
     signals: dict[str, list[m.Signal]] = defaultdict(list)
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids):
         for s in session.scalars(select(m.Signal).where(
                 m.Signal.account_id.in_(chunk), m.Signal.occurred_at <= as_of,
                 m.Signal.type.in_(("churn_risk", "downgrade", "contract_negotiation", "support_escalation", "nps",
                                    "go_live")))):
             signals[s.account_id].append(s)
     last_use: dict[str, tuple[date, str]] = {}
-    for chunk in _chunks(emails):
+    for chunk in chunks(emails):
         for email, day, event in session.execute(
                 select(m.UsageDaily.contact_email, m.UsageDaily.day, m.UsageDaily.event)
                 .where(m.UsageDaily.contact_email.in_(chunk), m.UsageDaily.day <= day_of(as_of))
@@ -128,7 +120,7 @@ def skip_details(session: Session, codes: dict[str, list[str]], as_of: datetime,
     today = day_of(as_of)
     start = today - timedelta(days=7 * r.active_weeks - 1)
     weeks: dict[str, set[int]] = defaultdict(set)
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids):
         for acc, day in session.execute(
                 select(m.UsageDaily.account_id, m.UsageDaily.day).where(
                     m.UsageDaily.account_id.in_(chunk), m.UsageDaily.day >= start, m.UsageDaily.day <= today)
@@ -266,8 +258,6 @@ def explain_contact(session: Session, query: str, as_of: datetime, *, program: P
     """Why a contact is or is not asked at `as_of`, with the values behind it and when they can next be asked.
     The scan decides; for a contact without a positive moment the gates are still checked, so the answer
     says what would stop an ask at their next one."""
-    from warmintro.engines.scan import gate_reasons, scan
-
     as_of = utc(as_of)
     program = program or load_program(session)
     contact = find_contact(session, query)
@@ -296,8 +286,6 @@ def explain_contact(session: Session, query: str, as_of: datetime, *, program: P
 
 
 def _latest_moment(session: Session, contact: m.Contact, as_of: datetime, promoter_min: float) -> str:
-    from warmintro.engines.scan import TRIGGER_TYPES
-
     s = session.scalars(select(m.Signal).where(
         m.Signal.account_id == contact.account_id, m.Signal.type.in_(TRIGGER_TYPES), m.Signal.occurred_at <= as_of,
         (m.Signal.contact_email == contact.email) | m.Signal.contact_email.is_(None),

@@ -124,8 +124,18 @@ class ScanResult:
                 "skipped": [s.to_json() for s in self.skipped]}
 
 
-def _chunks(items: Sequence[str], n: int = 5000) -> list[Sequence[str]]:
+def chunks(items: Sequence[str], n: int = 5000) -> list[Sequence[str]]:
     return [items[i : i + n] for i in range(0, len(items), n)] or [[]]
+
+
+def contacts_and_accounts(session: Session, emails: Sequence[str]) -> tuple[dict[str, m.Contact], dict[str, m.Account]]:
+    """The contacts with these emails and their accounts (set-based, in chunks)."""
+    contacts = {c.email: c for chunk in chunks(list(emails))
+                for c in session.scalars(select(m.Contact).where(m.Contact.email.in_(chunk)))}
+    account_ids = sorted({c.account_id for c in contacts.values()})
+    accounts = {a.account_id: a for chunk in chunks(account_ids)
+                for a in session.scalars(select(m.Account).where(m.Account.account_id.in_(chunk)))}
+    return contacts, accounts
 
 
 def _default_sentiment(texts: list[str]) -> list[str]:
@@ -166,7 +176,7 @@ def _assign(session: Session, moments: list[Moment]) -> dict[str, list[Moment]]:
     if not moments:
         return by_contact
     sig_contact: dict[str, str | None] = {}
-    for chunk in _chunks([x.signal_id for x in moments]):
+    for chunk in chunks([x.signal_id for x in moments]):
         for signal_id, contact_email in session.execute(
             select(m.Signal.signal_id, m.Signal.contact_email).where(m.Signal.signal_id.in_(chunk))
         ):
@@ -174,7 +184,7 @@ def _assign(session: Session, moments: list[Moment]) -> dict[str, list[Moment]]:
     account_ids = sorted({x.account_id for x in moments})
     contacts_by_account: dict[str, list[str]] = defaultdict(list)
     known: set[str] = set()
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids):
         for acc, email in session.execute(select(m.Contact.account_id, m.Contact.email).where(m.Contact.account_id.in_(chunk))):
             contacts_by_account[acc].append(email)
             known.add(email)
@@ -222,7 +232,7 @@ def _facts(session: Session, account_ids: list[str], emails: list[str], as_of: d
     r = program.rules
     f = _AccountFacts()
     S = m.Signal
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids):
         for acc, typ, occurred, resolved, contact, score in session.execute(
             select(S.account_id, S.type, S.occurred_at, S.resolved_at, S.contact_email, S.score).where(
                 S.account_id.in_(chunk), S.occurred_at <= as_of,
@@ -262,7 +272,7 @@ def _facts(session: Session, account_ids: list[str], emails: list[str], as_of: d
         for acc in chunk:
             if r.active_weeks and not need <= weeks.get(acc, set()):
                 f.inactive_accounts.add(acc)
-    for chunk in _chunks(emails):
+    for chunk in chunks(emails):
         for email, last in session.execute(
             select(m.UsageDaily.contact_email, func.max(m.UsageDaily.day))
             .where(m.UsageDaily.contact_email.in_(chunk), m.UsageDaily.day <= day_of(as_of))
@@ -345,15 +355,8 @@ def scan(session: Session, as_of: datetime, *, program: Program | None = None,
     moments = _positive_moments(session, as_of, program, sentiment or _default_sentiment)
     by_contact = _assign(session, moments)
     emails = sorted(by_contact)
-    contacts: dict[str, m.Contact] = {}
-    for chunk in _chunks(emails):
-        for c in session.scalars(select(m.Contact).where(m.Contact.email.in_(chunk))):
-            contacts[c.email] = c
-    account_ids = sorted({c.account_id for c in contacts.values()})
-    accounts: dict[str, m.Account] = {}
-    for chunk in _chunks(account_ids):
-        for a in session.scalars(select(m.Account).where(m.Account.account_id.in_(chunk))):
-            accounts[a.account_id] = a
+    contacts, accounts = contacts_and_accounts(session, emails)
+    account_ids = sorted(accounts)
     facts = _facts(session, account_ids, emails, as_of, program)
     personas = infer_personas(session, emails, as_of)
     histories = load_history(session, emails, since=as_of - timedelta(days=max(365, program.rules.decline_cooldown_days)))
@@ -403,12 +406,8 @@ def gate_reasons(session: Session, emails: Sequence[str], as_of: datetime, progr
     the cadence; not the window): what stops an ask at their next moment (warmintro.engines.eligibility)."""
     as_of = utc(as_of)
     program = program or load_program(session)
-    contacts = {c.email: c for chunk in _chunks(list(emails))
-                for c in session.scalars(select(m.Contact).where(m.Contact.email.in_(chunk)))}
-    account_ids = sorted({c.account_id for c in contacts.values()})
-    accounts = {a.account_id: a for chunk in _chunks(account_ids)
-                for a in session.scalars(select(m.Account).where(m.Account.account_id.in_(chunk)))}
-    facts = _facts(session, account_ids, sorted(contacts), as_of, program)
+    contacts, accounts = contacts_and_accounts(session, emails)
+    facts = _facts(session, sorted(accounts), sorted(contacts), as_of, program)
     personas = infer_personas(session, sorted(contacts), as_of)
     histories = load_history(session, sorted(contacts), since=as_of - timedelta(days=max(365, program.rules.decline_cooldown_days)))
     now = Moment("", "now", as_of, "", None, None, None, "none")  # opened now: its window is open
