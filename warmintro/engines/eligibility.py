@@ -281,11 +281,12 @@ def explain_contact(session: Session, query: str, as_of: datetime, *, program: P
     codes = gate_reasons(session, [contact.email], as_of, program).get(contact.email, [])
     e = skip_details(session, {contact.email: codes}, as_of, program=program)[contact.email]
     e.reasons.append(Reason("no_moment", f"no positive moment in the last {program.rules.trigger_lookback_days} days"
-                            + _latest_moment(session, contact, as_of, program.rules.promoter_min), condition="at their next positive moment"))
+                            + _latest_moment(session, contact, as_of, program.rules.promoter_min,
+                                           program.rules.trigger_lookback_days), condition="at their next positive moment"))
     return base | {"status": "no_moment", "reason": "no_moment", "also": codes} | e.to_json()
 
 
-def _latest_moment(session: Session, contact: m.Contact, as_of: datetime, promoter_min: float) -> str:
+def _latest_moment(session: Session, contact: m.Contact, as_of: datetime, promoter_min: float, lookback: int) -> str:
     s = session.scalars(select(m.Signal).where(
         m.Signal.account_id == contact.account_id, m.Signal.type.in_(TRIGGER_TYPES), m.Signal.occurred_at <= as_of,
         (m.Signal.contact_email == contact.email) | m.Signal.contact_email.is_(None),
@@ -293,9 +294,13 @@ def _latest_moment(session: Session, contact: m.Contact, as_of: datetime, promot
         .order_by(m.Signal.occurred_at.desc())).first()
     if s is None:
         return " (none on record)"
-    # a QBR or milestone here may have read as neutral: "latest" names the signal, not its verdict
-    label = f"NPS {s.score:g}" if s.type == "nps" and s.score is not None else TRIGGER_WORD.get(s.type, s.type)
-    return f" (the latest: {label} on {utc(s.occurred_at):%Y-%m-%d}, {_ago(s.occurred_at, as_of)})"
+    label = f"NPS {s.score:g}" if s.type == "nps" and s.score is not None else s.type.replace("_", " ")
+    if s.type == "qbr":
+        label = "QBR"
+    # an account-level QBR counts only for who attended, and a QBR or milestone only when it read as positive
+    return (f" (the account's latest such signal: {label} on {utc(s.occurred_at):%Y-%m-%d}, {_ago(s.occurred_at, as_of)},"
+            " did not count for them)" if utc(s.occurred_at) > as_of - timedelta(days=lookback)
+            else f" (the latest: {label} on {utc(s.occurred_at):%Y-%m-%d}, {_ago(s.occurred_at, as_of)})")
 
 
 def iter_codes(skipped: Iterable[Any]) -> dict[str, list[str]]:
