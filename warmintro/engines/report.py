@@ -220,7 +220,7 @@ def build_report(*, as_of: datetime, accounts: Sequence[AccountRow] = (), asks: 
         t["won"] += 1
         t["referral_won"] += o.is_referral
 
-    title = f"{vendor + ' r' if vendor else 'R'}eferral program, {_day(since)} – {_day(as_of)}"
+    title = f"Referral program{' · ' + vendor if vendor else ''} · {_day(since)} – {_day(as_of)}"
     return {
         "as_of": iso(as_of),
         "title": title,
