@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warmintro.engines.cadence import load_history
@@ -111,12 +111,19 @@ def skip_details(session: Session, codes: dict[str, list[str]], as_of: datetime,
                                    "go_live")))):
             signals[s.account_id].append(s)
     last_use: dict[str, tuple[date, str]] = {}
-    for chunk in chunks(emails):
+    for chunk in chunks(emails):  # each contact's last day of use, then what they did that day
+        last_day: dict[str, date] = {email: day for email, day in session.execute(
+            select(m.UsageDaily.contact_email, func.max(m.UsageDaily.day))
+            .where(m.UsageDaily.contact_email.in_(chunk), m.UsageDaily.day <= day_of(as_of))
+            .group_by(m.UsageDaily.contact_email))}
+        if not last_day:
+            continue
         for email, day, event in session.execute(
                 select(m.UsageDaily.contact_email, m.UsageDaily.day, m.UsageDaily.event)
-                .where(m.UsageDaily.contact_email.in_(chunk), m.UsageDaily.day <= day_of(as_of))
-                .order_by(m.UsageDaily.day)):
-            last_use[email] = (day, event)
+                .where(m.UsageDaily.contact_email.in_(list(last_day)), m.UsageDaily.day.in_(set(last_day.values())))
+                .order_by(m.UsageDaily.event)):
+            if last_day.get(email) == day and email not in last_use:
+                last_use[email] = (day, event)
     today = day_of(as_of)
     start = today - timedelta(days=7 * r.active_weeks - 1)
     weeks: dict[str, set[int]] = defaultdict(set)
