@@ -76,7 +76,8 @@ def check_report_against_store(report: dict[str, Any], store: Store, as_of: date
 
 
 def test_demo_records_planted_referrals_once(database_url: str, tmp_path: Path) -> None:
-    truth = generate_workspace(tmp_path / "truth", accounts=40, seed=11, as_of=AS_OF).programs
+    workspace = generate_workspace(tmp_path / "truth", accounts=40, seed=11, as_of=AS_OF)
+    truth = workspace.programs
     home = tmp_path / "home"
     first = _cli(["demo", *ARGS], home, database_url)
     assert first["referrals"]["blocked"] == []
@@ -108,7 +109,7 @@ def test_demo_records_planted_referrals_once(database_url: str, tmp_path: Path) 
             refs = list(s.scalars(select(m.Referral)))
             events = s.scalar(select(func.count()).select_from(m.ReferralEvent))
             opps = {o.opportunity_id: o for o in s.scalars(select(m.Opportunity))}
-        planned = {e["key"]: e for e in generate_workspace(tmp_path / "again", accounts=40, seed=11, as_of=AS_OF).ledger}
+        planned = {e["key"]: e for e in workspace.ledger}
         for r in refs:  # dated in the past, before the deal; the status follows the deal's stage
             assert r.created_at.replace(tzinfo=UTC) <= AS_OF
             key = r.idempotency_key.rsplit(":", 1)[-1]
