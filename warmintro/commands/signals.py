@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from warmintro.commands.common import emit_json, out, parse_when, use_context
-from warmintro.commands.layout import Cell, Column, person, print_records
+from warmintro.commands.layout import Cell, Column, person, print_lines, print_records
 
 
 def register(app: typer.Typer) -> None:
@@ -119,8 +119,6 @@ def print_explanation(data: dict[str, Any]) -> None:
         lines.append(f"Can be asked: {data['next_eligible']}.")
     if data.get("csm_email"):
         lines.append(f"CSM: {data['csm_email']}")
-    from warmintro.commands.layout import print_lines
-
     print_lines(out, lines)
 
 
@@ -141,7 +139,7 @@ def print_queue(result: object, *, show_skipped: bool = False, details: dict[str
     for s in result.skipped:
         counts[s.reason] = counts.get(s.reason, 0) + 1
     if counts:
-        out.print("Skipped: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        print_lines(out, ["Skipped: " + ", ".join(f"{k} {v}" for k, v in counts.items())])
     if show_skipped and result.skipped:
         details = details or {}
         skipped_rows = []
