@@ -258,7 +258,7 @@ def print_report(data: dict[str, Any]) -> None:
     asked = data["funnel"][0]
     print_records(out, [Column("stage"), Column("count", justify="right"), Column("of previous", justify="right")],
                   [[stage.get("label", stage["stage"]), f"{stage['count']:,}", _pct(stage["conversion"])]
-                   for stage in data["funnel"]], title="Funnel (every program; per program below)")
+                   for stage in data["funnel"]], title="Funnel (all three programs)")
     if "asks" in asked:
         print_lines(out, [f"  asked = {asked['asks']:,} asks to customers + {asked['submissions']:,} partner and "
                           "employee submissions (a submission is its own ask)"])
