@@ -44,6 +44,9 @@ PROGRAM_TRIGGER = {"partner": "partner_submission", "employee": "employee_referr
 # Referrals that never became a deal, per referral that did: (the intro never made, no meeting after the
 # intro, a meeting and no opportunity). Customer intros drop most; partners qualify their leads first.
 DROPPED = {"customer": (0.2, 0.8, 0.35), "partner": (0.05, 0.45, 0.3), "employee": (0.1, 0.6, 0.3)}
+# days a dropped referral's history takes (first touch <= 50 h; no_response 14 days after the intro; a meeting
+# 3-10 days after it, lost 21 days later): it is made at least this long before as_of
+SETTLED_DAYS = {"approved": 3, "intro_sent": 17, "meeting": 34}
 
 
 def employee_referrals(world: World, r: random.Random, prospects: list[Company]) -> None:
@@ -85,9 +88,10 @@ def employee_referrals(world: World, r: random.Random, prospects: list[Company])
 def plan_ledger(world: World, r: random.Random, prospects: list[Company]) -> None:
     """Every ledger referral the demo records (world.ledger, written to ground_truth.json): one per
     referral-, partner- or employee-tagged deal, and the referrals that dropped out before a deal (DROPPED),
-    each with its trigger and the referrer's persona. The dropped ones go to network companies no deal,
-    account, planted target or competitor touches, and are older than the targets engine's "recently
-    referred" window, so no planted truth moves. Own random stream: nothing else in the seed changes."""
+    each with its trigger and the referrer's persona. The dropped ones are spread over the last two years (a
+    recent one makes its company "recently referred" for the targets engine, but none goes to a company a deal,
+    an account, a planted target or decoy, a who-knows target or a competitor touches, so no planted truth
+    moves). Own random stream: nothing else in the seed changes."""
     T = world.as_of
     persona = {c.email: c.persona for c in world.contacts}
 
@@ -122,7 +126,8 @@ def plan_ledger(world: World, r: random.Random, prospects: list[Company]) -> Non
         for k, stage in enumerate(stages):
             if not free:
                 return
-            at = at_hour(T - timedelta(days=r.randint(RECENTLY_REFERRED_DAYS + 10, 700)), r, 9, 18)
+            # old enough for its whole history (warmintro.demo.ledger) to have happened by as_of
+            at = at_hour(T - timedelta(days=r.randint(SETTLED_DAYS[stage], 700)), r, 9, 18)
             if program == "customer":
                 pool = [c for c in live if world.accounts[c.account].customer_since < at]
                 referrer = r.choice(pool).email if pool else ""
