@@ -562,18 +562,31 @@ class IntroPath:
     target_email: str
     target_name: str
     route_to: str | None
+    route_slack_user_id: str | None = None  # the router in Slack: only then can a button reach anyone
+    ask: str = ""  # who to ask, in words (warmintro.engines.whoknows)
 
 
 def request_intro_blocks(paths: Sequence[IntroPath], *, limit: int = 5) -> list[Block]:
-    """One "Request intro" button per warm path (the owning CSM or team member is asked, not the connector)."""
-    elements = [button(truncate(f"Intro to {p.target_name} via {p.connector_name}", PLAIN_BUTTON_MAX), f"{REQUEST_INTRO}:{i}",
-                       encode_value({"c": p.connector_email, "t": p.target_email, "p": p.pillar, "r": p.route_to or ""}))
-                for i, p in enumerate(paths[:limit])]
-    if not elements:
-        return []
-    return [context("Want one of these? I'll ask the person who owns the relationship; nothing goes to the "
-                    "connector without them."),
-            {"type": "actions", "block_id": "request_intro", "elements": elements}]
+    """One "Request intro" button per warm path someone on the team can route in Slack (the owning CSM or team
+    member is asked, not the connector). A path nobody on the team can route gets no button, which would only
+    dead-end: it says in words whom to ask instead."""
+    shown = list(paths[:limit])
+    routable = [(i, p) for i, p in enumerate(shown) if p.route_slack_user_id]
+    direct = [p for p in shown if not p.route_slack_user_id]
+    blocks: list[Block] = []
+    if routable:
+        elements = [button(truncate(f"Intro to {p.target_name} via {p.connector_name}", PLAIN_BUTTON_MAX),
+                           f"{REQUEST_INTRO}:{i}",
+                           encode_value({"c": p.connector_email, "t": p.target_email, "p": p.pillar, "r": p.route_to or ""}))
+                    for i, p in routable]
+        blocks += [context("Want one of these? I'll ask the person who owns the relationship; nothing goes to the "
+                           "connector without them."),
+                   {"type": "actions", "block_id": "request_intro", "elements": elements}]
+    if direct:
+        lines = [f"• {escape(p.target_name)} via {escape(p.connector_name)}: ask {escape(p.ask or p.connector_email)}"
+                 for p in direct]
+        blocks.append(context("No one on the team can route these in Slack, so there is no button:\n" + "\n".join(lines)))
+    return blocks
 
 
 # ---------------------------------------------------------------------------------------------------

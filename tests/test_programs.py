@@ -409,7 +409,9 @@ time_cost_per_referral = 100
 def test_economics_on_a_workspace_with_known_cac_and_retention(store: Store, tmp_path: Path):
     ws = base(ECONOMICS)
     ws.account("R1", domain="r1.example", customer_since="2023-01-01", lifecycle_stage="churned",
-               renewal_date="2023-04-11", nrr="")
+               renewal_date="2025-09-01", nrr="")
+    ws.account("R3", domain="r3.example", customer_since="2022-01-01", lifecycle_stage="churned",
+               renewal_date="2024-01-01", nrr="")  # gone before the 12 months: not in the cohort
     ws.account("R2", domain="r2.example", customer_since="2023-06-01", nrr=100)
     ws.rows["accounts.csv"][0]["nrr"] = 110  # A
     for i, stage in enumerate(("won", "lost", "lost", "prospecting")):
@@ -449,7 +451,8 @@ def test_economics_on_a_workspace_with_known_cac_and_retention(store: Store, tmp
     assert econ["close_rate"] == {"referral": round(4 / 6, 4), "outbound": 0.25, "multiple": round((4 / 6) / 0.25, 2)}
     ret = econ["retention"]
     assert (ret["referred"]["accounts"], ret["referred"]["retained"], ret["referred"]["retention"]) == (4, 3, 0.75)
-    assert (ret["rest"]["accounts"], ret["rest"]["retained"]) == (3, 2)  # R1 churned within its first year
+    # trailing 12 months: A, R1 and R2 were customers a year ago, R1 churned since; R3 had gone already
+    assert (ret["rest"]["accounts"], ret["rest"]["retained"]) == (3, 2)
     assert ret["referred"]["avg_nrr"] == 120 and ret["rest"]["avg_nrr"] == 105
     assert ret["employee"]["arr_growth"] == 0.2  # 60,000 ARR on a 50,000 first deal
     assert "30-50% below paid" in econ["reference"]

@@ -208,6 +208,35 @@ def test_who_knows_a_company_strongest_paths_first(network: Store) -> None:
     assert by_connector["ray@advise.example"].route_to is None  # nobody on the team knows Ray
     assert by_connector["alex@vendor.example"].route_to == "alex@vendor.example"
     assert result.kind == "company" and result.domains == ["harbor.example"] and result.people == 2
+    # in words: how strong (with the counts behind it) and whom to ask, also when nobody on the team can route it
+    assert first.strength_words == "good: 14 emails and 57 months together at Harbor Freight Lines"
+    assert third.strength_words.startswith(("fair, through Jordan Lee: 14 emails", "good, through Jordan Lee: 14 emails"))
+    assert first.ask == "through Dana Whitfield (dana@vendor.example), who owns the Northwind Logistics account"
+    assert (first.route_name, first.route_slack_user_id) == ("Dana Whitfield", "U0DANA")
+    ray = by_connector["ray@advise.example"]
+    assert ray.ask.startswith("Ray Ortiz (ray@advise.example) directly: no one on the team has a tie")
+    assert ray.route_slack_user_id is None and "-" not in ray.ask.split(":")[0]
+    assert by_connector["alex@vendor.example"].ask.endswith("directly: they are on the team")
+
+
+def test_who_knows_cli_at_80_columns_says_whom_to_ask(network: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from warmintro.commands import common
+
+    url = network.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("WARMINTRO_DATABASE_URL", url)
+    buf = io.StringIO()
+    monkeypatch.setattr(common, "out", Console(file=buf, width=80, highlight=False, soft_wrap=True))
+    from warmintro import cli
+
+    monkeypatch.setattr("warmintro.commands.network.out", common.out, raising=False)
+    assert cli.main(["who-knows", "Harbor Freight Lines", "--as-of", AS_OF.isoformat()]) == 0
+    text = buf.getvalue()
+    assert "ask: Ray Ortiz (ray@advise.example) directly" in text and " -\n" not in text and "…" not in text
+    assert "strength: " in text and "14 emails" in " ".join(text.split())
 
 
 def test_who_knows_by_domain_and_by_person(network: Store) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import tool
 
 from agent.context import AgentContext, ToolOutput, escape_mrkdwn
 from tools.common import require
+from warmintro.engines.whoknows import WarmPath
 
 NAME = "who_knows"
+SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 def run(ctx: AgentContext, target: str, limit: int = 5) -> ToolOutput:
@@ -24,14 +27,24 @@ def run(ctx: AgentContext, target: str, limit: int = 5) -> ToolOutput:
         return ToolOutput(data, f"I found no warm path to {escape_mrkdwn(target)} in our customers', team's, "
                                 f"investors' or partners' networks.")
     lines = [f"*Warm paths to {escape_mrkdwn(target)}* (strongest first):"]
+    in_slack = bool(ctx.identity.slack_user_id)
     for i, p in enumerate(result.paths, 1):
         via = f" via {escape_mrkdwn(p.via_name or p.via_email)}" if p.via_email else ""
-        route = f" — route through {escape_mrkdwn(p.route_to)}" if p.route_to else ""
         lines.append(f"{i}. *{escape_mrkdwn(p.connector_name)}* ({p.pillar}){via} → {escape_mrkdwn(p.target_name)}"
-                     f" · strength {p.strength:.2f}{route}")
-        if p.evidence:
-            lines.append(f"    _{escape_mrkdwn('; '.join(p.evidence[:2]))}_")
+                     f" · {escape_mrkdwn(p.strength_words)}")
+        lines.append(f"    Ask {_ask(p, in_slack)}")
     return ToolOutput(data, "\n".join(lines))
+
+
+def _ask(p: WarmPath, in_slack: bool) -> str:
+    """Who to ask: in Slack, the router by @mention when they have a Slack id (a mention we build, never one
+    taken from the data); elsewhere, and for anyone without one, in words."""
+    if in_slack and p.route_to and p.route_slack_user_id and SLACK_ID.fullmatch(p.route_slack_user_id):
+        reason = f", who {escape_mrkdwn(p.route_reason)}" if p.route_reason else ""
+        if p.pillar == "employee":
+            return f"<@{p.route_slack_user_id}> directly: they are on the team"
+        return f"through <@{p.route_slack_user_id}>{reason}"
+    return escape_mrkdwn(p.ask)
 
 
 @tool(NAME)

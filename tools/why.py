@@ -30,6 +30,7 @@ REASON_TEXT = {
 
 
 def run(ctx: AgentContext, account: str) -> ToolOutput:
+    from warmintro.engines.eligibility import iter_codes, skip_details
     from warmintro.engines.personas import account_personas
     from warmintro.engines.scan import scan
 
@@ -45,20 +46,29 @@ def run(ctx: AgentContext, account: str) -> ToolOutput:
                               f"I couldn't find an account matching “{escape_mrkdwn(account)}”.")
         result = scan(s, ctx.now)
         personas = {p.email: p for p in account_personas(s, acc.account_id, ctx.now)}
-    asks = [a for a in result.asks if a.account_id == acc.account_id]
-    skips = [k for k in result.skipped if k.account_id == acc.account_id]
+        asks = [a for a in result.asks if a.account_id == acc.account_id]
+        skips = [k for k in result.skipped if k.account_id == acc.account_id]
+        details = skip_details(s, iter_codes(skips), ctx.now, moments={
+            k.contact_email: (k.trigger.type, k.trigger.occurred_at, k.trigger.score) for k in skips})
     data = {
         "account_id": acc.account_id, "account": acc.name,
         "asks": [a.to_json() for a in asks],
-        "skipped": [k.to_json() for k in skips],
+        "skipped": [k.to_json() | (details[k.contact_email].to_json() if k.contact_email in details else {})
+                    for k in skips],
         "contacts_without_moment": sorted(set(personas) - {a.contact_email for a in asks} - {k.contact_email for k in skips}),
     }
     lines = [f"*{escape_mrkdwn(acc.name)}*"]
     for a in asks:
         lines.append(f"• Ask *{escape_mrkdwn(a.contact_name)}* ({a.persona.replace('_', ' ')}): {escape_mrkdwn(a.reasons[0])}")
     for k in skips:
-        extra = f" (also: {', '.join(REASON_TEXT.get(r, r) for r in k.also)})" if k.also else ""
-        lines.append(f"• Not {escape_mrkdwn(k.contact_email)}: {REASON_TEXT.get(k.reason, k.reason)}{extra}")
+        e = details.get(k.contact_email)
+        if e is None:
+            extra = f" (also: {', '.join(REASON_TEXT.get(r, r) for r in k.also)})" if k.also else ""
+            lines.append(f"• Not {escape_mrkdwn(k.contact_email)}: {REASON_TEXT.get(k.reason, k.reason)}{extra}")
+            continue
+        # the values behind each reason and when they can be asked (warmintro.engines.eligibility)
+        why = "; ".join(escape_mrkdwn(r.detail) for r in e.reasons)
+        lines.append(f"• Not {escape_mrkdwn(k.contact_email)}: {why}. Can be asked {escape_mrkdwn(e.next_eligible)}.")
     if data["contacts_without_moment"]:
         lines.append(f"• No happy moment in the last 30 days for {len(data['contacts_without_moment'])} other contact(s).")
     if not asks and not skips:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -125,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     _ensure_registered()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=False, prog_name="warmintro")
     except WarmintroError as exc:
         err.print(f"error: {exc}", markup=False)
         return exc.exit_code
@@ -134,15 +133,25 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err.print("aborted", markup=False)
         return 130
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show(file=sys.stderr)
-            return exc.exit_code
+    except typer.TyperException as exc:  # typer's own click: usage mistakes (bad option, missing argument, ...)
+        return _usage_error(exc)
+    except Exception as exc:
         err.print(f"error: unexpected {type(exc).__name__}: {exc}", markup=False)
         return 1
     return 0
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    """A usage mistake as the command's usage line, a pointer to --help and what was wrong; never a crash."""
+    ctx = getattr(exc, "ctx", None)
+    message = getattr(exc, "format_message", lambda: str(exc))()
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a group named without a command: its help is printed
+        return 2
+    if ctx is not None:
+        err.print(ctx.get_usage(), markup=False)
+        err.print(f"Try '{ctx.command_path} --help' for help.", markup=False)
+    err.print(f"error: {message}", markup=False)
+    return int(getattr(exc, "exit_code", 2) or 2)
 
 
 def _register_commands() -> None:

@@ -18,11 +18,18 @@ class Vendor(BaseModel):
     name: str = Field(min_length=1)
     domain: str = Field(min_length=3)
     one_liner: str | None = None
+    # ISO 4217 code of every amount in the imported data (opportunities, ARR, payouts): reports name it
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
     @field_validator("domain")
     @classmethod
     def _lower(cls, v: str) -> str:
         return v.strip().lower()
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.strip().upper() if isinstance(v, str) else v
 
 
 class ICP(BaseModel):

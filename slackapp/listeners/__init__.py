@@ -102,7 +102,8 @@ def intro_paths(reply: AgentReply) -> list[b.IntroPath]:
                 out.append(b.IntroPath(
                     connector_email=str(p["connector_email"]), connector_name=str(p.get("connector_name") or p["connector_email"]),
                     pillar=str(p.get("pillar") or ""), target_email=str(p["target_email"]),
-                    target_name=str(p.get("target_name") or p["target_email"]), route_to=p.get("route_to")))
+                    target_name=str(p.get("target_name") or p["target_email"]), route_to=p.get("route_to"),
+                    route_slack_user_id=p.get("route_slack_user_id") or None, ask=str(p.get("ask") or "")))
     return out
 
 

@@ -69,11 +69,17 @@ def report_summary(report: dict[str, Any]) -> str:
         return "–" if x is None else f"{x * 100:.1f}%"
 
     rate, pipe, won, sla = (report.get(k) or {} for k in ("referral_rate", "pipeline", "won_revenue", "sla"))
-    funnel = " → ".join(f"{f['stage'].replace('_', ' ')} {f['count']}" for f in report.get("funnel") or [])
-    lines = [f"*Referral program* as of {str(report.get('as_of', ''))[:10]}",
+    def money(x: float | None) -> str:
+        return "–" if x is None else f"{report.get('currency') or 'USD'} {x:,.0f}"
+
+    funnel = " → ".join(f"{f.get('label') or f['stage'].replace('_', ' ')} {f['count']}" for f in report.get("funnel") or [])
+    title = report.get("title") or f"Referral program as of {str(report.get('as_of', ''))[:10]}"
+    lines = [f"*{b.escape(title)}*",
              f"• Referral rate: {pct(rate.get('rate'))} of {rate.get('customer_accounts', 0)} customers referred",
              f"• Funnel: {funnel}" if funnel else "• Funnel: no referrals yet",
-             f"• Referral share of pipeline {pct(pipe.get('share'))}, of won revenue {pct(won.get('share'))}"]
+             f"• Referral share of pipeline {pct(pipe.get('share'))} ({money(pipe.get('referral'))} of "
+             f"{money(pipe.get('total'))}), of won revenue {pct(won.get('share'))} ({money(won.get('referral'))} of "
+             f"{money(won.get('total'))})"]
     if sla:
         lines.append(f"• First-touch SLA met: {pct(sla.get('compliance'))}")
     flags = report.get("flags") or []

@@ -176,3 +176,18 @@ def test_draft_review_blocks_quote_the_ask_and_each_note():
     assert "> Hi Priya," in text and "<@U1>" not in text and "<!channel>" not in text
     assert "Their note to jo@acme.example" in text and "<mailto:jo@acme.example?subject=Intro" in text
     assert len(blocks) <= b.MESSAGE_BLOCKS_MAX
+
+
+def test_request_intro_offers_no_dead_end_button() -> None:
+    """A path no one on the team can route in Slack gets whom to ask in words, not a button that dead-ends."""
+    routed = b.IntroPath("priya@northwind.example", "Priya Natarajan", "customer", "jo@acme.example", "Jo Park",
+                         "dana@vendor.example", "U0DANA", "through Dana Whitfield (dana@vendor.example), who owns ...")
+    investor = b.IntroPath("iris@northpeak.vc", "Iris Lorenz", "investor", "naomi@stripe.example", "Naomi Petrov",
+                           None, None, "Iris Lorenz (iris@northpeak.vc) directly: no one on the team has a tie to them")
+    blocks = b.request_intro_blocks([routed, investor])
+    buttons = [e for blk in blocks if blk["type"] == "actions" for e in blk["elements"]]
+    assert [e["text"]["text"] for e in buttons] == ["Intro to Jo Park via Priya Natarajan"]
+    words = json.dumps([blk for blk in blocks if blk["type"] == "context"])
+    assert "Naomi Petrov via Iris Lorenz: ask Iris Lorenz (iris@northpeak.vc) directly" in words
+    assert b.request_intro_blocks([investor])[0]["type"] == "context"  # nothing to press at all
+    assert not any(blk["type"] == "actions" for blk in b.request_intro_blocks([investor]))

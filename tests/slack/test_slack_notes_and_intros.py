@@ -120,6 +120,7 @@ def _rep_asks_who_knows(slack: Harness) -> list[dict[str, Any]]:
     [answer] = slack.mock.wait_for("chat.postMessage")
     blocks = answer.json_field("blocks")
     assert "Jo Park" in json.dumps(blocks)
+    assert "<@U0DANA>" in json.dumps(blocks)  # the CSM who routes it, by @mention
     return [e for blk in blocks if blk["type"] == "actions" and blk.get("block_id") == "request_intro"
             for e in blk["elements"]]
 

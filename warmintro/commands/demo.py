@@ -82,6 +82,7 @@ def register(app: typer.Typer) -> None:
         print_queue(queue)
         if queue.asks:
             top = queue.asks[0]
-            out.print("\nNext: "
-                      f"`warmintro targets {top.contact_email}` · `warmintro personas {top.account_id}` · "
-                      f"`warmintro chat --as {top.csm_email or 'CSM_EMAIL'}` · `warmintro scan --as-of {when:%Y-%m-%dT%H:%MZ} --skipped`")
+            out.print("\nNext:\n" + "\n".join(f"  warmintro {cmd}" for cmd in (
+                f"targets {top.contact_email}", f"personas {top.account_id}", f"why {top.contact_email}",
+                f"chat --as {top.csm_email or 'CSM_EMAIL'}", f"scan --as-of {when:%Y-%m-%dT%H:%MZ} --skipped")),
+                markup=False)

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from warmintro.commands.common import emit_json, err, out, parse_when, use_context
+from warmintro.commands.layout import Column, print_records
 from warmintro.errors import WarmintroError
 
 
@@ -29,11 +29,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"as_of": when, "opportunities": [x.to_json() for x in credits]})
             return
-        table = Table("opportunity", "domain", "stage", "amount", "credit", "referral", "referrer", "reason")
-        for x in credits:
-            table.add_row(x.opportunity_id, x.domain, x.stage, "" if x.amount is None else f"{x.amount:,.0f}", x.credit,
-                          x.referral_id or "", x.referrer_email or "", x.explanation)
-        out.print(table)
+        cur = _currency(c)
+        print_records(out, [Column("opportunity", "key"), Column("domain", "key"), Column("stage"),
+                            Column(f"amount ({cur})", "key", "right"), Column("credit"), Column("referral", "key"),
+                            Column("referrer", "key"), Column("reason", "text")],
+                      [[x.opportunity_id, x.domain, x.stage, "" if x.amount is None else f"{x.amount:,.0f}", x.credit,
+                        x.referral_id or "", x.referrer_email or "", x.explanation] for x in credits],
+                      title=f"Attribution as of {when:%Y-%m-%d}")
 
     @app.command()
     def report(
@@ -77,12 +79,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"as_of": when, "rewards": rows})
             return
-        table = Table("referrer", "program", "successful", "tier", "next tier at", "due", "clawed back")
-        for r in rows:
-            table.add_row(r["referrer_email"], r["program"], str(r["successful_referrals"]), r["tier"] or "",
-                          "" if r["next_tier_at"] is None else str(r["next_tier_at"]), f"{r['amount_due']:,.2f}",
-                          f"{r['amount_clawed_back']:,.2f}")
-        out.print(table)
+        cur = _currency(c)
+        print_records(out, [Column("referrer", "key"), Column("program"), Column("successful", justify="right"),
+                            Column("tier"), Column("next tier at", justify="right"),
+                            Column(f"due ({cur})", "key", "right"), Column(f"clawed back ({cur})", "key", "right")],
+                      [[r["referrer_email"], r["program"], str(r["successful_referrals"]), r["tier"] or "",
+                        "" if r["next_tier_at"] is None else str(r["next_tier_at"]), f"{r['amount_due']:,.2f}",
+                        f"{r['amount_clawed_back']:,.2f}"] for r in rows], title=f"Rewards as of {when:%Y-%m-%d}")
 
     payouts_app = typer.Typer(help="Payouts: list (default), mark-paid, export.", invoke_without_command=True)
     app.add_typer(payouts_app, name="payouts")
@@ -105,11 +108,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"as_of": when, "payouts": rows})
             return
-        table = Table("payout", "referral", "referrer", "program", "opportunity", "kind", "amount", "due", "status")
-        for p in rows:
-            table.add_row(p["payout_id"], p["referral_id"], p["referrer_email"], p["program"], p["opportunity_id"],
-                          p["kind"], f"{p['amount']:,.2f}", p["due_at"] or "", p["status"])
-        out.print(table)
+        cur = _currency(c)
+        print_records(out, [Column("payout", "key"), Column("referral", "key"), Column("referrer", "key"),
+                            Column("program"), Column("opportunity", "key"), Column("kind"),
+                            Column(f"amount ({cur})", "key", "right"), Column("due", "key"), Column("status")],
+                      [[p["payout_id"], p["referral_id"], p["referrer_email"], p["program"], p["opportunity_id"],
+                        p["kind"], f"{p['amount']:,.2f}", (p["due_at"] or "")[:10], p["status"]] for p in rows],
+                      title=f"Payouts as of {when:%Y-%m-%d}")
 
     @payouts_app.command("mark-paid")
     def mark_paid_cmd(
@@ -179,12 +184,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"as_of": when, "partners": rows})
             return
-        table = Table("partner", "kind", "tier", "won (window)", "rate", "meeting rate", "opp rate", "flagged")
-        for r in rows:
-            q = r["quality"]
-            table.add_row(r["name"], r["kind"], r["tier"] or "", str(r["won_in_window"]), f"{r['rate']:g}%",
-                          _pct(q["meeting_rate"]), _pct(q["opportunity_rate"]), "yes" if r["flagged"] else "")
-        out.print(table)
+        print_records(out, [Column("partner", "key"), Column("kind"), Column("tier"),
+                            Column("won (window)", justify="right"), Column("rate", justify="right"),
+                            Column("meeting rate", justify="right"), Column("opp rate", justify="right"),
+                            Column("flagged")],
+                      [[r["name"], r["kind"], r["tier"] or "", str(r["won_in_window"]), f"{r['rate']:g}%",
+                        _pct(r["quality"]["meeting_rate"]), _pct(r["quality"]["opportunity_rate"]),
+                        "yes" if r["flagged"] else ""] for r in rows], title=f"Partners as of {when:%Y-%m-%d}")
 
     @app.command("portal-link")
     def portal_link_cmd(
@@ -232,50 +238,87 @@ def register(app: typer.Typer) -> None:
                           + "; ".join(sug["reasons"]))
 
 
+def _money(value: float | None, cur: str) -> str:
+    return "—" if value is None else f"{cur} {value:,.0f}"
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
 def print_report(data: dict[str, Any]) -> None:
+    from warmintro.commands.layout import print_lines
+
+    cur = data.get("currency", "USD")
     rate = data["referral_rate"]
-    out.print(f"[bold]Program report[/] as of {data['as_of']}")
-    out.print(f"Referral rate: {rate['referring_accounts']} of {rate['customer_accounts']} customer accounts"
-              f" ({_pct(rate['rate'])})")
-    table = Table("stage", "count", "conversion", title="Funnel")
-    for stage in data["funnel"]:
-        table.add_row(stage["stage"], str(stage["count"]), _pct(stage["conversion"]))
-    out.print(table)
+    out.print(f"[bold]{data.get('title') or 'Referral program as of ' + data['as_of']}[/]")
+    print_lines(out, [f"Every figure covers that period (as of {data['as_of']}); amounts in {cur}.",
+                      f"Referral rate: {rate['referring_accounts']} of {rate['customer_accounts']} customer accounts "
+                      f"referred someone ({_pct(rate['rate'])})."])
+    asked = data["funnel"][0]
+    print_records(out, [Column("stage"), Column("count", justify="right"), Column("of previous", justify="right")],
+                  [[stage.get("label", stage["stage"]), f"{stage['count']:,}", _pct(stage["conversion"])]
+                   for stage in data["funnel"]], title="Funnel (all three programs)")
+    if "asks" in asked:
+        print_lines(out, [f"  asked = {asked['asks']:,} asks to customers + {asked['submissions']:,} partner and "
+                          "employee submissions (a submission is its own ask)"])
     pipe, won = data["pipeline"], data["won_revenue"]
-    out.print(f"Referral share of pipeline: {_pct(pipe['share'])} ({pipe['referral']:,.0f} of {pipe['total']:,.0f}); "
-              f"of won revenue: {_pct(won['share'])} ({won['referral']:,.0f} of {won['total']:,.0f})")
     sla = data["sla"]
-    out.print(f"First-touch SLA: {sla['met']} met, {sla['breached']} breached, {sla['pending']} pending "
-              f"({_pct(sla['compliance'])})")
     ttf = data["time_to_first_referral"]
+    lines = [f"Referral share of pipeline: {_pct(pipe['share'])} ({_money(pipe['referral'], cur)} of "
+             f"{_money(pipe['total'], cur)}, {pipe['count_referral']:,} of {pipe['count_total']:,} opportunities)",
+             f"Referral share of won revenue: {_pct(won['share'])} ({_money(won['referral'], cur)} of "
+             f"{_money(won['total'], cur)}, {won['count_referral']:,} of {won['count_total']:,} deals)",
+             f"First-touch SLA: {sla['met']} met, {sla['breached']} breached, {sla['pending']} pending "
+             f"({_pct(sla['compliance'])} met)"]
     if ttf["accounts"]:
-        out.print(f"Time to first referral: median {ttf['median_days']:.0f} days over {ttf['accounts']} accounts")
-    for key, title in (("by_trigger", "By trigger"), ("by_persona", "By persona"), ("by_source", "By source")):
-        if data[key]:
-            t = Table(key.split("_")[1], "referrals/opps", "won", "conversion", title=title)
-            for name, row in data[key].items():
-                t.add_row(name, str(row.get("referrals", row.get("opportunities", 0))), str(row["won"]),
-                          _pct(row["conversion"]))
-            out.print(t)
+        lines.append(f"Time to first referral: median {ttf['median_days']:.0f} days from becoming a customer "
+                     f"({ttf['accounts']} referring accounts)")
+    print_lines(out, lines)
+    for key, title in (("by_trigger", "By trigger"), ("by_persona", "By persona")):
+        groups = {k: v for k, v in data[key].items() if v["referrals"]}
+        if groups:
+            print_records(out, [Column(key.split("_")[1]), Column("referrals", justify="right"),
+                                Column("meetings", justify="right"), Column("opps", justify="right"),
+                                Column("won", justify="right"), Column("won/referred", justify="right")],
+                          [[_words(name), str(g["referrals"]), str(g["meetings"]), str(g["opportunities"]),
+                            str(g["won"]), _pct(g["conversion"])] for name, g in groups.items()], title=title)
+    if data["by_source"]:
+        print_records(out, [Column("source"), Column("opps", justify="right"), Column("won", justify="right"),
+                            Column("close rate", justify="right"), Column(f"pipeline ({cur})", "key", "right"),
+                            Column(f"won ({cur})", "key", "right")],
+                      [[_words(name), str(g["opportunities"]), str(g["won"]), _pct(g["conversion"]),
+                        f"{g.get('pipeline', 0):,.0f}", f"{g.get('won_revenue', 0):,.0f}"]
+                       for name, g in data["by_source"].items()], title="Opportunities by source (all deals)")
     econ = data.get("economics")
     if econ:
-        t = Table("program", "referrals", "won", "conversion", "pipeline", "won revenue", "payouts", "CAC",
-                  title="Programs")
-        for name, row in econ["programs"].items():
-            t.add_row(name, str(row["referrals"]), str(row["won"]), _pct(row["conversion"]), f"{row['pipeline']:,.0f}",
-                      f"{row['won_revenue']:,.0f}", f"{row['payouts']:,.0f}",
-                      "—" if row["cac"] is None else f"{row['cac']:,.0f}")
-        out.print(t)
+        print_records(out, [Column("program"), Column("referrals", justify="right"), Column("won", justify="right"),
+                            Column("won/referred", justify="right"), Column(f"pipeline ({cur})", "key", "right"),
+                            Column(f"won ({cur})", "key", "right"), Column(f"payouts ({cur})", "key", "right"),
+                            Column(f"CAC ({cur})", "key", "right")],
+                      [[name, str(row["referrals"]), str(row["won"]), _pct(row["conversion"]),
+                        f"{row['pipeline']:,.0f}", f"{row['won_revenue']:,.0f}", f"{row['payouts']:,.0f}",
+                        "—" if row["cac"] is None else f"{row['cac']:,.0f}"] for name, row in econ["programs"].items()],
+                      title="Programs")
         cac = econ["cac"]
-        out.print("CAC per won customer: " + ", ".join(
-            f"{k} {'—' if cac[k] is None else f'{cac[k]:,.0f}'}" for k in ("referral", "paid", "organic")))
         ret = econ["retention"]
-        out.print(f"{ret['days']}-day retention: referred {_pct(ret['referred']['retention'])} "
-                  f"({ret['referred']['accounts']} accounts), the rest {_pct(ret['rest']['retention'])} "
-                  f"({ret['rest']['accounts']})")
+        months = round(ret["days"] / 30.4)
+        print_lines(out, [
+            "CAC per won customer: " + ", ".join(f"{k} {_money(cac[k], cur)}" for k in ("referral", "paid", "organic")),
+            f"{months}-month retention (customers {months} months ago who are still customers): referred "
+            f"{_pct(ret['referred']['retention'])} ({ret['referred']['retained']} of {ret['referred']['accounts']}), "
+            f"the rest {_pct(ret['rest']['retention'])} ({ret['rest']['retained']} of {ret['rest']['accounts']})"])
         out.print(f"[dim]{econ['reference']}[/]")
     for flag in data["flags"]:
         err.print(f"[yellow]flag:[/] {flag['flag']} {flag['referral_id']}: {flag['detail']}")
+
+
+def _currency(c: Any) -> str:
+    """The program's currency code (program.toml [vendor] currency, default USD)."""
+    from warmintro.program import load_program
+
+    with c.store.session() as s:
+        return load_program(s).vendor.currency
 
 
 def _pct(value: float | None) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from warmintro.commands.common import emit_json, out, parse_when, use_context
+from warmintro.commands.layout import Column, person, print_records
 
 
 def register(app: typer.Typer) -> None:
@@ -30,12 +30,12 @@ def register(app: typer.Typer) -> None:
             emit_json(result.to_json())
             return
         persona = (result.persona or "unknown persona").replace("_", " ")
-        table = Table("#", "name", "title / company", "tie", "score", "why", show_lines=True,
-                      title=f"Targets for {result.champion} ({persona})")
-        for i, t in enumerate(result.targets, 1):
-            table.add_row(str(i), f"{t.name or ''}\n{t.email}", f"{t.title or ''}\n{t.company or ''}",
-                          f"{t.kind} {t.strength:.2f}", f"{t.score:.2f}", "\n".join(t.reasons))
-        out.print(table)
+        print_records(out, [Column("name", "key"), Column("title / company"), Column("tie"),
+                            Column("score", justify="right"), Column("why", "text")],
+                      [[person(t.name, t.email), (f"{t.title or ''}\n{t.company or ''}",
+                                                  ", ".join(x for x in (t.title, t.company) if x)),
+                        f"{t.kind} {t.strength:.2f}", f"{t.score:.2f}", "\n".join(t.reasons)] for t in result.targets],
+                      title=f"Targets for {result.champion} ({persona})", numbered=True, show_lines=True)
         if not result.targets:
             out.print("No one in this champion's network fits the ICP yet.")
         counts: dict[str, int] = {}
@@ -44,10 +44,8 @@ def register(app: typer.Typer) -> None:
         if counts:
             out.print("Left out: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         if show_excluded and result.excluded:
-            ex = Table("email", "reason", "detail", "also", title="Left out")
-            for e in result.excluded:
-                ex.add_row(e.email, e.reason, e.detail, ", ".join(e.also))
-            out.print(ex)
+            print_records(out, [Column("email", "key"), Column("reason"), Column("also"), Column("detail", "text")],
+                          [[e.email, e.reason, ", ".join(e.also), e.detail] for e in result.excluded], title="Left out")
 
     @app.command("who-knows")
     def who_knows_cmd(
@@ -66,13 +64,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(result.to_json())
             return
-        table = Table("#", "connector", "pillar", "target", "hops", "strength", "evidence", "ask through",
-                      show_lines=True, title=f"Who knows {result.target} ({result.people} people known there)")
-        for i, p in enumerate(result.paths, 1):
-            table.add_row(str(i), f"{p.connector_name}\n{p.connector_email}", p.pillar,
-                          f"{p.target_name}\n{p.target_email}", str(p.hops), f"{p.strength:.2f}",
-                          "\n".join(p.evidence), p.route_to or "-")
-        out.print(table)
+        print_records(out, [Column("connector", "key"), Column("pillar"), Column("target", "key"),
+                            Column("hops", justify="right"), Column("strength", "text"), Column("ask", "text")],
+                      [[person(p.connector_name, p.connector_email), p.pillar, person(p.target_name, p.target_email),
+                        str(p.hops), f"{p.strength:.2f} {p.strength_words}", p.ask] for p in result.paths],
+                      title=f"Who knows {result.target} ({result.people} people known there)", numbered=True,
+                      show_lines=True)
         if not result.paths:
             out.print("No warm path found: nobody in the four pillars is tied to anyone there.")
 
@@ -91,10 +88,10 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(result.to_json())
             return
-        table = Table("champion", "from", "to", "since", "ICP fit", "why", show_lines=True,
-                      title=f"Champion moves ({len(result.moves)})")
-        for mv in result.moves:
-            table.add_row(f"{mv.name}\n{mv.email}", f"{mv.from_company}\n{mv.from_account_id}",
-                          f"{mv.to_company}\n{mv.to_domain or ''}", f"{mv.since:%Y-%m-%d}",
-                          "yes" if mv.icp_fit else "no", "\n".join(mv.reasons))
-        out.print(table)
+        print_records(out, [Column("champion", "key"), Column("from", "key"), Column("to", "key"),
+                            Column("since", "key"), Column("ICP fit"), Column("why", "text")],
+                      [[person(mv.name, mv.email), (f"{mv.from_company}\n{mv.from_account_id}",
+                                                    f"{mv.from_company} ({mv.from_account_id})"),
+                        (f"{mv.to_company}\n{mv.to_domain or ''}", f"{mv.to_company} ({mv.to_domain or '?'})"),
+                        f"{mv.since:%Y-%m-%d}", "yes" if mv.icp_fit else "no", "\n".join(mv.reasons)]
+                       for mv in result.moves], title=f"Champion moves ({len(result.moves)})", show_lines=True)

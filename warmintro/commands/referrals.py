@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from warmintro.commands.common import emit_json, out, parse_when, use_context
+from warmintro.commands.layout import Column, print_records
 
 
 def register(app: typer.Typer) -> None:
@@ -68,11 +68,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"referrals": rows})
             return
-        table = Table("id", "referrer", "referee", "program", "status", "owner", "created", "flags")
-        for r in rows:
-            table.add_row(r["referral_id"], r["referrer_email"], r["referee_email"], r["program"], r["status"],
-                          r["owner_email"] or "", r["created_at"], ", ".join(f["flag"] for f in r["flags"]))
-        out.print(table)
+        print_records(out, [Column("id", "key"), Column("referrer", "key"), Column("referee", "key"),
+                            Column("program"), Column("status"), Column("owner", "key"), Column("created", "key"),
+                            Column("flags", "text")],
+                      [[r["referral_id"], r["referrer_email"], r["referee_email"], r["program"], r["status"],
+                        r["owner_email"] or "", (r["created_at"] or "")[:10], ", ".join(f["flag"] for f in r["flags"])]
+                       for r in rows], title=f"Referrals ({len(rows)})")
 
     @referrals.command("update")
     def update_cmd(

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from warmintro.commands.common import emit_json, out, use_context
+from warmintro.commands.layout import Column, print_records
 
 
 def register(app: typer.Typer) -> None:
@@ -35,12 +35,12 @@ def register(app: typer.Typer) -> None:
         if not rows:
             out.print("no webhook deliveries" + (f" {status}" if status else ""))
             return
-        table = Table("id", "event", "status", "attempts", "next attempt", "last error", "event id")
-        for r in rows:
-            table.add_row(str(r["id"]), r["event_type"], r["status"], str(r["attempts"]),
-                          r["next_attempt_at"] if r["status"] == "pending" else "",
-                          (r["last_error"] or "")[:60], r["event_id"])
-        out.print(table)
+        print_records(out, [Column("id", "key", "right"), Column("event"), Column("status"),
+                            Column("attempts", justify="right"), Column("next attempt", "key"),
+                            Column("event id", "key"), Column("last error", "text")],
+                      [[str(r["id"]), r["event_type"], r["status"], str(r["attempts"]),
+                        r["next_attempt_at"] if r["status"] == "pending" else "", r["event_id"], r["last_error"] or ""]
+                       for r in rows], head=5)
 
     @hooks.command("deliver")
     def deliver_cmd(

@@ -45,7 +45,7 @@ from warmintro.demo.people import (
     planted_employment_rows,
     planted_people_rows,
 )
-from warmintro.demo.programs import employee_referrals, program_truth
+from warmintro.demo.programs import employee_referrals, plan_ledger, program_truth
 from warmintro.demo.scenarios import plant_scenarios
 
 __all__ = ["SIZES", "GroundTruth", "generate_workspace"]
@@ -159,6 +159,7 @@ def _truth(world: World, counts: dict[str, int]) -> GroundTruth:
     truth.counts = counts
     truth.scenarios = world.scenario_notes
     truth.programs = program_truth(world)
+    truth.ledger = world.ledger
     return truth
 
 
@@ -193,6 +194,7 @@ def generate_workspace(out_dir: Path, *, accounts: int = 300, seed: int = 7, as_
     opportunities(world, derive_rng(seed, "opportunities"), companies)
     employee_referrals(world, derive_rng(seed, "programs"), companies)  # its own stream: nothing else moves
     _finalise_ids(world)
+    plan_ledger(world, derive_rng(seed, "ledger"), companies)  # its own stream too
     counts = _small_files(world, out)
 
     with (out / "usage.csv").open("wb") as fh:

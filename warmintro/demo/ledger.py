@@ -3,8 +3,12 @@
 The generator plants referral-sourced deals in opportunities.csv (source `referral`, `partner` or
 `employee` with a `referrer_email`; see warmintro.demo.programs). This module turns each one into a ledger
 referral, the way it happened: made a few days before the opportunity was created (inside the attribution
-window, so the ledger referral sources the deal), approved, the intro sent a day later, an opportunity when
-the deal was created, and won or lost when it closed. The program is explicit (source -> program). The referee
+window, so the ledger referral sources the deal), approved, the intro sent (the owner's first touch: mostly
+inside the 24 h SLA, about one in eight late), a meeting, an opportunity when the deal was created, and won
+or lost when it closed. It also records the referrals that never became a deal (ground_truth.json `ledger`,
+warmintro.demo.programs.plan_ledger): intros never made (no_response at the owner's first touch), intros
+nobody answered (no_response two weeks on) and meetings that led nowhere (lost three weeks after). Every referral carries its trigger and the referrer's
+persona (a partner's or employee's: the channel and the program). The program is explicit (source -> program). The referee
 is a person at the deal's company: its first contact (contacts.csv, by contact_id) for a customer account,
 else the first person at that domain in people.csv (by email), else `info@` the domain (a network company
 where nobody in people.csv works now: 3 of 167 in the default demo).
@@ -18,7 +22,7 @@ stages; `due_notifications`) count as sent (`settle_notices`: their keys go into
 Slack app's sender claims them), so starting the bot on the demo store does not send hundreds of
 months-old DMs.
 
-Every referral has the idempotency key `demo:{seed}:{opportunity_id}`: running the demo again (same seed)
+Every referral has the idempotency key `demo:{seed}:{key}` (the opportunity id, or the dropped one's key): running the demo again (same seed)
 records nothing twice. Nothing here touches the generator's random streams or files.
 """
 
@@ -26,10 +30,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -44,7 +50,7 @@ EMPTY = {"accounts.csv": "account_id,name,domain\n", "contacts.csv": "contact_id
 
 @dataclass(frozen=True)
 class PlannedReferral:
-    opportunity_id: str
+    key: str  # the opportunity id, or the dropped referral's key from ground_truth.json
     program: str
     referrer_email: str
     referee_email: str
@@ -52,6 +58,8 @@ class PlannedReferral:
     referee_company: str
     made_at: datetime
     history: tuple[tuple[str, datetime], ...]  # (status, at) after creation, oldest first
+    trigger: str | None = None
+    persona: str | None = None
 
 
 @dataclass
@@ -73,9 +81,27 @@ def _parse(value: str) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
+def _hash(seed: int, key: str, salt: str = "") -> int:
+    return int(hashlib.sha1(f"{seed}:{key}{salt}".encode()).hexdigest()[:8], 16)
+
+
 def _lead_days(opportunity_id: str, seed: int) -> int:
     """How many days before the opportunity the referral came (3-21), stable per seed and opportunity."""
-    return 3 + int(hashlib.sha1(f"{seed}:{opportunity_id}".encode()).hexdigest()[:8], 16) % 19
+    return 3 + _hash(seed, opportunity_id) % 19
+
+
+def _first_touch_hours(key: str, seed: int) -> int:
+    """Hours from the referral to the owner's first touch (the intro): mostly within the 24 h SLA, about one
+    in eight late (26-50 h), as a real team's would be."""
+    h = _hash(seed, key, ":touch")
+    return 26 + h % 25 if h % 100 < 12 else 2 + h % 21
+
+
+def _ledger_truth(folder: Path) -> list[dict[str, Any]]:
+    path = folder / "ground_truth.json"
+    if not path.exists():
+        return []
+    return list(json.loads(path.read_text(encoding="utf-8")).get("ledger") or [])
 
 
 def plan_referrals(folder: Path, seed: int, as_of: datetime) -> list[PlannedReferral]:
@@ -90,6 +116,7 @@ def plan_referrals(folder: Path, seed: int, as_of: datetime) -> list[PlannedRefe
         d = (p.get("domain") or "").lower()
         if d and p["email"].lower().endswith("@" + d):
             referee.setdefault(d, (p["email"].lower(), p.get("name") or None))
+    truth = {e["key"]: e for e in _ledger_truth(folder)}
     out: list[PlannedReferral] = []
     for o in _read(folder / "opportunities.csv"):
         program = PROGRAM_OF_SOURCE.get((o.get("source") or "").strip().lower())
@@ -100,14 +127,34 @@ def plan_referrals(folder: Path, seed: int, as_of: datetime) -> list[PlannedRefe
             continue
         email, name = referee.get(domain, (f"info@{domain}", None))
         made = created - timedelta(days=_lead_days(o["opportunity_id"], seed))
-        history: list[tuple[str, datetime]] = [("intro_sent", min(made + timedelta(days=1), created)),
+        intro = min(made + timedelta(hours=_first_touch_hours(o["opportunity_id"], seed)), created)
+        history: list[tuple[str, datetime]] = [("intro_sent", intro), ("meeting", intro + (created - intro) / 2),
                                                ("opportunity", created)]
         closed = _parse(o.get("closed_at") or "")
         if o["stage"] in ("won", "lost") and closed is not None and closed <= as_of:
             history.append((o["stage"], closed))
+        e = truth.get(o["opportunity_id"], {})
         out.append(PlannedReferral(o["opportunity_id"], program, referrer, email, name, o.get("account_name") or domain,
-                                   made, tuple(history)))
-    return sorted(out, key=lambda p: (p.made_at, p.opportunity_id))
+                                   made, tuple(history), e.get("trigger"), e.get("persona")))
+    for e in truth.values():  # the referrals that dropped out before a deal
+        made_at = _parse(e.get("made_at") or "")
+        if e.get("opportunity_id") or made_at is None or made_at > as_of:
+            continue
+        email, name = referee.get(e["domain"], (f"info@{e['domain']}", None))
+        touch = made_at + timedelta(hours=_first_touch_hours(e["key"], seed))
+        steps = [("intro_sent", touch)]
+        if e["reached"] == "approved":  # the owner followed up; the intro never happened
+            steps = [("no_response", touch)]
+        elif e["reached"] == "meeting":
+            intro = touch
+            meeting = intro + timedelta(days=3 + _hash(seed, e["key"], ":meeting") % 8)
+            steps += [("meeting", meeting), ("lost", meeting + timedelta(days=21))]
+        else:
+            steps.append(("no_response", touch + timedelta(days=14)))
+        out.append(PlannedReferral(e["key"], e["program"], e["referrer_email"], email, name, e["company"], made_at,
+                                   tuple((st, at) for st, at in steps if at <= as_of), e.get("trigger"),
+                                   e.get("persona")))
+    return sorted(out, key=lambda p: (p.made_at, p.key))
 
 
 def prepare_store(store: Store, folder: Path, scratch: Path) -> None:
@@ -132,10 +179,11 @@ def record_referrals(store: Store, plan: list[PlannedReferral], seed: int) -> Le
         try:
             view = create_referral(store, referrer_email=p.referrer_email, referee_email=p.referee_email, at=p.made_at,
                                    referee_name=p.referee_name, referee_company=p.referee_company,
-                                   program_kind=p.program, source_tag=f"demo:{p.program}",
-                                   idempotency_key=f"demo:{seed}:{p.opportunity_id}", actor="warmintro demo")
+                                   trigger_type=p.trigger, persona=p.persona, program_kind=p.program,
+                                   source_tag=f"demo:{p.program}", idempotency_key=f"demo:{seed}:{p.key}",
+                                   actor="warmintro demo")
         except ReferralBlocked as e:
-            result.blocked.append(f"{p.opportunity_id}: {e}")
+            result.blocked.append(f"{p.key}: {e}")
             continue
         result.by_program[p.program] = result.by_program.get(p.program, 0) + 1
         if not view.created:
@@ -144,7 +192,7 @@ def record_referrals(store: Store, plan: list[PlannedReferral], seed: int) -> Le
         result.created += 1
         for status, at in p.history:
             update_referral(store, view.referral_id, status=status, at=at, actor="warmintro demo",
-                            note=f"{p.opportunity_id} {status}")
+                            note=f"{p.key} {status}")
     return result
 
 

@@ -283,7 +283,8 @@ class GroundTruth:
     email writer. programs: per referral program (customer, partner, employee), the opportunities its
     referrers sourced, won deals, pipeline, won revenue, payouts at close and pending (partner and employee)
     and the 12-month retention cohort: what the report's program economics must show
-    (warmintro.demo.programs).
+    (warmintro.demo.programs). ledger: every referral `warmintro demo` records, with its program, referrer,
+    trigger, persona, the deal it led to (or none) and the furthest stage it reached.
     """
 
     as_of: str
@@ -300,6 +301,7 @@ class GroundTruth:
     counts: dict[str, int] = field(default_factory=dict)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     programs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -344,6 +346,8 @@ class World:
     moves: dict[str, dict[str, Any]] = field(default_factory=dict)
     voices: dict[str, dict[str, Any]] = field(default_factory=dict)
     scenario_notes: list[dict[str, Any]] = field(default_factory=list)
+    # every ledger referral `warmintro demo` records (warmintro.demo.programs.plan_ledger)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
     used_emails: set[str] = field(default_factory=set)
     used_domains: set[str] = field(default_factory=set)
 

@@ -5,9 +5,10 @@ the 12-month retention and expansion of referred customers against the rest.
 - Referral CAC = (payouts due or paid, clawed-back ones excluded + `time_cost_per_referral` x referrals +
   the program's share of `platform_cost`, split by referrals) / won customers (distinct won domains the
   program's referrals sourced).
-- Retention: customers whose `customer_since` is at least `retention_days` (365) before as_of; retained when
-  not churned, or churned later than `retention_days` after they started. The churn date is the account's
-  `extra["churned_at"]`, else its renewal date; a churned account with neither counts as not retained.
+- Retention (trailing 12 months, what a board reads as logo retention): the customers of `retention_days`
+  (365) before as_of — started by then and not churned by then — and of those, the share still customers at
+  as_of. The churn date is the account's `extra["churned_at"]`, else its renewal date; a churned account with
+  neither counts as in the cohort and not retained.
 - Expansion: the average NRR (accounts.csv `nrr`) where known, and ARR growth: ARR at 12 months (the
   `extra["arr_history"]` entry [{at, arr}] nearest after `retention_days`, else the current ARR) over the
   first won deal's amount at the domain (else the first ARR history entry).
@@ -117,12 +118,14 @@ def retention(session: Session, as_of: datetime, referred_domains: dict[str, str
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in session.scalars(select(m.Account).order_by(m.Account.account_id)):
         if a.customer_since is None or utc(a.customer_since) > as_of - window:
-            continue  # not a customer for 12 months yet: not in the cohort
+            continue  # not a customer a year ago: not in the cohort
         start = utc(a.customer_since)
         extra = a.extra or {}
         churned = a.lifecycle_stage == "churned"
         churned_at = _parse(extra.get("churned_at")) or (utc(a.renewal_date) if churned and a.renewal_date else None)
-        retained = not churned or (churned_at is not None and churned_at > start + window)
+        if churned and churned_at is not None and churned_at <= as_of - window:
+            continue  # already gone a year ago
+        retained = not churned or (churned_at is not None and churned_at > as_of)
         history = sorted(((t, float(h["arr"])) for h in extra.get("arr_history") or []
                           if isinstance(h, dict) and (t := _parse(h.get("at"))) is not None and h.get("arr") is not None),
                          key=lambda x: x[0])

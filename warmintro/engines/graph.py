@@ -344,6 +344,7 @@ class Evidence:
     kind: str
     strength: float
     text: str
+    brief: str = ""  # the same in a few words ("30 emails", "60 months at Ironbridge"), for strength in words
 
 
 @dataclass(frozen=True)
@@ -420,7 +421,7 @@ class GraphIndex:
     def evidence(self, a: int, b: int) -> list[Evidence]:
         """Readable evidence for the tie between two people, strongest first."""
         rows = self._part_rows(a, b).sort("strength", descending=True)
-        return [Evidence(KINDS[r["kind"]], round(float(r["strength"]), 3), _describe(r, self.as_of))
+        return [Evidence(KINDS[r["kind"]], round(float(r["strength"]), 3), _describe(r, self.as_of), _brief(r))
                 for r in rows.iter_rows(named=True)]
 
     def tie(self, a: int, b: int) -> Tie | None:
@@ -440,6 +441,24 @@ class GraphIndex:
 
     def pillar_of(self, pid: int) -> str:
         return PILLARS[int(self.pillar[pid])]
+
+
+def _brief(r: dict[str, Any]) -> str:
+    """A tie part in a few words: what a rep needs to judge it at a glance."""
+    kind = KINDS[r["kind"]]
+    n = int(round(r["count"] or 0))
+    if kind == "coworker":
+        months = int(round(r["months"] or 0))
+        return f"{months} month{'s' if months != 1 else ''} together" + (f" at {r['label']}" if r["label"] else "")
+    if kind in ("email", "meeting"):
+        return f"{n} {kind}{'s' if n != 1 else ''}"
+    if kind == "linkedin":
+        return "a LinkedIn connection"
+    if kind in ("investor", "advisor", "partner"):
+        return f"{kind} relationship" + (f", {n} interaction{'s' if n != 1 else ''}" if n else "")
+    if kind == "account_team":
+        return r["label"] or "on the account team"
+    return kind
 
 
 def _describe(r: dict[str, Any], as_of: datetime) -> str:
@@ -873,9 +892,10 @@ def _node_attributes(src: GraphSources, nodes: _Interner, profiles: pl.DataFrame
 
     live = src.accounts.filter(pl.col("lifecycle_stage").fill_null("") != "churned")
     cust = _map(src.contacts.filter(~pl.col("do_not_contact").fill_null(False)), "email", nodes, "pid").join(
-        live.select("account_id", "name", "csm_email", "ae_email"), on="account_id")
+        live.select("account_id", pl.col("name").alias("account_name"), "csm_email", "ae_email"), on="account_id")
     assign(cust["pid"].to_numpy(), PILLAR_CODE["customer"])
-    for pid_, csm, ae, acc_name in cust.select("pid", "csm_email", "ae_email", "name").iter_rows():
+    # (the account's name, not the contact's: both tables have a "name")
+    for pid_, csm, ae, acc_name in cust.select("pid", "csm_email", "ae_email", "account_name").iter_rows():
         owner = csm or ae
         if owner:
             route[int(pid_)] = owner

@@ -29,6 +29,9 @@ from warmintro.engines.timeutil import iso, utc
 FUNNEL = ("asked", "approved", "intro_sent", "meeting", "opportunity", "won")
 RANK = {s: i for i, s in enumerate(FUNNEL)}
 UNSPECIFIED = "unspecified"
+DEFAULT_CURRENCY = "USD"
+STAGE_LABEL = {"asked": "asked", "approved": "referred (intro approved)", "intro_sent": "intro sent",
+               "meeting": "meeting held", "opportunity": "opportunity", "won": "won"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ class OpportunityRow:
         return (self.source or "").strip().lower().startswith("referral")
 
 
+def _day(value: datetime) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
 def _ratio(num: float, den: float) -> float | None:
     return None if not den else round(num / den, 4)
 
@@ -108,27 +115,42 @@ def _group(rows: Iterable[ReferralRow], asks: Sequence[AskRow], key: str) -> dic
 
 def build_report(*, as_of: datetime, accounts: Sequence[AccountRow] = (), asks: Sequence[AskRow] = (),
                  referrals: Sequence[ReferralRow] = (), opportunities: Sequence[OpportunityRow] = (),
-                 flags: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+                 flags: Sequence[dict[str, Any]] = (), vendor: str | None = None,
+                 currency: str = DEFAULT_CURRENCY) -> dict[str, Any]:
     as_of = utc(as_of)
     asks = [a for a in asks if utc(a.asked_at) <= as_of]
     refs = [r for r in referrals if utc(r.created_at) <= as_of]
     opps = [o for o in opportunities if utc(o.created_at) <= as_of]
+    # the period the figures cover: from the first ask, referral or opportunity on record to as_of
+    starts = [utc(a.asked_at) for a in asks] + [utc(r.created_at) for r in refs] + [utc(o.created_at) for o in opps]
+    since = min(starts) if starts else as_of
 
     # referral rate: customer accounts (not churned) with at least one referral by one of their contacts
     customers = {a.account_id for a in accounts if not a.churned}
     referring = {r.referrer_account_id for r in refs if r.referrer_account_id in customers}
 
-    # funnel: asks, then each referral at every stage up to the furthest it reached; referral opportunities
-    # the ledger never saw (tagged in the CRM) count at the opportunity and won stages too
+    # funnel: who was asked, then each referral at every stage up to the furthest it reached; referral
+    # opportunities the ledger never saw (tagged in the CRM) count at the opportunity and won stages too.
+    # Customers are asked (the asks ledger; a referral logged without a recorded ask still had one); a partner's
+    # or an employee's referral is its own ask (a submission), so "asked" counts those too.
+    customer_refs = sum(r.program == "customer" for r in refs)
     counts = {s: sum(RANK[r.reached] >= RANK[s] for r in refs) for s in FUNNEL}
-    counts["asked"] = max(len(asks), counts["asked"])
+    counts["asked"] = max(len(asks), customer_refs) + len(refs) - customer_refs
     ref_opps = [o for o in opps if o.is_referral]
     counts["opportunity"] = max(counts["opportunity"], len(ref_opps))
     counts["won"] = max(counts["won"], sum(_won_by(o, as_of) for o in ref_opps))
+    by_program: dict[str, dict[str, int]] = {}
+    for prog in sorted({r.program for r in refs}):
+        mine = [r for r in refs if r.program == prog]
+        by_program[prog] = {s: sum(RANK[r.reached] >= RANK[s] for r in mine) for s in FUNNEL}
+        by_program[prog]["asked"] = max(len(asks), len(mine)) if prog == "customer" else len(mine)
     funnel, prev = [], None
     for s in FUNNEL:
-        funnel.append({"stage": s, "count": counts[s], "conversion": None if prev is None else _ratio(counts[s], prev)})
+        funnel.append({"stage": s, "count": counts[s], "conversion": None if prev is None else _ratio(counts[s], prev),
+                       "label": STAGE_LABEL[s], "by_program": {p: c[s] for p, c in by_program.items()}})
         prev = counts[s]
+    funnel[0]["asks"] = max(len(asks), customer_refs)
+    funnel[0]["submissions"] = len(refs) - customer_refs
 
     def money(rows: Iterable[OpportunityRow]) -> float:
         return round(sum(o.amount or 0.0 for o in rows), 2)
@@ -149,7 +171,7 @@ def build_report(*, as_of: datetime, accounts: Sequence[AccountRow] = (), asks: 
         if r.referrer_account_id:
             first[r.referrer_account_id] = min(first.get(r.referrer_account_id, utc(r.created_at)), utc(r.created_at))
     days = [max(0.0, (first[a.account_id] - utc(a.customer_since)).total_seconds() / 86400)
-            for a in accounts if a.account_id in first and a.customer_since is not None]
+            for a in accounts if a.account_id in referring and a.customer_since is not None]  # as the rate counts
     ttf = {"accounts": len(days), "median_days": round(statistics.median(days), 1) if days else None,
            "mean_days": round(statistics.fmean(days), 1) if days else None}
 
@@ -198,8 +220,12 @@ def build_report(*, as_of: datetime, accounts: Sequence[AccountRow] = (), asks: 
         t["won"] += 1
         t["referral_won"] += o.is_referral
 
+    title = f"Referral program{' · ' + vendor if vendor else ''} · {_day(since)} – {_day(as_of)}"
     return {
         "as_of": iso(as_of),
+        "title": title,
+        "period": {"from": iso(since), "to": iso(as_of)},
+        "currency": currency,
         "referral_rate": {"customer_accounts": len(customers), "referring_accounts": len(referring),
                           "rate": _ratio(len(referring), len(customers))},
         "funnel": funnel,
@@ -223,6 +249,7 @@ def program_report(session: Any, as_of: datetime) -> dict[str, Any]:
 
     from warmintro.engines.attribution import attribution
     from warmintro.engines.ledger import referral_flags
+    from warmintro.program import load_program
     from warmintro.store import models as m
 
     as_of = utc(as_of)
@@ -252,7 +279,9 @@ def program_report(session: Any, as_of: datetime) -> dict[str, Any]:
                                    utc(o.closed_at) if o.closed_at else None, o.source,
                                    credit.credit if credit else None))
     flags = [f.to_json() for fs in referral_flags(session, as_of).values() for f in fs]
-    report = build_report(as_of=as_of, accounts=accounts, asks=asks, referrals=refs, opportunities=opps, flags=flags)
+    vendor = load_program(session).vendor
+    report = build_report(as_of=as_of, accounts=accounts, asks=asks, referrals=refs, opportunities=opps, flags=flags,
+                          vendor=vendor.name, currency=vendor.currency)
     report["attribution"] = {k: sum(c.credit == k for c in credits.values()) for k in ("sourced", "influenced", "none")}
     from warmintro.engines.economics import store_economics
 
@@ -263,7 +292,7 @@ def program_report(session: Any, as_of: datetime) -> dict[str, Any]:
 # --- the chart -----------------------------------------------------------------------------------------
 
 def _bars(ax: Any, groups: dict[str, dict[str, Any]], title: str, count_key: str) -> None:
-    items = list(groups.items())[:8]
+    items = [(n.replace("_", " "), g) for n, g in groups.items() if g[count_key]][:10]
     if not items:
         ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes, color="#888888")
         ax.set_title(title)
@@ -275,7 +304,7 @@ def _bars(ax: Any, groups: dict[str, dict[str, Any]], title: str, count_key: str
     ax.barh(names, conv, color="#4c78a8")
     for y, (_, g) in enumerate(items[::-1]):
         ax.text((g["conversion"] or 0.0) * 100, y, f" {g['won']}/{g[count_key]}", va="center", fontsize=8)
-    ax.set_xlabel("won / " + count_key + " (%)")
+    ax.set_xlabel(f"won of {count_key} (%); labels: won/{count_key}")
     ax.set_title(title)
     ax.set_xlim(0, max(conv + [1.0]) * 1.3)
 
@@ -291,47 +320,70 @@ def render_png(report: dict[str, Any], path: Path, *, dpi: int = 110) -> Path:
     fig = Figure(figsize=(11, 8), dpi=dpi)  # the same canvas; with economics, a third column of panels
     axes = fig.subplots(2, 3 if economics else 2)
     (ax_f, ax_t), (ax_p, ax_tr) = axes[0][:2], axes[1][:2]
+    cur = report.get("currency", DEFAULT_CURRENCY)
     if economics:
-        _economics_panels(axes[0][2], axes[1][2], economics)
-    fig.suptitle(f"Referral program as of {report['as_of']}", fontsize=13)
+        _economics_panels(axes[0][2], axes[1][2], economics, cur)
+    fig.suptitle(report.get("title") or f"Referral program as of {report['as_of']}", fontsize=13)
+    pipe, won = report["pipeline"], report["won_revenue"]
+    fig.text(0.5, 0.935, f"Referrals: {_short(pipe['referral'], cur)} of {_short(pipe['total'], cur)} pipeline "
+                         f"({_share(pipe['share'])}), {_short(won['referral'], cur)} of {_short(won['total'], cur)} "
+                         f"won revenue ({_share(won['share'])}); first-touch SLA met {_share(report['sla']['compliance'])}",
+             ha="center", fontsize=9, color="#444444")
 
-    stages = [s["stage"] for s in report["funnel"]][::-1]
+    stages = [s.get("label", s["stage"]) for s in report["funnel"]][::-1]
     values = [s["count"] for s in report["funnel"]][::-1]
     ax_f.barh(stages, values, color="#f58518")
     for y, s in enumerate(report["funnel"][::-1]):
         label = f" {s['count']}" + ("" if s["conversion"] is None else f"  ({s['conversion'] * 100:.0f}%)")
         ax_f.text(s["count"], y, label, va="center", fontsize=8)
     ax_f.set_xlim(0, max(values + [1]) * 1.35)
-    ax_f.set_title("Funnel (conversion from the previous stage)")
+    ax_f.set_title("Funnel (share of the previous stage)")
 
     if any(g["referrals"] for g in report["by_trigger"].values()):
         _bars(ax_t, report["by_trigger"], "Conversion by trigger", "referrals")
     else:  # no ledger referrals (e.g. a CRM lead export): show conversion by lead source instead
         _bars(ax_t, report["by_source"], "Conversion by source", "opportunities")
-    _bars(ax_p, {k: v for k, v in report["by_persona"].items() if v["referrals"]}, "Conversion by persona", "referrals")
+    _bars(ax_p, report["by_persona"], "Conversion by referrer persona", "referrals")
 
-    months = [t["month"] for t in report["trend"]]
+    # complete months only: the month of as_of has just begun, and its near-zero counts read as a collapse
+    current = report["as_of"][:7]
+    trend = [t for t in report["trend"] if t["month"] < current]
+    months = [t["month"] for t in trend]
     if months:
         xs = range(len(months))
         for key, label, color in (("referrals", "referrals", "#4c78a8"),
                                   ("referral_opportunities", "referral opportunities", "#f58518"),
                                   ("referral_won", "referral won", "#54a24b"),
                                   ("opportunities", "all opportunities", "#9d9d9d"), ("won", "all won", "#b8d8a8")):
-            ys = [t[key] for t in report["trend"]]
+            ys = [t[key] for t in trend]
             if any(ys):
-                ax_tr.plot(xs, ys, marker="o", markersize=3, label=label, color=color)
-        step = max(1, len(months) // 8)
-        ax_tr.set_xticks(list(xs)[::step], months[::step], rotation=30, fontsize=8)
-        ax_tr.legend(fontsize=8)
-    ax_tr.set_title("Trend by month")
-    fig.tight_layout(rect=(0, 0.03 if economics else 0, 1, 1))
+                ax_tr.plot(xs, ys, marker="o", markersize=2, label=label, color=color)
+        step = max(1, len(months) // 5)
+        ax_tr.set_xticks(list(xs)[::step], months[::step], rotation=45, fontsize=7, ha="right")
+        ax_tr.legend(fontsize=7)
+    ax_tr.set_title("Per month (complete months)")
+    fig.tight_layout(rect=(0, 0.03 if economics else 0, 1, 0.93))
     if economics:
         fig.text(0.01, 0.005, economics.get("reference", ""), fontsize=6, color="#666666", wrap=True)
     fig.savefig(path, format="png")
     return path
 
 
-def _economics_panels(ax_cac: Any, ax_ret: Any, economics: dict[str, Any]) -> None:
+def _short(value: float | None, cur: str) -> str:
+    """An amount for a chart label: USD 14.6M, USD 250k, USD 900."""
+    if value is None:
+        return "—"
+    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= div:
+            return f"{cur} {value / div:.1f}{unit}".replace(".0" + unit, unit)
+    return f"{cur} {value:,.0f}"
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _economics_panels(ax_cac: Any, ax_ret: Any, economics: dict[str, Any], cur: str = DEFAULT_CURRENCY) -> None:
     """CAC per program beside paid and organic CAC; 12-month retention of referred customers vs the rest."""
     names, values, colors = [], [], []
     for prog, row in economics["programs"].items():
@@ -348,24 +400,30 @@ def _economics_panels(ax_cac: Any, ax_ret: Any, economics: dict[str, Any]) -> No
     if names:
         ax_cac.barh(names[::-1], values[::-1], color=colors[::-1])
         for y, v in enumerate(values[::-1]):
-            ax_cac.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
-        ax_cac.set_xlim(0, max(values) * 1.3 or 1)
+            ax_cac.text(v, y, f" {_short(v, cur)}", va="center", fontsize=8)
+        ax_cac.set_xlabel(f"{cur} per won customer")
+        ax_cac.xaxis.set_major_formatter(lambda x, _pos: _short(x, "").strip())
+        ax_cac.locator_params(axis="x", nbins=4)
+        ax_cac.set_xlim(0, max(values) * 1.7 or 1)
     else:
         ax_cac.text(0.5, 0.5, "no won referral customers yet", ha="center", va="center",
                     transform=ax_cac.transAxes, color="#888888")
     ax_cac.set_title("CAC per won customer")
     ret = economics["retention"]
+    group_names = {"referred": "referred", "rest": "not referred", "customer": "by customer",
+             "partner": "by partner", "employee": "by employee"}
     groups = [(k, ret[k]) for k in ("referred", "rest", "customer", "partner", "employee") if ret[k]["accounts"]]
     if groups:
-        labels = [f"{k} ({g['accounts']})" for k, g in groups][::-1]
+        labels = [f"{group_names[k]}\n{g['retained']} of {g['accounts']}" for k, g in groups][::-1]
         vals = [(g["retention"] or 0.0) * 100 for _, g in groups][::-1]
         ax_ret.barh(labels, vals, color="#4c78a8")
         for y, (_, g) in enumerate(groups[::-1]):
-            nrr = "" if g["avg_nrr"] is None else f", NRR {g['avg_nrr']:.0f}%"
+            nrr = "" if g["avg_nrr"] is None else f"\nNRR {g['avg_nrr']:.0f}%"
             ax_ret.text((g["retention"] or 0.0) * 100, y, f" {(g['retention'] or 0) * 100:.0f}%{nrr}", va="center",
                         fontsize=8)
-        ax_ret.set_xlim(0, 130)
+        ax_ret.set_xlim(0, 160)
     else:
         ax_ret.text(0.5, 0.5, "no 12-month cohort yet", ha="center", va="center", transform=ax_ret.transAxes,
                     color="#888888")
-    ax_ret.set_title(f"{ret['days']}-day retention: referred vs the rest")
+    ax_ret.set_xlabel("% still customers")
+    ax_ret.set_title(f"{round(ret['days'] / 30.4)}-month retention")

@@ -125,8 +125,18 @@ class ScanResult:
                 "skipped": [s.to_json() for s in self.skipped]}
 
 
-def _chunks(items: Sequence[str], n: int = 5000) -> list[Sequence[str]]:
+def chunks(items: Sequence[str], n: int = 5000) -> list[Sequence[str]]:
     return [items[i : i + n] for i in range(0, len(items), n)] or [[]]
+
+
+def contacts_and_accounts(session: Session, emails: Sequence[str]) -> tuple[dict[str, m.Contact], dict[str, m.Account]]:
+    """The contacts with these emails and their accounts (set-based, in chunks)."""
+    contacts = {c.email: c for chunk in chunks(list(emails))
+                for c in session.scalars(select(m.Contact).where(m.Contact.email.in_(chunk)))}
+    account_ids = sorted({c.account_id for c in contacts.values()})
+    accounts = {a.account_id: a for chunk in chunks(account_ids)
+                for a in session.scalars(select(m.Account).where(m.Account.account_id.in_(chunk)))}
+    return contacts, accounts
 
 
 def _default_sentiment(texts: list[str]) -> list[str]:
@@ -167,7 +177,7 @@ def _assign(session: Session, moments: list[Moment]) -> dict[str, list[Moment]]:
     if not moments:
         return by_contact
     sig_contact: dict[str, str | None] = {}
-    for chunk in _chunks([x.signal_id for x in moments]):
+    for chunk in chunks([x.signal_id for x in moments]):
         for signal_id, contact_email in session.execute(
             select(m.Signal.signal_id, m.Signal.contact_email).where(m.Signal.signal_id.in_(chunk))
         ):
@@ -175,7 +185,7 @@ def _assign(session: Session, moments: list[Moment]) -> dict[str, list[Moment]]:
     account_ids = sorted({x.account_id for x in moments})
     contacts_by_account: dict[str, list[str]] = defaultdict(list)
     known: set[str] = set()
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids):
         for acc, email in session.execute(select(m.Contact.account_id, m.Contact.email).where(m.Contact.account_id.in_(chunk))):
             contacts_by_account[acc].append(email)
             known.add(email)
@@ -223,7 +233,7 @@ def _facts(session: Session, account_ids: list[str], emails: list[str], as_of: d
     r = program.rules
     f = _AccountFacts()
     S = m.Signal
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids):
         for acc, typ, occurred, resolved, contact, score in session.execute(
             select(S.account_id, S.type, S.occurred_at, S.resolved_at, S.contact_email, S.score).where(
                 S.account_id.in_(chunk), S.occurred_at <= as_of,
@@ -263,7 +273,7 @@ def _facts(session: Session, account_ids: list[str], emails: list[str], as_of: d
         for acc in chunk:
             if r.active_weeks and not need <= weeks.get(acc, set()):
                 f.inactive_accounts.add(acc)
-    for chunk in _chunks(emails):
+    for chunk in chunks(emails):
         for email, last in session.execute(
             select(m.UsageDaily.contact_email, func.max(m.UsageDaily.day))
             .where(m.UsageDaily.contact_email.in_(chunk), m.UsageDaily.day <= day_of(as_of))
@@ -346,15 +356,8 @@ def scan(session: Session, as_of: datetime, *, program: Program | None = None,
     moments = _positive_moments(session, as_of, program, sentiment or _default_sentiment)
     by_contact = _assign(session, moments)
     emails = sorted(by_contact)
-    contacts: dict[str, m.Contact] = {}
-    for chunk in _chunks(emails):
-        for c in session.scalars(select(m.Contact).where(m.Contact.email.in_(chunk))):
-            contacts[c.email] = c
-    account_ids = sorted({c.account_id for c in contacts.values()})
-    accounts: dict[str, m.Account] = {}
-    for chunk in _chunks(account_ids):
-        for a in session.scalars(select(m.Account).where(m.Account.account_id.in_(chunk))):
-            accounts[a.account_id] = a
+    contacts, accounts = contacts_and_accounts(session, emails)
+    account_ids = sorted(accounts)
     facts = _facts(session, account_ids, emails, as_of, program)
     personas = infer_personas(session, emails, as_of)
     histories = load_history(session, emails, since=as_of - timedelta(days=max(365, program.rules.decline_cooldown_days)))
@@ -396,3 +399,19 @@ def scan(session: Session, as_of: datetime, *, program: Program | None = None,
     skipped.sort(key=lambda s: (REASONS.index(s.reason), s.contact_email))
     return ScanResult(as_of, asks, skipped)
 
+
+
+def gate_reasons(session: Session, emails: Sequence[str], as_of: datetime, program: Program | None = None
+                 ) -> dict[str, list[str]]:
+    """The skip reasons that would apply to these contacts if they had a positive moment now (every gate and
+    the cadence; not the window): what stops an ask at their next moment (warmintro.engines.eligibility)."""
+    as_of = utc(as_of)
+    program = program or load_program(session)
+    contacts, accounts = contacts_and_accounts(session, emails)
+    facts = _facts(session, sorted(accounts), sorted(contacts), as_of, program)
+    personas = infer_personas(session, sorted(contacts), as_of)
+    histories = load_history(session, sorted(contacts), since=as_of - timedelta(days=max(365, program.rules.decline_cooldown_days)))
+    now = Moment("", "now", as_of, "", None, None, None, "none")  # opened now: its window is open
+    return {email: _reasons(c, accounts[c.account_id], personas[email], now, facts, histories.get(email, []), as_of,
+                            program)
+            for email, c in contacts.items() if c.account_id in accounts}

@@ -52,13 +52,18 @@ class WarmPath:
     via_name: str | None = None
     route_to: str | None = None
     route_reason: str | None = None
+    strength_words: str = ""  # "strong: 30 emails, 3 meetings and 60 months together at Ironbridge"
+    ask: str = ""  # who to ask, in words, read after "ask" (also when no team member owns the relationship)
+    route_name: str | None = None
+    route_slack_user_id: str | None = None  # for an @mention in Slack
 
     def to_json(self) -> dict[str, Any]:
         return {
             "connector_email": self.connector_email, "pillar": self.pillar, "target_email": self.target_email,
             "hops": self.hops, "strength": self.strength, "evidence": self.evidence, "via_email": self.via_email,
             "route_to": self.route_to, "route_reason": self.route_reason, "connector_name": self.connector_name,
-            "target_name": self.target_name, "via_name": self.via_name,
+            "target_name": self.target_name, "via_name": self.via_name, "strength_words": self.strength_words,
+            "ask": self.ask, "route_name": self.route_name, "route_slack_user_id": self.route_slack_user_id,
         }
 
 
@@ -103,6 +108,43 @@ def resolve_target(graph: GraphIndex, query: str) -> tuple[str, list[str], np.nd
 def _hop_text(graph: GraphIndex, a: int, b: int) -> str:
     ev = graph.evidence(a, b)
     return f"{graph.name_of(a)} and {graph.name_of(b)}: " + ("; ".join(e.text for e in ev) or "tied")
+
+
+STRENGTH_LEVELS = ((0.7, "strong"), (0.4, "good"), (0.2, "fair"), (0.0, "weak"))
+
+
+def strength_level(strength: float) -> str:
+    return next(word for floor, word in STRENGTH_LEVELS if strength >= floor)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _hop_words(graph: GraphIndex, a: int, b: int) -> str:
+    briefs = [e.brief or e.text for e in graph.evidence(a, b)[:3]]
+    return _and(briefs) if briefs else "tied"
+
+
+def strength_words(graph: GraphIndex, c: int, t: int, via: int, strength: float) -> str:
+    """The path's strength in words, with the counts behind it (reps are internal users)."""
+    if via < 0:
+        return f"{strength_level(strength)}: {_hop_words(graph, c, t)}"
+    return (f"{strength_level(strength)}, through {graph.name_of(via)}: {_hop_words(graph, c, via)} with them; "
+            f"they have {_hop_words(graph, via, t)} with {graph.name_of(t)}")
+
+
+def _ask_words(path: WarmPath, route_name: str | None) -> str:
+    """Who to ask, in words, to follow "ask": the team member who owns the relationship, else the connector."""
+    connector = f"{path.connector_name} ({path.connector_email})"
+    if path.pillar == "employee":
+        return f"{connector} directly: they are on the team"
+    if path.route_to:
+        who = f"{route_name} ({path.route_to})" if route_name else path.route_to
+        return f"through {who}, who {path.route_reason or 'owns the relationship'}"
+    if path.pillar == "customer":
+        return f"{connector} directly: their account has no CSM or AE on record"
+    return f"{connector} directly: no one on the team has a tie to them on record to route it through"
 
 
 def _route(graph: GraphIndex, c: int) -> tuple[str | None, str | None]:
@@ -201,8 +243,26 @@ def who_knows(session: Session, query: str, limit: int = 10, *, as_of: datetime 
             target_email=graph.emails[t], target_name=graph.name_of(t), hops=hops, strength=round(strength, 3),
             evidence=evidence, via_email=graph.emails[via] if hops == 2 else None,
             via_name=graph.name_of(via) if hops == 2 else None, route_to=route_to, route_reason=route_reason,
+            strength_words=strength_words(graph, c, t, via if hops == 2 else -1, strength),
         ))
+    _name_routes(session, result.paths)
     return result
+
+
+def _name_routes(session: Session, paths: list[WarmPath]) -> None:
+    """Each path's router by name and Slack id (team.csv), and who to ask in words."""
+    from sqlalchemy import select
+
+    from warmintro.store import models as m
+
+    emails = sorted({p.route_to for p in paths if p.route_to} | {p.connector_email for p in paths})
+    team = {t.email: t for t in session.scalars(select(m.TeamMember).where(m.TeamMember.email.in_(emails)))} \
+        if emails else {}
+    for p in paths:
+        member = team.get(p.route_to or "") or (team.get(p.connector_email) if p.pillar == "employee" else None)
+        p.route_name = member.name if member is not None else None
+        p.route_slack_user_id = (member.slack_user_id or None) if member is not None else None
+        p.ask = _ask_words(p, p.route_name)
 
 
 def _diverse(ranked: list[tuple[int, int, float, int, int]], limit: int) -> list[tuple[int, int, float, int, int]]:
