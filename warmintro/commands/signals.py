@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from warmintro.commands.common import emit_json, out, parse_when, use_context
+from warmintro.commands.common import Steps, emit_json, out, parse_when, progress_wanted, use_context
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +23,8 @@ def register(app: typer.Typer) -> None:
 
         c = use_context(ctx)
         when = parse_when(as_of)
-        with c.store.session() as s:
+        with Steps(progress_wanted(as_json)) as steps, c.store.session() as s:
+            steps.step("Scanning signals, usage and the asks ledger")
             result = run_scan(s, when)
         if as_json:
             emit_json(result.to_json())
