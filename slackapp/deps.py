@@ -17,6 +17,7 @@ from agent.identity import Identity
 from agent.types import AgentReply
 from warmintro.settings import Settings
 from warmintro.store.db import Store
+from warmintro.warmup import Warmup
 
 
 class AgentLike(Protocol):
@@ -61,6 +62,8 @@ class Deps:
     target_limit: int = 4
     # Threads for acks and lazy listeners (agent calls may take seconds each).
     listener_workers: int = 64
+    # The process's warm-up (bot.py starts it); /readyz answers 503 "warming up" until it is done.
+    warmup: Warmup | None = None
 
     def now(self) -> datetime:
         value = self.clock()
