@@ -56,10 +56,12 @@ class Process:
         self.thread.join(timeout=10)
 
 
-def start(store: Store, mock: MockSlackAPI, home: Path) -> Process:
+def start(store: Store, mock: MockSlackAPI, home: Path, budget_s: float = 60.0) -> Process:
+    """A process whose hooks wait up to `budget_s` for the evaluation (a loaded test machine must not turn the
+    asks these tests check into `pending`; the deployed default is 1 s, tested below)."""
     settings = Settings(WARMINTRO_HOME=home, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
                         SLACK_API_URL=mock.api_url, WARMINTRO_HOOK_SECRET=HOOK)
-    deps = Deps(settings=settings, store=store, agent=FakeAgent(), clock=lambda: NOW)
+    deps = Deps(settings=settings, store=store, agent=FakeAgent(), clock=lambda: NOW, hook_answer_budget_s=budget_s)
     app = create_web_app(build_bolt_app(deps), deps)
     server, thread, port = serve(app)
     return Process(deps, app, server, thread, f"http://127.0.0.1:{port}", httpx.Client(timeout=30))
