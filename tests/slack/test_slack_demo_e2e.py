@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, SECRET, TOKEN, event_body, mention, signed_headers
+from conftest import ROOT, SECRET, TOKEN, action_body, event_body, home_click, mention, signed_headers
 from mock_slack_api import MockSlackAPI
 from sqlalchemy import select
 from test_slack_bot import _env, running_bot
@@ -109,11 +109,12 @@ def _csm_and_asks(home: Path) -> tuple[str, str, list[tuple[str, str, str]]]:
     return team[csm], csm, [(a.contact_email, a.account_id, team[(a.csm_email or "").lower()]) for a in asks]
 
 
-def test_a_freshly_started_bot_answers_a_hook_within_2_s_and_publishes_app_home_within_3_s(
+def test_a_freshly_started_bot_answers_a_hook_in_2_s_app_home_in_3_s_and_a_send_ask_in_5_s(
         demo_home: Path, mock_slack: MockSlackAPI) -> None:
     """Issue 20's end-to-end deadlines on a just-started `python bot.py` (polls with deadlines, no sleeps): the
     first signed hook is answered within 2 s while the process is still warming up (the card follows within
-    60 s); once /readyz says ready, the first App Home open is published within 3 s."""
+    60 s); once /readyz says ready, the first App Home open is published within 3 s, and the champion's DM
+    arrives within 5 s of the CSM's "Send ask"."""
     import json
     import uuid
     from datetime import UTC, datetime
@@ -157,3 +158,31 @@ def test_a_freshly_started_bot_answers_a_hook_within_2_s_and_publishes_app_home_
         published_in = time.monotonic() - started
         assert published_in < 3.0, f"App Home took {published_in:.2f} s"
         assert view.body["user_id"] == csm_user
+
+        # "Send ask" on a card whose champion is on Slack: their DM within 5 s of the click.
+        from test_slack_home import card_actions
+
+        from slackapp import blocks as b
+
+        on_slack = _slack_ids(demo_home)
+        cards = card_actions(view.json_field("view"))
+        email = next(e for e in cards if e in on_slack)
+        send = cards[email]["elements"][0]
+        assert send["action_id"] == b.SEND_ASK
+        click = action_body(home_click(csm_user, send, cards[email]["block_id"]))
+        champion_dm = "D" + on_slack[email].lstrip("UW")
+        started = time.monotonic()
+        assert http.post(base + "/slack/events", content=click,
+                         headers=signed_headers(click, content_type="application/x-www-form-urlencoded")).status_code == 200
+        mock_slack.wait_for("chat.postMessage", where=lambda c: c.body.get("channel") == champion_dm, timeout=5.0)
+        dm_in = time.monotonic() - started
+        assert dm_in < 5.0, f"the champion's DM took {dm_in:.2f} s"
+
+
+def _slack_ids(home: Path) -> dict[str, str]:
+    store = Store.open(f"sqlite:///{home / 'warmintro.sqlite3'}")
+    try:
+        with store.session() as s:
+            return {e: u for e, u in s.execute(select(m.Contact.email, m.Contact.slack_user_id)) if u}
+    finally:
+        store.close()
