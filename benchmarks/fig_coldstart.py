@@ -235,15 +235,19 @@ def run_home(ws: Workspace) -> dict[str, Any]:
                 warm.append(time.perf_counter() - t0)
     finally:
         mock.stop()
-    cold = first - started
+    return _cold_vs_warm("cold_home", first - started, warm, "s (bot start -> first App Home publish)",
+                         "warm App Home open -> publish, same process (median)", accounts,
+                         first_open_to_publish_s=first - sent, first_open_sent_s=sent - started,
+                         first_open_acked_s=accepted - sent, start_to_ready_s=ready)
+
+
+def _cold_vs_warm(name: str, cold: float, warm: list[float], unit: str, baseline_name: str, accounts: int,
+                  **details: Any) -> dict[str, Any]:
     warm_s = statistics.median(warm)
-    log(f"cold_home: start -> first publish {cold:.2f} s; warm open -> publish {warm_s:.3f} s")
-    return {"value": cold, "unit": "s (bot start -> first App Home publish)", "baseline_value": warm_s,
-            "baseline_name": "warm App Home open -> publish, same process (median)", "ratio": warm_s / cold,
-            "ratio_meaning": "warm / cold", "n": WARM_REPEATS + 1, "accounts": accounts,
-            "first_open_to_publish_s": first - sent, "first_open_sent_s": sent - started,
-            "first_open_acked_s": accepted - sent,
-            "start_to_ready_s": ready, "warm_samples_s": warm}
+    log(f"{name}: cold {cold:.2f} s; warm {warm_s:.3f} s")
+    return {"value": cold, "unit": unit, "baseline_value": warm_s, "baseline_name": baseline_name,
+            "ratio": warm_s / cold, "ratio_meaning": "warm / cold", "n": len(warm) + 1, "accounts": accounts,
+            "warm_samples_s": warm, **details}
 
 
 def _hook_body(contact: str, account: str) -> bytes:
@@ -290,15 +294,9 @@ def run_hook(ws: Workspace) -> dict[str, Any]:
                     raise RuntimeError(f"warm hook answered {r.status_code}")
     finally:
         mock.stop()
-    cold = answered - started
-    warm_s = statistics.median(warm)
-    log(f"cold_hook: start -> first hook answer {cold:.2f} s (request {answered - sent:.2f} s); warm {warm_s:.3f} s")
-    return {"value": cold, "unit": "s (bot start -> first hook answer)", "baseline_value": warm_s,
-            "baseline_name": "warm hook answer, same process (median)", "ratio": warm_s / cold,
-            "ratio_meaning": "warm / cold", "n": WARM_REPEATS + 1, "accounts": accounts,
-            "first_request_s": answered - sent, "first_request_sent_s": sent - started,
-            "first_card_s": card_s, "first_answer": first,
-            "warm_samples_s": warm}
+    return _cold_vs_warm("cold_hook", answered - started, warm, "s (bot start -> first hook answer)",
+                         "warm hook answer, same process (median)", accounts, first_request_s=answered - sent,
+                         first_request_sent_s=sent - started, first_card_s=card_s, first_answer=first)
 
 
 def run_scan(ws: Workspace) -> dict[str, Any]:
@@ -322,12 +320,9 @@ def run_scan(ws: Workspace) -> dict[str, Any]:
                 warm.append(time.perf_counter() - t1)
     finally:
         store.close()
-    warm_s = statistics.median(warm[1:])
-    log(f"cold_scan: fresh process {cold:.2f} s; warm scan {warm_s:.3f} s")
-    return {"value": cold, "unit": "s (warmintro scan --json, process start -> answer)", "baseline_value": warm_s,
-            "baseline_name": "scan in a warm process (median of 2 after one warm-up)", "ratio": warm_s / cold,
-            "ratio_meaning": "warm / cold", "n": 1, "accounts": accounts, "asks": len(json.loads(done.stdout)["asks"]),
-            "first_in_process_s": warm[0]}
+    return _cold_vs_warm("cold_scan", cold, warm[1:], "s (warmintro scan --json, process start -> answer)",
+                         "scan in a warm process (median of 2 after one warm-up)", accounts,
+                         asks=len(json.loads(done.stdout)["asks"]), first_in_process_s=warm[0])
 
 
 def run_load(ws: Workspace) -> dict[str, Any]:
