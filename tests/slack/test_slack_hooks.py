@@ -189,16 +189,16 @@ def test_a_failed_dm_gives_the_claim_back(hook_store: Store, mock_slack: MockSla
 
 def test_a_slow_evaluation_answers_pending_at_once_and_the_card_follows(hook_store: Store, mock_slack: MockSlackAPI,
                                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from slackapp import hooks
+    from slackapp import hook_cards
 
     gate = threading.Event()
-    real = hooks.evaluate
+    real = hook_cards.evaluate
 
     def slow(*args: Any) -> list[Any]:  # a cold process or a huge store: still evaluating when the budget ends
         assert gate.wait(60)
         return real(*args)
 
-    monkeypatch.setattr(hooks, "evaluate", slow)
+    monkeypatch.setattr(hook_cards, "evaluate", slow)
     p = start(hook_store, mock_slack, tmp_path / "home", budget_s=0.2)
     try:
         r = p.post("/hooks/signals", promoter())
@@ -220,10 +220,11 @@ def test_a_slow_evaluation_answers_pending_at_once_and_the_card_follows(hook_sto
 
 def test_an_evaluation_a_dead_process_left_is_replayed_once_across_processes(
         hook_store: Store, database_url: str, mock_slack: MockSlackAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from slackapp import hooks
+    from slackapp.hook_cards import replay_hook_jobs
+    from web.hooks import HookService
 
     # The process that answered dies before evaluating: its job is written but never run.
-    monkeypatch.setattr(hooks.HookService, "submit", lambda self, job_id: Future())
+    monkeypatch.setattr(HookService, "submit", lambda self, job_id: Future())
     p = start(hook_store, mock_slack, tmp_path / "home", budget_s=0.1)
     try:
         assert p.post("/hooks/signals", promoter()).json()["pending"] == 1
@@ -241,7 +242,7 @@ def test_an_evaluation_a_dead_process_left_is_replayed_once_across_processes(
 
         def replay(deps: Deps) -> None:
             barrier.wait()
-            done.append(hooks.replay_hook_jobs(deps))
+            done.append(replay_hook_jobs(deps))
 
         threads = [threading.Thread(target=replay, args=(d,)) for d in replicas]
         for t in threads:
@@ -250,6 +251,6 @@ def test_an_evaluation_a_dead_process_left_is_replayed_once_across_processes(
             t.join(timeout=60)
         assert sorted(done) == [0, 1]  # the lease gives the job to one replica
         assert [c.body["channel"] for c in mock_slack.calls_to("chat.postMessage")] == ["D0DANA"]
-        assert hooks.replay_hook_jobs(replicas[1]) == 0  # done: nothing left to replay
+        assert replay_hook_jobs(replicas[1]) == 0  # done: nothing left to replay
     finally:
         second.close()
