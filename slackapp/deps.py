@@ -65,7 +65,7 @@ class Deps:
     # A CSM's App Home shows "working on it" when the queue is not ready within this (then replaced by it).
     home_placeholder_s: float = 1.0
     # How long a signal hook waits for its evaluation before answering with `pending` (contract: within 2 s).
-    hook_answer_budget_s: float = 1.0
+    hook_answer_budget_s: float = 0.5
     # The process's warm-up (bot.py starts it); /readyz answers 503 "warming up" until it is done.
     warmup: Warmup | None = None
 

@@ -20,7 +20,7 @@ A hook answers within 2 s whatever the store's size and however cold the process
 durable evaluation job is written before the answer (warmintro.flows.signal_intake.start_job). The job runs in
 a background thread (slackapp.hook_cards.run_job: the signals engine limited to the contacts the signals
 touch, `ask_opened` webhooks, the CSM's card once across processes; replayed by any process after a crash).
-The request waits for it at most `Deps.hook_answer_budget_s` (1 s): evaluated by then, the asks are in
+The request waits for it at most `Deps.hook_answer_budget_s` (0.5 s): evaluated by then, the asks are in
 `asks_opened` (with their `place`); otherwise `asks_opened` lists what is known so far and `"pending": n` says
 how many signals are still being evaluated, and the cards follow.
 """
