@@ -97,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     except WarmintroError as exc:
         return _fail(str(exc), exc.exit_code)
 
+    from warmintro.warmup import Warmup
+
+    # Off the request path: what every listener shares is built now, in the background; /readyz says when.
+    deps.warmup = Warmup(store, deps.now).start()
     stop = threading.Event()
     threading.Thread(target=scheduler.jobs_loop, args=(deps, stop), name="jobs", daemon=True).start()
     if not args.no_digest:

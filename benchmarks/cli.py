@@ -19,12 +19,13 @@ from typing import Any
 from benchmarks.sizes import SIZE_NAMES, get_size
 from benchmarks.util import clean, log, machine, peak_memory
 
-FIGURES: tuple[str, ...] = ("import", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack")
+FIGURES: tuple[str, ...] = ("import", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack",
+                             "cold_home", "cold_hook", "cold_scan", "slack_load")
 NEEDS = {"retrieval": ("embed",)}  # retrieval searches the index the embed figure builds
 
 
 def _runner(name: str, profile_dir: Path | None) -> Callable[[Any], dict[str, Any]]:
-    from benchmarks import fig_graph, fig_import, fig_scan, fig_slack, fig_voice
+    from benchmarks import fig_coldstart, fig_graph, fig_import, fig_scan, fig_slack, fig_voice
 
     table: dict[str, Callable[[Any], dict[str, Any]]] = {
         "import": fig_import.run,
@@ -35,6 +36,10 @@ def _runner(name: str, profile_dir: Path | None) -> Callable[[Any], dict[str, An
         "retrieval": fig_voice.run_retrieval,
         "draft_tokens": fig_voice.run_draft_tokens,
         "slack_ack": fig_slack.run,
+        "cold_home": fig_coldstart.run_home,
+        "cold_hook": fig_coldstart.run_hook,
+        "cold_scan": fig_coldstart.run_scan,
+        "slack_load": fig_coldstart.run_load,
     }
     return table[name]
 

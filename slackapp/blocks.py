@@ -295,6 +295,15 @@ def home_view_csm(name: str, cards: Sequence[Card], now: datetime, *, notice: st
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
 
 
+HOME_LOADING_TEXT = "Working on today's queue… it appears here in a moment."
+WORKING_TEXT = "Working on it…"
+
+
+def home_view_loading(name: str) -> dict[str, Any]:
+    """The App Home shown while a CSM's queue takes longer than a moment; replaced by the queue."""
+    return home_view_text(f"Referral queue for {name}", [HOME_LOADING_TEXT])
+
+
 def home_view_text(title: str, lines: Sequence[str], *, notice: str | None = None) -> dict[str, Any]:
     """A plain App Home (reps, champions, people we do not know). `lines` are mrkdwn written by us."""
     blocks: list[Block] = [header(title)]

@@ -17,6 +17,7 @@ from agent.identity import Identity
 from agent.types import AgentReply
 from warmintro.settings import Settings
 from warmintro.store.db import Store
+from warmintro.warmup import Warmup
 
 
 class AgentLike(Protocol):
@@ -61,6 +62,12 @@ class Deps:
     target_limit: int = 4
     # Threads for acks and lazy listeners (agent calls may take seconds each).
     listener_workers: int = 64
+    # A CSM's App Home shows "working on it" when the queue is not ready within this (then replaced by it).
+    home_placeholder_s: float = 1.0
+    # How long a signal hook waits for its evaluation before answering with `pending` (contract: within 2 s).
+    hook_answer_budget_s: float = 0.5
+    # The process's warm-up (bot.py starts it); /readyz answers 503 "warming up" until it is done.
+    warmup: Warmup | None = None
 
     def now(self) -> datetime:
         value = self.clock()

@@ -1,9 +1,10 @@
-"""The CSM's queue card for an ask a signal hook opened, by DM, once across processes."""
+"""The CSM's queue card for an ask a signal hook opened, by DM, once across processes; and the hook's durable
+evaluation job that finds those asks (warmintro.flows.signal_intake) and sends the cards."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +14,9 @@ from slackapp import blocks as b
 from slackapp.deps import Deps
 from slackapp.digest import _client
 from warmintro.claims import claim, release
+from warmintro.flows import jobs
 from warmintro.flows.queue import card_for_ask, target_lines
-from warmintro.flows.signal_intake import card_key
+from warmintro.flows.signal_intake import JOB_KIND, card_key, evaluate
 from warmintro.store import models as m
 
 log = logging.getLogger(__name__)
@@ -53,3 +55,29 @@ def deliver_cards(deps: Deps, asks: Sequence[Any], now: datetime) -> list[str]:
             release(deps.store, key)  # the digest (or a re-post) may still deliver it
             log.warning("hook card DM failed", extra={"fields": {"key": key, "error": type(exc).__name__}})
     return sent
+
+
+def run_job(deps: Deps, job: m.SlackJob, evaluated: Callable[[list[Any]], None] | None = None) -> list[Any]:
+    """Evaluate a leased hook job's signals, enqueue their `ask_opened` webhooks (then tell `evaluated`, so the
+    hook can answer before the DMs go), DM the cards, and finish the job. Every step is idempotent (webhook
+    keys, card claims), so a replay after a crash repeats nothing visible."""
+    now = datetime.fromisoformat(job.payload["now"])
+    with jobs.held(deps.store, job.job_id, deps.now):
+        asks = evaluate(deps.store, job.payload["signal_ids"], now)
+        if asks:
+            from warmintro.engines.webhooks import enqueue_ask_opened
+
+            with deps.store.session() as s:  # the asks are computed, not stored: their events go here
+                for ask in asks:
+                    enqueue_ask_opened(s, ask, now)
+        if evaluated is not None:
+            evaluated(asks)
+        if asks:
+            deliver_cards(deps, asks, now)
+    jobs.finish(deps.store, job.job_id, deps.now())
+    return asks
+
+
+def replay_hook_jobs(deps: Deps) -> int:
+    """Finish the evaluations a process accepted but did not complete (the jobs loop, every process)."""
+    return jobs.replay(deps.store, deps.now, lambda job: run_job(deps, job), kinds=(JOB_KIND,))

@@ -57,6 +57,7 @@ def jobs_loop(deps: Deps, stop: threading.Event, interval_s: float = 2.0) -> Non
     """Every process: finish the clicks a crashed process acknowledged but did not complete (warmintro/flows/jobs.py;
     a lease decides who does each). Runs at start-up, then every few seconds."""
     from slackapp.digest import _client
+    from slackapp.hook_cards import replay_hook_jobs
     from slackapp.listeners.actions import replay_champion_jobs
 
     wait = 0.5
@@ -68,3 +69,9 @@ def jobs_loop(deps: Deps, stop: threading.Event, interval_s: float = 2.0) -> Non
                 log.info("replayed unfinished answers", extra={"fields": {"jobs": done}})
         except Exception:
             log.exception("replaying unfinished answers failed")
+        try:
+            done = replay_hook_jobs(deps)
+            if done:
+                log.info("replayed unfinished hook evaluations", extra={"fields": {"jobs": done}})
+        except Exception:
+            log.exception("replaying unfinished hook evaluations failed")

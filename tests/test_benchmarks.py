@@ -37,4 +37,5 @@ def test_the_harness_produces_every_key(tmp_path, capsys):
 
 
 def test_every_figure_name_is_registered():
-    assert FIGURES == ("import", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack")
+    assert FIGURES == ("import", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack",
+                       "cold_home", "cold_hook", "cold_scan", "slack_load")

@@ -72,6 +72,34 @@ def test_readyz_fails_when_the_vector_server_is_down(tmp_path):
         store.close()
 
 
+def test_readyz_waits_for_the_warm_up(tmp_path):
+    import threading
+
+    from warmintro.store.db import Store
+    from warmintro.warmup import Warmup
+
+    store = Store.open(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    gate = threading.Event()
+    try:
+        settings = Settings(WARMINTRO_HOME=tmp_path / "home", SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s",
+                            SLACK_API_URL="http://127.0.0.1:9/")
+        warmup = Warmup(store, lambda: None)  # type: ignore[arg-type]
+        warmup.steps = lambda: [("gate", lambda: gate.wait(60) and None)]  # type: ignore[method-assign]
+        deps = Deps(settings=settings, store=store, agent=UnavailableAgent(), warmup=warmup.start())
+        with TestClient(create_web_app(build_bolt_app(deps), deps)) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["checks"]["warmup"] == "warming up"
+            assert client.get("/healthz").status_code == 200  # alive (and answering) while warming up
+            gate.set()
+            assert warmup.wait(60)
+            ready = client.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"] == {"store": "ok", "vectors": "ok", "warmup": "ok"}
+    finally:
+        gate.set()
+        store.close()
+
+
 def _sample(name: str, labels: dict[str, str]) -> float:
     from warmintro.metrics import metrics
 

@@ -165,3 +165,42 @@ def test_predictions_are_remembered_so_a_repeated_scan_embeds_nothing_new(classi
     assert again[1].method == "empty"
     classifier.classify(["A note it has never seen, about invoices."])
     assert len(calls) == 1
+
+
+def test_shipped_model_is_current_and_predicts_like_a_fresh_fit(classifier: SentimentClassifier) -> None:
+    from vectorstore.embeddings import MODEL_ID
+    from warmintro.engines.sentiment import MODEL_PATH
+
+    shipped = SentimentClassifier(embedder=classifier.embedder)
+    # Fails when the labelled notes, the pairs or an option change without `python -m warmintro.engines.sentiment`.
+    assert shipped.load(MODEL_PATH, MODEL_ID), "stale shipped model: run python -m warmintro.engines.sentiment"
+    texts = [n.text for n in load_examples()[:60]] + ["Great quarter, but exports keep failing.", "Love it."]
+    fresh = classifier.predict_proba(texts)
+    loaded = shipped.predict_proba(texts)
+    assert np.allclose(fresh, loaded, atol=0.02)
+    assert [p.label for p in shipped.classify(texts)] == [p.label for p in classifier.classify(texts)]
+
+
+def test_saved_model_round_trips_and_a_stale_one_is_refused(classifier: SentimentClassifier, tmp_path: Path) -> None:
+    path = tmp_path / "model.npz"
+    classifier.save(path, "embedder-a")
+    again = SentimentClassifier(embedder=classifier.embedder)
+    assert again.load(path, "embedder-a")
+    texts = ["The rollout went smoothly.", "Exports keep failing."]
+    assert np.array_equal(again.predict_proba(texts), classifier.predict_proba(texts))
+    assert not SentimentClassifier(embedder=classifier.embedder).load(path, "embedder-b")  # other embedding model
+    other = SentimentClassifier(embedder=classifier.embedder, k=4)  # other options
+    assert not other.load(path, "embedder-a") and other._fitted is None
+    assert not again.load(tmp_path / "missing.npz", "embedder-a")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    assert not again.load(tmp_path / "junk.npz", "embedder-a")
+
+
+def test_default_classifier_loads_the_shipped_model_without_fitting(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = (
+        "import warmintro.engines.sentiment as s\n"
+        "s.SentimentClassifier._fit = lambda self: (_ for _ in ()).throw(AssertionError('refitted'))\n"
+        "print(s.default_classifier()._fitted is not None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True"]

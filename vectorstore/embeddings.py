@@ -48,6 +48,40 @@ def _verified_model_path() -> str:
     return str(path)
 
 
+_models: dict[tuple[int, int], tuple[onnxruntime.InferenceSession, Tokenizer]] = {}
+_models_lock = threading.Lock()
+
+
+def _shared_model(intra_op_threads: int, max_length: int) -> tuple[onnxruntime.InferenceSession, Tokenizer]:
+    """One ONNX session and tokenizer per process and configuration, shared by every embedding function
+    (sentiment, email index, retrieval): loading costs about a second and ~100 MB each time. Both are safe
+    to call from several threads."""
+    key = (intra_op_threads, max_length)
+    with _models_lock:
+        hit = _models.get(key)
+        if hit is not None:
+            return hit
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        raw = TOKENIZER_PATH.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != TOKENIZER_SHA256:
+            raise RuntimeError(f"{TOKENIZER_PATH} is not the vendored all-MiniLM-L6-v2 tokenizer")
+        tokenizer = Tokenizer.from_str(raw.decode("utf-8"))
+        # The stored file pads/truncates to a fixed 128; we pad ourselves and keep 256 tokens.
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=max_length)
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # int8 graphs log harmless optimizer warnings
+        session = ort.InferenceSession(_verified_model_path(), sess_options=options, providers=["CPUExecutionProvider"])
+        _models[key] = (session, tokenizer)
+        return session, tokenizer
+
+
 class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     """384-d, L2-normalised all-MiniLM-L6-v2 sentence embeddings computed locally with onnxruntime."""
 
@@ -123,30 +157,13 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     # -- the model -----------------------------------------------------------------------------
 
     def _load(self) -> tuple[onnxruntime.InferenceSession, Tokenizer]:
-        with self._lock:
-            if self._session is None or self._tokenizer is None:
-                import onnxruntime as ort
-                from tokenizers import Tokenizer
-
-                raw = TOKENIZER_PATH.read_bytes()
-                if hashlib.sha256(raw).hexdigest() != TOKENIZER_SHA256:
-                    raise RuntimeError(f"{TOKENIZER_PATH} is not the vendored all-MiniLM-L6-v2 tokenizer")
-                tokenizer = Tokenizer.from_str(raw.decode("utf-8"))
-                # The stored file pads/truncates to a fixed 128; we pad ourselves and keep 256 tokens.
-                tokenizer.no_padding()
-                tokenizer.enable_truncation(max_length=self.max_length)
-
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = self.intra_op_threads
-                options.inter_op_num_threads = 1
-                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                options.log_severity_level = 3  # int8 graphs log harmless optimizer warnings
-                session = ort.InferenceSession(
-                    _verified_model_path(), sess_options=options, providers=["CPUExecutionProvider"]
-                )
-                self._input_names = frozenset(i.name for i in session.get_inputs())
-                self._tokenizer, self._session = tokenizer, session
-            return self._session, self._tokenizer
+        if self._session is None or self._tokenizer is None:
+            with self._lock:
+                if self._session is None or self._tokenizer is None:
+                    session, tokenizer = _shared_model(self.intra_op_threads, self.max_length)
+                    self._input_names = frozenset(i.name for i in session.get_inputs())
+                    self._tokenizer, self._session = tokenizer, session
+        return self._session, self._tokenizer
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
         """Embeddings as a (len(texts), 384) float32 array of unit vectors, in input order."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from warmintro import __version__
-from warmintro.commands.common import emit_json, err, out, use_context
+from warmintro.commands.common import Steps, emit_json, err, out, progress_wanted, use_context
 from warmintro.errors import WarmintroError
 
 app = typer.Typer(
@@ -32,24 +32,6 @@ def _root(
     """Turns happy B2B customers into warm introductions."""
 
 
-def _progress_bar() -> tuple[Any, Any]:
-    """A rich progress bar on a terminal; nothing when output is piped."""
-    if not err.is_terminal:
-        return None, None
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[rows]:>12,} rows"),
-                   TimeElapsedColumn(), console=err, transient=True)
-    tasks: dict[str, Any] = {}
-
-    def update(file: str, rows: int, done: bool) -> None:
-        if file not in tasks:
-            tasks[file] = bar.add_task(file, total=None, rows=0)
-        bar.update(tasks[file], rows=rows, description=f"{'✓' if done else '…'} {file}")
-
-    return bar, update
-
-
 @app.command("import")
 def import_cmd(
     ctx: typer.Context,
@@ -63,13 +45,10 @@ def import_cmd(
     from warmintro.importer.run import ImportRejected, import_folder
 
     c = use_context(ctx)
-    bar, update = _progress_bar()
     try:
-        if bar is not None:
-            with bar:
-                result = import_folder(c.store, folder, progress=update, preset=preset)
-        else:
-            result = import_folder(c.store, folder, preset=preset)
+        with Steps(progress_wanted(as_json)) as steps:
+            steps.step(f"Importing {folder}")
+            result = import_folder(c.store, folder, progress=steps.callback(), preset=preset)
     except ImportRejected as exc:
         if as_json:
             emit_json(exc.to_json())

@@ -16,11 +16,13 @@ Signals are idempotent by signal_id (a known id is a duplicate and changes nothi
 up per (account, contact, event, UTC day) and ADDED to the importer's `usage_daily` counts; an identical
 signed delivery (same timestamp and body) is counted once.
 
-A new positive signal runs the signals engine at once (the same triggers, gates and cadence as the daily
-scan); each ask it opens is returned in `asks_opened` (with its `place`) and the owning CSM gets the queue
-card by DM from a background thread. Each card is claimed in the store first (`hookask:{signal_id}:
-{contact}`), so several processes send it once. Not durable: a process that dies between the 200 and the
-DM loses that card (the ask is still in the CSM's App Home and the next digest).
+A hook answers within 2 s whatever the store's size and however cold the process: the rows are stored and a
+durable evaluation job is written before the answer (warmintro.flows.signal_intake.start_job). The job runs in
+a background thread (slackapp.hook_cards.run_job: the signals engine limited to the contacts the signals
+touch, `ask_opened` webhooks, the CSM's card once across processes; replayed by any process after a crash).
+The request waits for it at most `Deps.hook_answer_budget_s` (0.5 s): evaluated by then, the asks are in
+`asks_opened` (with their `place`); otherwise `asks_opened` lists what is known so far and `"pending": n` says
+how many signals are still being evaluated, and the cards follow.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import hashlib
 import hmac
 import logging
 import threading
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,9 +45,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from slackapp.deps import Deps
-from slackapp.hook_cards import deliver_cards
+from slackapp.hook_cards import run_job
 from warmintro.claims import claim, release
 from warmintro.engines.webhooks import sign  # one signing scheme for incoming hooks and outgoing webhooks
+from warmintro.flows import jobs
 from warmintro.flows.signal_intake import (
     BODY_KEY,
     PRESETS,
@@ -53,9 +56,10 @@ from warmintro.flows.signal_intake import (
     Rejected,
     apply_preset,
     cross_checks,
-    evaluate,
+    job_signal_count,
     parse_body,
     resolve_accounts,
+    start_job,
     store_signals,
     store_usage,
     validate_rows,
@@ -122,27 +126,38 @@ def secret_for(settings: Any, source: str | None) -> str | None:
 
 @dataclass
 class HookService:
-    """The endpoints for one app: its deps and the thread that sends cards after the response."""
+    """The endpoints for one app: its deps and the threads that evaluate batches after (or while) answering."""
 
     deps: Deps
     workers: int = 2
     _executor: ThreadPoolExecutor | None = None
-    _pending: list[Future[list[str]]] = field(default_factory=list)
+    _pending: list[Future[list[Any]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def submit(self, asks: Sequence[Any], now: datetime) -> None:
+    def submit(self, job_id: str) -> Future[list[Any]]:
+        """Run the job in the background; the returned future holds its asks once evaluated (before the DMs)."""
+        evaluated: Future[list[Any]] = Future()
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hook-cards")
+                self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hook-eval")
             self._pending = [f for f in self._pending if not f.done()]
-            self._pending.append(self._executor.submit(self._deliver, list(asks), now))
+            self._pending.append(self._executor.submit(self._run, job_id, evaluated))
+        return evaluated
 
-    def _deliver(self, asks: list[Any], now: datetime) -> list[str]:
+    def _run(self, job_id: str, evaluated: Future[list[Any]]) -> list[Any]:
         try:
-            return deliver_cards(self.deps, asks, now)
-        except Exception:
-            log.exception("hook card delivery failed")
-            return []
+            job = jobs.lease(self.deps.store, job_id, self.deps.now())
+            if job is None:
+                return []  # done, or another process holds it
+            try:
+                return run_job(self.deps, job, evaluated.set_result)
+            except Exception:
+                log.exception("hook: evaluating the new signals failed (stored; the job is replayed)")
+                jobs.unlease(self.deps.store, job_id)
+                return []
+        finally:
+            if not evaluated.done():
+                evaluated.set_result([])
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait for every card delivery started so far (tests; shutdown)."""
@@ -217,22 +232,19 @@ class HookService:
             return JSONResponse({"errors": [e.to_json() for e in exc.errors]}, status_code=422)
         stored = store_signals(self.deps.store, frame, source=source, preset=preset, at=now) if frame.height else []
         asks: list[Any] = []
-        try:
-            asks = evaluate(self.deps.store, stored, now)
-        except Exception:
-            log.exception("hook: evaluating the new signals failed (they are stored; the daily scan will see them)")
-        if asks:
-            try:  # the asks are computed, not stored: their events go in their own transaction
-                from warmintro.engines.webhooks import enqueue_ask_opened
-
-                with self.deps.store.session() as s:
-                    for ask in asks:
-                        enqueue_ask_opened(s, ask, now)
-            except Exception:
-                log.exception("hook: enqueueing the ask_opened webhooks failed")
-            self.submit(asks, now)
+        pending = 0
+        job_id = start_job(self.deps.store, stored, now) if stored else None
+        if job_id is not None:
+            # Evaluate in the background; answer with the asks if they are known within the budget, else with
+            # how many signals are still pending (the contract's 2 s answer, cold or at any store size).
+            try:
+                asks = self.submit(job_id).result(timeout=self.deps.hook_answer_budget_s)
+            except FutureTimeout:
+                pending = job_signal_count(self.deps.store, job_id)
         out: dict[str, Any] = {"accepted": len(stored), "duplicates": frame.height - len(stored),
                                "asks_opened": [a.to_json() for a in asks]}
+        if pending:
+            out["pending"] = pending
         if ignored:
             out["ignored"] = ignored
         if warnings:

@@ -112,6 +112,9 @@ def routes(deps: Any) -> list[BaseRoute]:
     async def readyz(_request: Request) -> Response:
         checks = {"store": await run_in_threadpool(check_store, deps),
                   "vectors": await run_in_threadpool(check_vectors, deps)}
+        warmup = getattr(deps, "warmup", None)
+        if warmup is not None:  # models, classifier, graph: built before the first request needs them
+            checks["warmup"] = warmup.status()
         for name, problem in checks.items():
             if problem:
                 metrics().ready.labels(check=name).inc()

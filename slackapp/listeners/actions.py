@@ -428,7 +428,8 @@ def replay_champion_jobs(deps: Deps, client: WebClient) -> int:
     """Finish the answers a crashed process acknowledged but did not complete (bot.py runs this at start-up
     and every few seconds)."""
     return jobs.replay(deps.store, deps.now, lambda job: run_champion_job(deps, _job_client(deps, client, job), job),
-                       gave_up=lambda job: champion_job_given_up(deps, _job_client(deps, client, job), job))
+                       gave_up=lambda job: champion_job_given_up(deps, _job_client(deps, client, job), job),
+                       skip_kinds=("hook_eval",))  # signal hooks' evaluations: slackapp.hook_cards.replay_hook_jobs
 
 
 def _job_client(deps: Deps, client: WebClient, job: m.SlackJob) -> WebClient:

@@ -6,8 +6,9 @@ lazily through the command's response_url (`respond()`), visible only to the per
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from typing import Any, cast
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -150,7 +151,7 @@ def register(app: App, deps: Deps) -> None:
         elif sub in NEEDS_ARG and not arg:
             ack(text=f"`/referrals {sub}` needs {NEEDS_ARG[sub]}, e.g. `/referrals {sub} …`.")
         else:
-            ack()
+            ack(text=b.WORKING_TEXT)  # something useful at once; the answer replaces it (replace_original)
 
     def _failed(respond: Respond, **_: Any) -> None:
         respond(text=b.ERROR_TEXT, response_type="ephemeral")
@@ -161,6 +162,7 @@ def register(app: App, deps: Deps) -> None:
         sub, arg = parse(command.get("text") or "")
         if who.role == "unknown" or sub in ("help", "unknown") or (sub in NEEDS_ARG and not arg):
             return  # answered in the ack
+        respond = cast(Respond, functools.partial(respond, replace_original=True))  # the answer replaces "Working on it…"
         if sub == "today":
             _today(deps, who, respond)
             return

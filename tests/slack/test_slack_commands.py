@@ -48,9 +48,10 @@ def test_today_for_a_rep_is_a_polite_pointer(slack: Harness):
 ])
 def test_other_subcommands_go_to_the_agent(slack: Harness, text: str, routed: str):
     resp = slack.command(ALEX, text)
-    assert resp.status_code == 200 and resp.text == ""
+    assert resp.status_code == 200 and resp.text == "Working on it…"  # acked at once with something useful
     [reply] = slack.mock.wait_for("response_url")
     assert "what I found" in reply.body["text"]
+    assert reply.body["replace_original"] is True  # ... which the answer replaces
     [(who, thread_id, sent)] = slack.agent.calls
     assert sent == routed and who.role == "ae" and thread_id == f"C0SALES:cmd:{ALEX}"
 

@@ -205,3 +205,37 @@ def test_someone_else_cannot_answer_the_champions_ask(slack: Harness):
     slack.drain()
     assert asks(slack)[0].outcome == "pending"
     assert slack.mock.calls_to("chat.update") == []
+
+
+def test_a_slow_queue_shows_working_on_it_first_then_replaces_it(slack: Harness, monkeypatch: pytest.MonkeyPatch):
+    import threading
+
+    from slackapp.listeners import events
+
+    gate = threading.Event()
+    real = events.csm_queue
+
+    def slow(*args: Any, **kwargs: Any) -> Any:  # a queue that is not ready at once (cold process, big store)
+        assert gate.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(events, "csm_queue", slow)
+    slack.deps.home_placeholder_s = 0.0
+    try:
+        slack.event({"type": "app_home_opened", "user": DANA, "channel": "D0HOME", "tab": "home", "event_ts": "1"})
+        [first] = slack.mock.wait_for("views.publish")
+        assert b.HOME_LOADING_TEXT in json.dumps(first.json_field("view"), ensure_ascii=False)
+    finally:
+        gate.set()
+    second = json.dumps(slack.mock.wait_for("views.publish", 2)[-1].json_field("view"), ensure_ascii=False)
+    assert "Priya Natarajan" in second and b.HOME_LOADING_TEXT not in second
+    slack.drain()
+    assert len(slack.mock.calls_to("views.publish")) == 2
+
+
+def test_a_ready_queue_is_published_once_without_a_placeholder(slack: Harness):
+    slack.deps.home_placeholder_s = 600.0  # the queue is always ready before this
+    view = open_home(slack, DANA)
+    assert "Priya Natarajan" in json.dumps(view)
+    slack.drain()
+    assert len(slack.mock.calls_to("views.publish")) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from slackapp.deps import Deps
 from slackapp.hook_cards import deliver_cards
 from warmintro.engines.scan import scan
 from warmintro.settings import Settings
+from warmintro.store import models as m
 from warmintro.store.db import Store
 from web.hooks import service_of, sign
 from web.server import create_web_app
@@ -56,10 +58,12 @@ class Process:
         self.thread.join(timeout=10)
 
 
-def start(store: Store, mock: MockSlackAPI, home: Path) -> Process:
+def start(store: Store, mock: MockSlackAPI, home: Path, budget_s: float = 60.0) -> Process:
+    """A process whose hooks wait up to `budget_s` for the evaluation (a loaded test machine must not turn the
+    asks these tests check into `pending`; the deployed default is 1 s, tested below)."""
     settings = Settings(WARMINTRO_HOME=home, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
                         SLACK_API_URL=mock.api_url, WARMINTRO_HOOK_SECRET=HOOK)
-    deps = Deps(settings=settings, store=store, agent=FakeAgent(), clock=lambda: NOW)
+    deps = Deps(settings=settings, store=store, agent=FakeAgent(), clock=lambda: NOW, hook_answer_budget_s=budget_s)
     app = create_web_app(build_bolt_app(deps), deps)
     server, thread, port = serve(app)
     return Process(deps, app, server, thread, f"http://127.0.0.1:{port}", httpx.Client(timeout=30))
@@ -181,3 +185,72 @@ def test_a_failed_dm_gives_the_claim_back(hook_store: Store, mock_slack: MockSla
         assert deliver_cards(p.deps, asks, NOW) == []
     finally:
         p.stop()
+
+
+def test_a_slow_evaluation_answers_pending_at_once_and_the_card_follows(hook_store: Store, mock_slack: MockSlackAPI,
+                                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from slackapp import hook_cards
+
+    gate = threading.Event()
+    real = hook_cards.evaluate
+
+    def slow(*args: Any) -> list[Any]:  # a cold process or a huge store: still evaluating when the budget ends
+        assert gate.wait(60)
+        return real(*args)
+
+    monkeypatch.setattr(hook_cards, "evaluate", slow)
+    p = start(hook_store, mock_slack, tmp_path / "home", budget_s=0.2)
+    try:
+        r = p.post("/hooks/signals", promoter())
+        assert r.status_code == 200, r.text
+        assert r.json() == {"accepted": 1, "duplicates": 0, "asks_opened": [], "pending": 1}  # stored, evaluating
+        with hook_store.session() as s:
+            assert s.get(m.Signal, "HOOK1") is not None  # stored before the answer
+        gate.set()
+        [post] = mock_slack.wait_for("chat.postMessage", timeout=30)
+        assert post.body["channel"] == "D0DANA" and "Lena Roy" in post.body["text"]
+        p.drain()
+        with hook_store.session() as s:
+            assert [j.status for j in s.query(m.SlackJob).filter(m.SlackJob.kind == "hook_eval")] == ["done"]
+        assert len(mock_slack.calls_to("chat.postMessage")) == 1
+    finally:
+        gate.set()
+        p.stop()
+
+
+def test_an_evaluation_a_dead_process_left_is_replayed_once_across_processes(
+        hook_store: Store, database_url: str, mock_slack: MockSlackAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from slackapp.hook_cards import replay_hook_jobs
+    from web.hooks import HookService
+
+    # The process that answered dies before evaluating: its job is written but never run.
+    monkeypatch.setattr(HookService, "submit", lambda self, job_id: Future())
+    p = start(hook_store, mock_slack, tmp_path / "home", budget_s=0.1)
+    try:
+        assert p.post("/hooks/signals", promoter()).json()["pending"] == 1
+    finally:
+        p.stop()
+    monkeypatch.undo()
+    assert mock_slack.calls_to("chat.postMessage") == []
+    second = Store.open(database_url)
+    try:
+        later = NOW + timedelta(minutes=1)
+        replicas = [Deps(settings=p.deps.settings, store=store, agent=FakeAgent(), clock=lambda: later)
+                    for store in (hook_store, second)]
+        barrier = threading.Barrier(2)
+        done: list[int] = []
+
+        def replay(deps: Deps) -> None:
+            barrier.wait()
+            done.append(replay_hook_jobs(deps))
+
+        threads = [threading.Thread(target=replay, args=(d,)) for d in replicas]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(done) == [0, 1]  # the lease gives the job to one replica
+        assert [c.body["channel"] for c in mock_slack.calls_to("chat.postMessage")] == ["D0DANA"]
+        assert replay_hook_jobs(replicas[1]) == 0  # done: nothing left to replay
+    finally:
+        second.close()

@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import typer
@@ -39,6 +40,70 @@ class Context:
 
             self._store = Store.open(self.settings.resolved_database_url)
         return self._store
+
+
+def progress_wanted(as_json: bool) -> bool:
+    """A progress display only for a person at a terminal: never with --json, nor when either stream is piped
+    or redirected (scripts and `| cat` get the output alone)."""
+    return not as_json and out.is_terminal and err.is_terminal
+
+
+class Steps:
+    """The progress display of a command whose work can take more than a second: one spinner line per step
+    (done steps ticked) with the elapsed time, and a count when the step knows its total; on stderr, gone
+    when the command finishes. Disabled, every method does nothing."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._task: Any = None
+        self._files: dict[str, Any] = {}
+        self._description = ""
+
+    def __enter__(self) -> Steps:
+        if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[detail]}"),
+                                 TimeElapsedColumn(), console=err, transient=True)
+            self._bar.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def _finish(self) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, description=f"✓ {self._description}", total=1, completed=1)
+            self._bar.stop_task(self._task)
+
+    def step(self, description: str) -> None:
+        """Start the next step (the one before is done)."""
+        if self._bar is None:
+            return
+        self._finish()
+        self._description = description
+        self._task = self._bar.add_task(description, total=None, detail="")
+
+    def count(self, done: int, total: int | None, unit: str = "") -> None:
+        """How far the current step is."""
+        if self._bar is not None and self._task is not None:
+            shown = f"{done:,}/{total:,}" if total else f"{done:,}"
+            self._bar.update(self._task, detail=f"{shown} {unit}".rstrip())
+
+    def import_file(self, file: str, rows: int, done: bool) -> None:
+        """The importer's progress callback: a line per file with its rows so far."""
+        if self._bar is None:
+            return
+        if file not in self._files:
+            self._files[file] = self._bar.add_task(f"  {file}", total=None, detail="")
+        self._bar.update(self._files[file], detail=f"{rows:,} rows", description=f"  {'✓' if done else '…'} {file}")
+
+    def callback(self) -> Any:
+        """The importer's callback when enabled, else None (the importer then skips the calls)."""
+        return self.import_file if self._bar is not None else None
 
 
 def use_context(ctx: typer.Context) -> Context:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from warmintro.commands.common import emit_json, err, out, parse_when, use_context
+from warmintro.commands.common import Steps, emit_json, err, out, parse_when, progress_wanted, use_context
 from warmintro.errors import WarmintroError
 
 
@@ -58,16 +58,20 @@ def register(app: typer.Typer) -> None:
                 f"the store at {c.settings.resolved_database_url} holds imported data; run the demo with another "
                 "WARMINTRO_HOME (e.g. WARMINTRO_HOME=/tmp/warmintro-demo) or pass --force")
         err.print(f"Building a demo company with {accounts} customer accounts (seed {seed}) …")
-        with tempfile.TemporaryDirectory(prefix="warmintro-demo-") as tmp:
+        with Steps(progress_wanted(as_json)) as steps, tempfile.TemporaryDirectory(prefix="warmintro-demo-") as tmp:
             folder = Path(tmp)
+            steps.step("Generating accounts, usage, signals, network and emails")
             truth = generate_workspace(folder / "workspace", accounts=accounts, seed=seed, as_of=when)
             # the ledger referrals the workspace says happened, made before the accounts exist (demo/ledger.py)
+            steps.step("Recording the referral ledger")
             prepare_store(c.store, folder / "workspace", folder / "pre")
             ledger = record_referrals(c.store, plan_referrals(folder / "workspace", seed, when), seed)
-            result = import_folder(c.store, folder / "workspace")
+            steps.step("Importing the workspace")
+            result = import_folder(c.store, folder / "workspace", progress=steps.callback())
             settle_notices(c.store, when)  # the referrals' past messages count as sent
-        with c.store.session() as s:
-            queue = scan(s, when)
+            steps.step("Scanning today's queue")
+            with c.store.session() as s:
+                queue = scan(s, when)
         if as_json:
             emit_json({"imported": result.imported, "scan": queue.to_json(), "planted_asks": len(truth.asks),
                        "referrals": {"created": ledger.created, "existing": ledger.existing,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from warmintro.commands.common import emit_json, err, out, parse_when, use_context
+from warmintro.commands.common import Steps, emit_json, err, out, parse_when, progress_wanted, use_context
 from warmintro.commands.layout import Column, print_records
 from warmintro.errors import WarmintroError
 
@@ -51,11 +51,14 @@ def register(app: typer.Typer) -> None:
         when = parse_when(as_of)
         if png is not None and (png.is_dir() or not png.parent.is_dir()):
             raise WarmintroError(f"cannot write the PNG to {png}: not a file in an existing folder")
-        with c.store.session() as s:
-            data = program_report(s, when)
-        if png is not None:
-            render_png(data, png)
-            data["png"] = str(png)
+        with Steps(progress_wanted(as_json)) as steps:
+            steps.step("Computing the program report")
+            with c.store.session() as s:
+                data = program_report(s, when)
+            if png is not None:
+                steps.step(f"Drawing the charts into {png}")
+                render_png(data, png)
+                data["png"] = str(png)
         if as_json:
             emit_json(data)
             return

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from warmintro.commands.common import emit_json, out, parse_when, use_context
+from warmintro.commands.common import Steps, emit_json, out, parse_when, progress_wanted, use_context
 from warmintro.commands.layout import Cell, Column, person, print_lines, print_records
 
 
@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
 
         c = use_context(ctx)
         when = parse_when(as_of)
-        with c.store.session() as s:
+        with Steps(progress_wanted(as_json)) as steps, c.store.session() as s:
+            steps.step("Scanning signals, usage and the asks ledger")
             result = run_scan(s, when)
             if csm is not None:
                 result = _for_csm(s, result, csm)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from warmintro.commands.common import emit_json, err, out, parse_when, use_context
+from warmintro.commands.common import Steps, emit_json, err, out, parse_when, progress_wanted, use_context
 
 
 def register(app: typer.Typer) -> None:
@@ -59,23 +59,10 @@ def register(app: typer.Typer) -> None:
 
         c = use_context(ctx)
         index = open_email_index(c.settings)
-        progress: Any = None
-        bar: Any = None
-        if err.is_terminal and not as_json:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-            bar = Progress("embedding", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                           transient=True)
-            task = bar.add_task("embed", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-        if bar is not None:
-            with bar:
-                result = index_emails(c.store, index, authors=author or None, progress=progress)
-        else:
-            result = index_emails(c.store, index, authors=author or None)
+        with Steps(progress_wanted(as_json)) as steps:
+            steps.step("Embedding emails")
+            result = index_emails(c.store, index, authors=author or None,
+                                  progress=lambda done, total: steps.count(done, total, "emails"))
         if as_json:
             emit_json(result.to_json())
             return

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from warmintro.champion_text import ask_question
@@ -145,13 +145,22 @@ def _default_sentiment(texts: list[str]) -> list[str]:
     return [p.label for p in default_classifier().classify(texts)]
 
 
+def _touching(session: Session, only: Collection[str]) -> ColumnElement[bool]:
+    """The signals that can apply to these contacts: their own, and their accounts' account-level ones."""
+    emails = sorted({e.strip().lower() for e in only})
+    accounts = sorted({a for chunk in chunks(emails) for a in session.scalars(
+        select(m.Contact.account_id).where(m.Contact.email.in_(chunk)))})
+    account_level = or_(m.Signal.contact_email.is_(None), m.Signal.contact_email == "")
+    return or_(m.Signal.contact_email.in_(emails), and_(account_level, m.Signal.account_id.in_(accounts)))
+
+
 def _positive_moments(session: Session, as_of: datetime, program: Program,
-                      sentiment: SentimentFn) -> list[Moment]:
+                      sentiment: SentimentFn, only: Collection[str] | None = None) -> list[Moment]:
     rules = program.rules
     since = as_of - timedelta(days=rules.trigger_lookback_days)
     rows = session.execute(
         select(m.Signal).where(m.Signal.type.in_(TRIGGER_TYPES), m.Signal.occurred_at > since,
-                               m.Signal.occurred_at <= as_of)
+                               m.Signal.occurred_at <= as_of, *([_touching(session, only)] if only is not None else []))
     ).scalars().all()
     needs = [r for r in rows if not r.sentiment and r.notes and r.notes.strip() and r.type != "nps"]
     inferred = dict(zip([r.signal_id for r in needs], sentiment([r.notes or "" for r in needs]) if needs else [],
@@ -350,11 +359,16 @@ def _describe_trigger(moment: Moment, as_of: datetime) -> str:
 
 
 def scan(session: Session, as_of: datetime, *, program: Program | None = None,
-         sentiment: SentimentFn | None = None) -> ScanResult:
+         sentiment: SentimentFn | None = None, only: Collection[str] | None = None) -> ScanResult:
+    """Today's asks and skips. `only` limits the scan to those contacts (emails): their decisions are the
+    ones the full scan makes for them, at the cost of their own signals and accounts (signal hooks)."""
     as_of = utc(as_of)
     program = program or load_program(session)
-    moments = _positive_moments(session, as_of, program, sentiment or _default_sentiment)
+    moments = _positive_moments(session, as_of, program, sentiment or _default_sentiment, only)
     by_contact = _assign(session, moments)
+    if only is not None:
+        wanted = {e.strip().lower() for e in only}
+        by_contact = defaultdict(list, {e: ms for e, ms in by_contact.items() if e in wanted})
     emails = sorted(by_contact)
     contacts, accounts = contacts_and_accounts(session, emails)
     account_ids = sorted(accounts)

@@ -28,7 +28,9 @@ Cross-validated accuracy and the comparison with a keyword baseline are in `docs
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -41,9 +43,15 @@ import numpy as np
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 NEGATIVE, NEUTRAL, POSITIVE = range(3)
 DATA_PATH = Path(__file__).parent / "data" / "sentiment_notes.jsonl"
+# The default classifier fitted once and shipped (`python -m warmintro.engines.sentiment` rewrites it): a process
+# loads it in milliseconds instead of embedding ~500 notes and fitting for 10-30 s on first use.
+MODEL_PATH = Path(__file__).parent / "data" / "sentiment_model.npz"
+MODEL_FORMAT = 1
 METHOD = "minilm-stacked-logreg"
 MEMO_MAX = 200_000  # remembered predictions per classifier
 EMPTY_METHOD = "empty"
+
+log = logging.getLogger(__name__)
 
 #: Minimal pairs (positive, negative) that differ only in sentiment; extra training rows for the polarity
 #: model so that it keys on sentiment rather than on what a note is about. Hand-written and generic: no
@@ -312,6 +320,43 @@ class SentimentClassifier:
                 self._fitted = self._fit()
             return self._fitted
 
+    def fingerprint(self, embedder_id: str) -> str:
+        """What the fitted models depend on: training notes, polarity pairs, options and the embedding model.
+        A saved model whose fingerprint differs is stale and is not loaded."""
+        h = hashlib.sha256()
+        h.update(f"{MODEL_FORMAT}|{embedder_id}|{self.k}|{self.l2_topic}|{self.l2_polarity}|{self.l2_stack}|"
+                 f"{self.clause_features}|{self.polarity_pairs}|{self.seed}".encode())
+        h.update(DATA_PATH.read_bytes() if self._examples is None else json.dumps(self._examples).encode())
+        h.update(json.dumps(POLARITY_PAIRS).encode())
+        return h.hexdigest()
+
+    def save(self, path: Path, embedder_id: str) -> None:
+        """Write the fitted models (fitting first if needed) with their fingerprint."""
+        fitted = self.fit()
+        arrays: dict[str, np.ndarray] = {"fingerprint": np.asarray(self.fingerprint(embedder_id))}
+        for name, model in (("topic", fitted.base.topic), ("polarity", fitted.base.polarity), ("stack", fitted.stack)):
+            for part in ("mean", "scale", "weights", "bias"):
+                arrays[f"{name}.{part}"] = getattr(model, part)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub wants positional arrays
+
+    def load(self, path: Path, embedder_id: str) -> bool:
+        """Adopt the models saved at `path` when they were fitted on exactly this configuration; False (and
+        nothing changes) when the file is missing, unreadable or stale."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if str(data["fingerprint"]) != self.fingerprint(embedder_id):
+                    return False
+                models = {name: SoftmaxRegression(*(np.asarray(data[f"{name}.{part}"], dtype=np.float64)
+                                                    for part in ("mean", "scale", "weights", "bias")))
+                          for name in ("topic", "polarity", "stack")}
+        except (OSError, KeyError, ValueError):
+            return False
+        with self._lock:
+            self._fitted = _Fitted(_BaseModels(models["topic"], models["polarity"]), models["stack"])
+        return True
+
     # -- internals -------------------------------------------------------------------------------
 
     @property
@@ -414,10 +459,29 @@ def _polarity(model: SoftmaxRegression, x: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def default_classifier() -> SentimentClassifier:
-    """The process-wide classifier over the shipped labelled notes (fitted on first use)."""
-    return SentimentClassifier()
+    """The process-wide classifier over the shipped labelled notes: the shipped fitted model when it matches
+    the notes and options (see MODEL_PATH), else fitted on first use (and a warning says the file is stale)."""
+    from vectorstore.embeddings import MODEL_ID
+
+    classifier = SentimentClassifier()
+    if not classifier.load(MODEL_PATH, MODEL_ID):
+        log.warning("the shipped sentiment model is missing or stale: fitting in this process "
+                    "(run `python -m warmintro.engines.sentiment` to rewrite it)")
+    return classifier
 
 
 def classify_one(text: str) -> SentimentPrediction:
     """Sentiment of one note with the default classifier."""
     return default_classifier().classify_one(text)
+
+
+def write_shipped_model(path: Path = MODEL_PATH) -> Path:
+    """Fit the default classifier and write it where `default_classifier` loads it from."""
+    from vectorstore.embeddings import MODEL_ID
+
+    SentimentClassifier().save(path, MODEL_ID)
+    return path
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_shipped_model()}")

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -156,17 +156,23 @@ def exhausted(job: m.SlackJob) -> bool:
     return (job.errors or 0) >= MAX_ERRORS or (job.attempts or 0) > MAX_LEASES
 
 
-def replay(store: Store, clock: Callable[[], datetime], run: Callable[[m.SlackJob], None],
-           gave_up: Callable[[m.SlackJob], None] | None = None) -> int:
+def replay(store: Store, clock: Callable[[], datetime], run: Callable[[m.SlackJob], Any],
+           gave_up: Callable[[m.SlackJob], None] | None = None, *, kinds: Sequence[str] | None = None,
+           skip_kinds: Sequence[str] = ()) -> int:
     """Run every pending job whose lease ran out (or was never taken a while after it was written). A job
     tried too often is given back and `gave_up` tells whoever is waiting for it. Each lease is taken at the
     clock's time when its turn comes: with the time the loop started, a job reached after slow ones would get
-    a lease already lapsed, and a click waiting on it would run it at the same time."""
+    a lease already lapsed, and a click waiting on it would run it at the same time. `kinds` / `skip_kinds`
+    select the jobs one runner knows how to do."""
     now = clock()
+    kind_filter = [m.SlackJob.kind.in_(list(kinds))] if kinds is not None else []
+    if skip_kinds:
+        kind_filter.append(m.SlackJob.kind.not_in(list(skip_kinds)))
     with store.session() as s:
         ids = list(s.scalars(select(m.SlackJob.job_id).where(
             m.SlackJob.status == "pending", m.SlackJob.created_at < now - timedelta(seconds=2),
-            (m.SlackJob.lease_until.is_(None)) | (m.SlackJob.lease_until < now)).order_by(m.SlackJob.created_at)))
+            (m.SlackJob.lease_until.is_(None)) | (m.SlackJob.lease_until < now), *kind_filter)
+            .order_by(m.SlackJob.created_at)))
     done = 0
     for job_id in ids:
         now = clock()

@@ -16,15 +16,18 @@ Signals are idempotent by signal_id (a known id is a duplicate and changes nothi
 up per (account, contact, event, UTC day) and ADDED to the importer's `usage_daily` counts; an identical
 signed delivery (same timestamp and body) is counted once.
 
-A new positive signal runs the signals engine at once (the same triggers, gates and cadence as the daily
-scan); each ask it opens is returned in `asks_opened` (with its `place`) and the owning CSM gets the queue
-card by DM from a background thread. Each card is claimed in the store first (`hookask:{signal_id}:
-{contact}`), so several processes send it once. Not durable: a process that dies between the 200 and the
-DM loses that card (the ask is still in the CSM's App Home and the next digest).
+A hook answers within 2 s whatever the store's size and however cold the process: the rows are stored and
+a durable evaluation job is written (`start_job`: a `hookeval:` claim + a `slack_jobs` row of kind `hook_eval`)
+before the answer. The job (`slackapp.hook_cards.run_job`, leased; replayed by every process after a crash)
+runs the signals engine limited to the contacts the new signals touch (`evaluate`: `scan(only=...)`, the same
+triggers, gates and cadence as the daily scan for those contacts), enqueues the `ask_opened` webhooks and DMs
+each owning CSM the queue card, claimed first (`hookask:{signal_id}:{contact}`) so it is sent once. The HTTP
+answer (web/hooks.py) carries the asks when the job has evaluated them within the budget, else `"pending": n`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -36,6 +39,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from warmintro.flows import jobs
 from warmintro.importer.schema import FileSpec
 from warmintro.importer.validate import ROW, validate_batch
 from warmintro.store import models as m
@@ -47,6 +51,8 @@ TOLERANCE_S = 300  # a hook's timestamp may be this far off (signature check; a 
 MAX_ROWS = 5000
 MAX_ERRORS = 50
 CARD_KEY = "hookask:{signal_id}:{contact}"
+JOB_KIND = "hook_eval"
+JOB_KEY = "hookeval:"  # + a digest of the batch's stored trigger signal ids
 BODY_KEY = "hookbody:"  # identical signed usage deliveries, forgotten after the tolerance window
 TRIGGER_TYPES = ("nps", "qbr", "go_live", "expansion", "renewal", "public_win", "milestone", "offboarding")
 
@@ -332,9 +338,22 @@ def store_usage(store: Store, frame: pl.DataFrame, *, source: str, at: datetime)
 # Evaluation and the CSM's card
 
 
+def touched_contacts(session: Any, signal_ids: Sequence[str]) -> list[str]:
+    """The contacts these signals can open an ask for: a signal's own contact, or every contact of its
+    account for an account-level one (docs/rules.md, "Who a moment applies to")."""
+    rows = session.execute(select(m.Signal.type, m.Signal.contact_email, m.Signal.account_id)
+                           .where(m.Signal.signal_id.in_(sorted(set(signal_ids))))).all()
+    emails = {c.strip().lower() for typ, c, _ in rows if typ in TRIGGER_TYPES and c and c.strip()}
+    accounts = sorted({acc for typ, c, acc in rows if typ in TRIGGER_TYPES and not (c and c.strip())})
+    if accounts:
+        emails.update(session.scalars(select(m.Contact.email).where(m.Contact.account_id.in_(accounts))))
+    return sorted(emails)
+
+
 def evaluate(store: Store, signal_ids: Sequence[str], now: datetime) -> list[Any]:
-    """The asks that these (just stored) signals open now: the full signals engine, filtered to the asks
-    whose trigger is one of them."""
+    """The asks that these (just stored) signals open now: the signals engine limited to the contacts they
+    touch (decisions identical to the full scan's for those contacts), filtered to the asks whose trigger is
+    one of them. Its cost follows the batch, not the store."""
     if not signal_ids:
         return []
     from warmintro.engines.scan import scan
@@ -348,8 +367,27 @@ def evaluate(store: Store, signal_ids: Sequence[str], now: datetime) -> list[Any
             return []
         # a moment stamped a little ahead of this server's clock still counts now
         as_of = max([now, *[t for t in triggers if t <= now + timedelta(seconds=TOLERANCE_S)]])
-        result = scan(s, as_of)
+        result = scan(s, as_of, only=touched_contacts(s, sorted(ids)))
     return [a for a in result.asks if a.trigger.signal_id in ids]
+
+
+def start_job(store: Store, signal_ids: Sequence[str], now: datetime) -> str | None:
+    """Write the durable evaluation job of a batch; its id (None when no stored signal is a trigger)."""
+    with store.session() as s:
+        triggers = sorted(s.scalars(select(m.Signal.signal_id).where(
+            m.Signal.signal_id.in_(sorted(set(signal_ids))), m.Signal.type.in_(TRIGGER_TYPES))))
+    if not triggers:
+        return None
+    key = JOB_KEY + hashlib.sha256("\n".join(triggers).encode()).hexdigest()[:40]
+    jobs.start(store, key, JOB_KIND, {"signal_ids": triggers, "now": now.isoformat()}, now)
+    return jobs.pending_for(store, key)
+
+
+def job_signal_count(store: Store, job_id: str) -> int:
+    """How many signals a job evaluates (the answer's `pending` while it runs)."""
+    with store.session() as s:
+        payload = s.scalars(select(m.SlackJob.payload).where(m.SlackJob.job_id == job_id)).first() or {}
+    return len(payload.get("signal_ids", []))
 
 
 def card_key(ask: Any) -> str:
