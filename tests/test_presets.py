@@ -340,3 +340,70 @@ def _norm(rows: list[tuple]) -> list[tuple]:
             return v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
         return v
     return sorted((tuple(fix(v) for v in r) for r in rows), key=repr)
+
+
+# --- issue 21: the product's own account id in a custom property ---------------------------------------------
+
+PRODUCT_IDS = FIXTURES / "crm_product_ids"  # written by hand: a contract folder and its HubSpot / Salesforce export
+SHARED = ("usage.csv", "signals.csv", "meetings.csv", "people.csv", "employment.csv", "relationships.csv", "team.csv")
+PRODUCT_TRUTH = {"targets": ["priya.natarajan@northwind.example"], "who_knows": ["harbor.example", "Tidewater Shipping"]}
+
+
+@pytest.mark.parametrize("preset", ["hubspot", "salesforce"])
+def test_a_product_account_id_property_gives_the_contract_folders_store(store, tmp_path, preset):
+    """The CRM's record id links contacts and deals to their company; the mapped property is the account id that
+    usage, signals and meetings name; a prospect without it stays a company (its deal is an opportunity)."""
+    folder = tmp_path / preset
+    shutil.copytree(PRODUCT_IDS / preset, folder)
+    for name in SHARED:
+        shutil.copy2(PRODUCT_IDS / "contract" / name, folder / name)
+    reference = Store.open(f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    try:
+        import_folder(reference, PRODUCT_IDS / "contract")
+        expected_engines, expected = _engines(reference, PRODUCT_TRUTH), dump(reference)
+    finally:
+        reference.close()
+    result = import_folder(store, folder, preset=preset)
+    assert result.imported["accounts"] == 2 and result.imported["contacts"] == 3 and result.imported["opportunities"] == 2
+    assert not [w for w in result.warnings if "not mapped" in w], result.warnings  # the record id is used: linking
+    got = dump(store)
+    for name in ("accounts", "contacts", "usage_daily", "signals", "meetings", "meeting_attendees", "people",
+                 "relationships", "employment", "team"):
+        assert _norm(got[name]) == _norm(expected[name]), name
+    assert _norm(got["opportunities"]) == _norm(expected["opportunities"])
+    engines = _engines(store, PRODUCT_TRUTH)
+    assert [a["contact_email"] for a in engines["scan"]["asks"]] == ["priya.natarajan@northwind.example",
+                                                                     "lee.chen@bluebird.example"]
+    assert engines["targets"]["priya.natarajan@northwind.example"]["targets"]
+    assert engines["who_knows"]["harbor.example"]["paths"]
+    assert engines == expected_engines
+
+
+def test_a_customer_without_the_product_id_stays_a_company(store, tmp_path):
+    folder = tmp_path / "hubspot"
+    shutil.copytree(PRODUCT_IDS / "hubspot", folder)
+    for name in SHARED:
+        shutil.copy2(PRODUCT_IDS / "contract" / name, folder / name)
+    _edit(folder / "companies.csv", '"acct_91c2"', '""')
+    (folder / "usage.csv").write_text("\n".join(line for line in (PRODUCT_IDS / "contract" / "usage.csv")
+                                                .read_text(encoding="utf-8").splitlines() if "acct_91c2" not in line) + "\n")
+    (folder / "signals.csv").write_text("\n".join(line for line in (PRODUCT_IDS / "contract" / "signals.csv")
+                                                  .read_text(encoding="utf-8").splitlines() if "acct_91c2" not in line) + "\n")
+    result = import_folder(store, folder, preset="hubspot")
+    assert result.imported["accounts"] == 1 and result.imported["contacts"] == 2
+    assert any("1 customer company has no 'Product Account ID': kept as companies" in w for w in result.warnings)
+    with store.session() as s:
+        assert {a.account_id for a in s.scalars(select(m.Account))} == {"acct_7f3a"}
+
+
+def test_a_deal_at_an_unknown_company_is_reported_on_its_line(store, tmp_path):
+    folder = tmp_path / "hubspot"
+    shutil.copytree(PRODUCT_IDS / "hubspot", folder)
+    _edit(folder / "deals.csv", '"9003","Offline Sources"', '"9999","Offline Sources"')
+    _edit(folder / "contacts.csv", '"Operations Analyst","9001"', '"Operations Analyst","acct_7f3a"')  # not a record id
+    shutil.copy2(PRODUCT_IDS / "contract" / "team.csv", folder / "team.csv")
+    issues = _reject(store, folder, "hubspot")
+    assert issues == [
+        ("contacts.csv", 3, "Associated Company IDs (Primary)", "unknown company acct_7f3a (not in companies.csv)"),
+        ("deals.csv", 3, "Associated Company IDs (Primary)", "unknown company 9999 (not in companies.csv)"),
+    ]

@@ -431,7 +431,11 @@ def _import_entries(store: Store, folder: Path, entries: dict[str, Path], progra
         emails = _parse_emails(entries["emails"], issues)
     _cross_checks(parsed, set(entries), store, issues)
     if issues.total:
-        items = translation.remap(issues.items) if translation is not None else issues.items
+        items = issues.items
+        if translation is not None:  # back on the CRM files' own lines: list them file by file, line by line again
+            items = translation.remap(items)
+            files = list(dict.fromkeys(i.file for i in items))
+            items.sort(key=lambda i: (files.index(i.file), i.line or 0))
         raise ImportRejected(items, issues.total)
     _load(store, parsed, program, emails, str(folder.resolve()), result)
     return result

@@ -76,6 +76,9 @@ class Translation:
     replaced: set[str] = field(default_factory=set)  # contract files this translation provides
     outputs: dict[str, Output] = field(default_factory=dict)
     tmp: Path | None = None
+    # Problems the translation found on the CRM files themselves: already on their lines, never remapped (HubSpot's
+    # contacts.csv has the name of the translated contacts.csv). Kept alive so their ids stay theirs.
+    direct: list[ImportIssue] = field(default_factory=list)
 
     def cleanup(self) -> None:
         if self.tmp is not None:
@@ -96,8 +99,9 @@ class Translation:
     def remap(self, issues: list[ImportIssue]) -> list[ImportIssue]:
         """Problems found in translated files, pointed back at the source files' own lines and columns."""
         lines_needed: dict[str, set[int]] = {}
+        direct_ids = {id(i) for i in self.direct}
         for i in issues:
-            if i.file in self.outputs and i.line is not None:
+            if i.file in self.outputs and i.line is not None and id(i) not in direct_ids:
                 need = lines_needed.setdefault(i.file, set())
                 need.add(i.line)
                 need.update(int(n) for n in _LINE_RE.findall(i.reason))
@@ -105,9 +109,10 @@ class Translation:
             name: self._locate(self.outputs[name], lines) for name, lines in lines_needed.items()
         }
         out: list[ImportIssue] = []
+        direct = {id(i) for i in self.direct}
         for i in issues:
             output = self.outputs.get(i.file)
-            if output is None:
+            if output is None or id(i) in direct:
                 out.append(i)
                 continue
             if i.line is None or i.line not in located[i.file]:
@@ -344,10 +349,15 @@ def translate(folder: Path, entries: dict[str, Path], preset: str | None, progra
     from warmintro.importer.presets import calendar, crm
 
     t = Translation(dict(entries))
+
+    def add_direct(issue: ImportIssue) -> None:
+        t.direct.append(issue)
+        add(issue)
+
     try:
         if preset is not None:
-            crm.translate_crm(t, preset, program, store_people, add, warnings)
-        calendar.translate_calendars(t, store_domains, add, warnings)
+            crm.translate_crm(t, preset, program, store_people, add_direct, warnings)
+        calendar.translate_calendars(t, store_domains, add_direct, warnings)
     except BaseException:
         t.cleanup()
         raise
