@@ -315,10 +315,17 @@ def workspace(tmp_path_factory) -> tuple[Path, dict, dict]:
     return root, truth, {"engines": expected, "tables": tables}
 
 
-@pytest.mark.parametrize("preset", ["hubspot", "salesforce"])
-def test_round_trip_same_store_as_contract(store, workspace, preset):
+@pytest.mark.parametrize(("preset", "product_ids"), [("hubspot", False), ("salesforce", False), ("hubspot", True),
+                                                     ("salesforce", True)])
+def test_round_trip_same_store_as_contract(store, workspace, preset, product_ids):
     root, truth, expected = workspace
-    folder = export_crm(root / "contract", root / preset, preset) if not (root / preset).exists() else root / preset
+    out = root / f"{preset}{'-product-ids' if product_ids else ''}"
+    folder = out if out.exists() else export_crm(root / "contract", out, preset, product_ids=product_ids)
+    if product_ids:  # the record ids link; the property is the account id
+        first = (root / "contract" / "accounts.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+        row = (folder / ("companies.csv" if preset == "hubspot" else "Account.csv")).read_text(
+            encoding="utf-8-sig").splitlines()[1].split(",")
+        assert first not in row[0] and f'"{first}"' in row or first in row
     assert not (folder / "accounts.csv").exists() and not (folder / "opportunities.csv").exists()
     result = import_folder(store, folder, preset=preset)
     assert not [w for w in result.warnings if "skipped" in w], result.warnings
