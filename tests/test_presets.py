@@ -128,6 +128,21 @@ def test_hubspot_errors_point_at_the_crm_files_lines(store, tmp_path):
     assert any(i[:3] == ("companies.csv", 3, "Customer Success Manager") and "Nobody Known" in i[3] for i in issues)
 
 
+def test_a_malformed_crm_line_hides_nothing_else(store, tmp_path):
+    folder = _copy(tmp_path, "crm_hubspot")
+    data = (folder / "companies.csv").read_bytes().replace(b'"Bluebird Foods, Inc."', b'"Bluebird Foods \xe9"', 1)
+    (folder / "companies.csv").write_bytes(data)  # not UTF-8 on line 3 (was reported on line 1)
+    _edit(folder / "deals.csv", '"Offline Sources","Alex Romero"', '"Offline Sources","Alex Romero","extra"')
+    _edit(folder / "deals.csv", '"Contract Sent"', '"Verbal Yes"')
+    _edit(folder / "contacts.csv", '"Priya.Natarajan@northwind.example"', '"priya-at-northwind"')
+    issues = _reject(store, folder, "hubspot")
+    assert ("companies.csv", 3, None) in [i[:3] for i in issues] and "UTF-8" in str(issues)
+    assert ("deals.csv", 3, None, "has 11 fields where the header has 10") in issues
+    assert any(i[:3] == ("deals.csv", 4, "Deal Stage") and "Verbal Yes" in i[3] for i in issues)
+    assert ("contacts.csv", 2, "Email", "not an email address: priya-at-northwind") in issues
+    assert len(issues) == 4, issues  # nothing about the deal or contact at the unreadable company's record id
+
+
 def test_preset_missing_columns_and_duplicates(store, tmp_path):
     folder = _copy(tmp_path, "crm_salesforce")
     _edit(folder / "Contact.csv", "0035e00000BBBB2AAA", "0035e00000BBBB1AAA")

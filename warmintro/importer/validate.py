@@ -57,7 +57,7 @@ class Header:
     unknown: list[str]
 
 
-def _first_record_text(path: Path) -> str | None:
+def first_record_text(path: Path) -> str | None:
     """The header record's text, decoding only its own line(s), so a bad byte further down is reported on its
     own line rather than on the header's. None for an empty file; raises UnicodeDecodeError for the header."""
     lines: list[bytes] = []
@@ -76,7 +76,7 @@ def read_header(path: Path, spec: FileSpec) -> tuple[Header | None, list[ImportI
     name = path.name
     _lift_csv_field_limit()
     try:
-        text = _first_record_text(path)
+        text = first_record_text(path)
     except UnicodeDecodeError as exc:
         return None, [ImportIssue(name, 1, None, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8")]
     first = next(csv.reader(io.StringIO(text, newline="")), None) if text is not None else None

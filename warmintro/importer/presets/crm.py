@@ -292,6 +292,8 @@ def translate_crm(t: Translation, preset_name: str, program: dict[str, Any] | No
                             [f"unknown company {c} (not in {preset.accounts.file})" for c in unknown["__company"].to_list()[:50]],
                             add)
                 frame = frame.filter(~pl.col(ROW).is_in(unknown[ROW].to_list()))
+        # At a company whose line could not be read: that line's problem is reported, not an unknown company.
+        frame = frame.filter(~pl.col("__company").is_in(list(companies.unreadable)).fill_null(False))
         skip_none = frame.filter(pl.col("__company").is_null()).height
         skip_email = frame.filter(pl.col("__company").is_not_null() & pl.col("email").is_null()).height
         skip_prospect = frame.filter(pl.col("__company").is_in(list(prospect_ids))).height
@@ -317,8 +319,9 @@ def translate_crm(t: Translation, preset_name: str, program: dict[str, Any] | No
         frame = frame.drop("account_name", "domain").join(
             ids.select(pl.col("__record").alias("__company"), pl.col("name").alias("account_name"), "domain"),
             on="__company", how="left")
+        lost = pl.col("__company").is_in(list(companies.unreadable)).fill_null(False)  # its line's problem is reported
         unknown = frame.filter(pl.col("__company").is_not_null() & pl.col("account_name").is_null()
-                               & ~pl.col("__company").is_in(ids["__record"].to_list()))
+                               & ~pl.col("__company").is_in(ids["__record"].to_list()) & ~lost)
         if unknown.height:
             report_rows(table, unknown[ROW].to_list()[:50], link_label,
                         [f"unknown company {c} (not in {preset.accounts.file})" for c in unknown["__company"].to_list()[:50]],
@@ -326,11 +329,12 @@ def translate_crm(t: Translation, preset_name: str, program: dict[str, Any] | No
         orphans = frame.filter(pl.col("__company").is_null()).height
         if orphans:
             warnings.append(f"{table.name}: {orphans} deal(s) skipped: no associated company")
-        # A deal at an unknown company is reported above, once: not again for the name and domain it lacks.
-        frame = frame.filter(pl.col("__company").is_not_null() & ~pl.col(ROW).is_in(unknown[ROW].to_list())).sort(ROW)
+        frame = frame.filter(pl.col("__company").is_not_null()).sort(ROW)
         frame = _stages(preset, table, frame, stages, labels.get("stage"), add)
         frame = frame.with_columns(pl.when(pl.col("stage").is_in(["won", "lost"])).then(pl.col("closed_at"))
                                    .otherwise(None).alias("closed_at"))
+        # A deal at an unknown company is reported above, once: not again for the name and domain it lacks.
+        frame = frame.filter(~pl.col(ROW).is_in(unknown[ROW].to_list()) & ~lost)
         t.write("opportunities.csv", frame, [Segment(0, table.name, table.path, frame[ROW].to_list(), labels)])
         _warn(table, src, fields, used_custom, warnings)
     for header in custom:
