@@ -96,9 +96,9 @@ class _Issues:
         if len(group) < self.cap:
             group.append(issue)
 
-    def add_rows(self, path: Path, errors: pl.DataFrame, kind: str = "value", total: int | None = None) -> None:
+    def add_rows(self, path: Path, errors: pl.DataFrame, kind: str = "value") -> None:
         """errors: [ROW, column, reason]; rows are mapped to physical lines only here (the slow path)."""
-        self.total += errors.height if total is None else total
+        self.total += errors.height
         group = self.groups.setdefault((path.name, kind), [])
         room = self.cap - len(group)
         if room <= 0 or errors.height == 0:
@@ -162,7 +162,7 @@ def _parse_file(path: Path, spec: FileSpec, issues: _Issues, warnings: list[str]
         return _parse_batches(path, spec, header,
                               iter_lenient_batches(path, header, lambda i: issues.add(i, "record"), unreadable),
                               issues, progress, unreadable)
-    except (csv.Error, OSError):
+    except (csv.Error, pl.exceptions.PolarsError, OSError):
         issues.add(locate_csv_error(path), "record")
         return None
 
