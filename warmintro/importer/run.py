@@ -207,10 +207,12 @@ def _empty(spec: FileSpec) -> pl.DataFrame:
 
 
 def _rollup(frame: pl.DataFrame) -> pl.DataFrame:
-    # ROW: the group's first record, so a problem found on the rollup (an unknown account) still has a line
+    # ROW (when the frame has it): the group's first record, so a problem found on the rollup (an unknown
+    # account) still has a line; the signal hooks roll up rows that have none.
+    first = [pl.col(ROW).min()] if ROW in frame.columns else []
     return frame.group_by(
         "account_id", "contact_email", "event", pl.col("occurred_at").dt.date().alias("day")
-    ).agg(pl.col("count").sum(), pl.col(ROW).min())
+    ).agg(pl.col("count").sum(), *first)
 
 
 def _merge_rollups(frames: list[pl.DataFrame]) -> pl.DataFrame:
