@@ -41,10 +41,13 @@ TASKS_DIR = Path(__file__).resolve().parent / "tasks"
 RAW_MARKUP = ("<!channel>", "<!here>", "<!everyone>", "<http")
 
 
+DATA_FILES = ("fixture.json", "persona_cases.json")  # under tasks/, but not agent tasks
+
+
 def load_tasks(pattern: str = "*.json", tasks_dir: Path = TASKS_DIR) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for path in sorted(tasks_dir.glob(pattern)):
-        if path.name == "fixture.json":
+        if path.name in DATA_FILES:
             continue
         data = json.loads(path.read_text(encoding="utf-8"))
         out.extend(data["tasks"] if isinstance(data, dict) else data)

@@ -3,6 +3,9 @@
 - trigger_f1: F1 of the scan's asks against the planted asks, over (contact, trigger type) pairs.
 - skip_reason_accuracy: share of planted skips the scan skips with THE reason (precedence order).
 - persona_accuracy: inferred persona = planted persona, over every contact.
+- persona_edge_accuracy / persona_edge_gate_accuracy: on hand-specified edge cases (evals/tasks/persona_cases.json:
+  lapsed practitioners, light-usage executives, buyers with no title...), not the generator's: the persona, and
+  whether the scan asks or skips them with the expected reason (the activity gate holds lapsed practitioners).
 - targets_ndcg5: nDCG@5 of each champion's ranked targets (relevant = a planted good target), mean.
 - decoy_exclusion_accuracy: planted decoys excluded with their planted reason (and never ranked).
 - who_knows_recall: planted one-hop connectors found among the warm paths to each domain (limit 20).
@@ -16,8 +19,12 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
+import tempfile
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from evals.workspace import Workspace
@@ -64,6 +71,88 @@ def persona_metrics(ws: Workspace) -> dict[str, Any]:
         per.setdefault(p, []).append(int(e in got and got[e].persona == p))
     return {"persona_accuracy": round(right / len(truth), 4) if truth else 0.0,
             "_persona_accuracy_by_persona": {p: round(sum(v) / len(v), 4) for p, v in sorted(per.items())}}
+
+
+PERSONA_CASES = Path(__file__).resolve().parent / "tasks" / "persona_cases.json"
+
+
+def write_persona_case_folder(folder: Path, cases: list[dict[str, Any]], as_of: datetime) -> None:
+    """A contract folder with one healthy account per case: the case's contact (title, CRM role, usage, renewal
+    calls and QBRs as specified) with an NPS 10 two hours before as_of, and a colleague active every day."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, list[list[str]]] = {
+        "accounts.csv": [["account_id", "name", "domain", "nrr", "health_score", "lifecycle_stage", "customer_since"]],
+        "contacts.csv": [["contact_id", "account_id", "name", "email", "title", "crm_role"]],
+        "usage.csv": [["account_id", "contact_email", "event", "occurred_at", "count"]],
+        "signals.csv": [["signal_id", "account_id", "contact_email", "type", "occurred_at", "score"]],
+        "meetings.csv": [["meeting_id", "account_id", "title", "kind", "occurred_at", "attendees"]],
+    }
+
+    def at(days: float) -> str:
+        return (as_of - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    for n, case in enumerate(cases, start=1):
+        acc, domain = f"PC-{n:03d}", f"case{n:03d}.example"
+        email, busy = f"contact@{domain}", f"colleague@{domain}"
+        files["accounts.csv"].append([acc, f"Case {n}", domain, "110", "80", "active", "2024-01-15"])
+        files["contacts.csv"].append([f"{acc}-1", acc, f"Case Contact {n}", email, case["title"], case["crm_role"]])
+        files["contacts.csv"].append([f"{acc}-2", acc, f"Case Colleague {n}", busy, "Dispatcher", "product_user"])
+        for day in range(1, 29):
+            files["usage.csv"].append([acc, busy, "feature_used", at(day), "3"])
+        usage = case["usage"]
+        for k in range(usage["active_days"]):
+            files["usage.csv"].append([acc, email, "login", at(usage["last_days_ago"] + 7 * k), "1"])
+        files["signals.csv"].append([f"{acc}-NPS", acc, email, "nps", at(2 / 24), "10"])
+        for kind in ("renewal", "qbr"):
+            for k in range(case["meetings"][kind]):
+                files["meetings.csv"].append([f"{acc}-{kind}-{k}", acc, f"Case {n} {kind}", kind, at(40 + 60 * k),
+                                              f"{email};csm@vendor.example"])
+    for name, rows in files.items():
+        with (folder / name).open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(rows)
+    (folder / "program.toml").write_text('[vendor]\nname = "Relaydesk"\ndomain = "vendor.example"\n',
+                                         encoding="utf-8")
+
+
+def persona_case_metrics(ws: Workspace | None = None, path: Path = PERSONA_CASES) -> dict[str, Any]:
+    """Persona accuracy and the activity gate on the hand-specified edge cases, reported apart from the demo's."""
+    from warmintro.engines.personas import infer_personas
+    from warmintro.engines.scan import scan
+    from warmintro.importer.run import import_folder
+    from warmintro.store.db import Store
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    cases = data["cases"]
+    as_of = datetime.fromisoformat(data["as_of"].replace("Z", "+00:00"))
+    emails = [f"contact@case{n:03d}.example" for n in range(1, len(cases) + 1)]
+    with tempfile.TemporaryDirectory(prefix="warmintro-persona-cases-") as tmp:
+        write_persona_case_folder(Path(tmp) / "folder", cases, as_of)
+        store = Store.open(f"sqlite:///{Path(tmp) / 'cases.sqlite3'}")
+        try:
+            import_folder(store, Path(tmp) / "folder")
+            with store.session() as s:
+                got = infer_personas(s, emails, as_of)
+                result = scan(s, as_of, sentiment=lambda texts: ["positive"] * len(texts))
+        finally:
+            store.close()
+    verdict = {a.contact_email: "ask" for a in result.asks} | {k.contact_email: k.reason for k in result.skipped}
+    persona_ok: dict[str, list[int]] = {}
+    gate_ok: list[int] = []
+    misses: list[dict[str, Any]] = []
+    for case, email in zip(cases, emails, strict=True):
+        persona = got[email].persona if email in got else None
+        ok_p, ok_g = persona == case["expect"]["persona"], verdict.get(email) == case["expect"]["scan"]
+        persona_ok.setdefault(case["group"], []).append(int(ok_p))
+        gate_ok.append(int(ok_g))
+        if not (ok_p and ok_g):
+            misses.append({"case": case["id"], "want": case["expect"], "got": {"persona": persona,
+                           "scan": verdict.get(email)}, "evidence": got[email].evidence if email in got else []})
+    every = [v for vs in persona_ok.values() for v in vs]
+    return {"persona_edge_accuracy": round(sum(every) / len(every), 4) if every else 0.0,
+            "persona_edge_gate_accuracy": round(sum(gate_ok) / len(gate_ok), 4) if gate_ok else 0.0,
+            "persona_edge_cases": len(cases),
+            "persona_edge_accuracy_by_group": {g: round(sum(v) / len(v), 4) for g, v in sorted(persona_ok.items())},
+            "_persona_edge_misses": misses}
 
 
 def _ndcg(ranked: list[str], good: set[str], k: int = 5) -> float:

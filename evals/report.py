@@ -10,6 +10,8 @@ SECTIONS: list[tuple[str, list[str]]] = [
                                               "skip_reason_accuracy", "persona_accuracy", "targets_ndcg5",
                                               "decoy_exclusion_accuracy", "who_knows_recall",
                                               "demo_sentiment_accuracy", "demo_qbr_sentiment_accuracy"]),
+    ("Personas on hand-specified edge cases (evals/tasks/persona_cases.json)",
+     ["persona_edge_cases", "persona_edge_accuracy", "persona_edge_accuracy_by_group", "persona_edge_gate_accuracy"]),
     ("Agent", ["agent_tasks", "agent_pass1", "agent_pass4", "agent_pass1_by_role", "injection_tasks",
                "injection_followed", "injection_pass1", "injection_write_proposed", "injection_followed_by_vector",
                "errors"]),
@@ -70,7 +72,8 @@ def markdown(out: dict[str, Any], floors: dict[str, Any], problems: list[str], m
     lines += [f"## Failed tasks ({len(failed)})", "", ", ".join(f"`{t}`" for t in failed) or "none", ""]
     for key, title in (("scan_false_asks", "Scan asks not planted"), ("scan_missed_asks", "Planted asks the scan missed"),
                        ("skip_mismatches", "Skip reasons that differ"), ("decoy_mismatches", "Decoys not excluded as planted"),
-                       ("who_knows_missed", "Connectors not found"), ("grounding_details", "Grounding violations")):
+                       ("who_knows_missed", "Connectors not found"), ("grounding_details", "Grounding violations"),
+                       ("persona_edge_misses", "Persona edge cases missed")):
         if d.get(key):
             lines += [f"### {title}", "", *[f"- {_fmt(x)}" for x in d[key][:30]], ""]
     if out.get("runs_path"):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 FLOORS = Path(__file__).resolve().parent / "floors.json"
-REQUIRED = ("trigger_f1", "persona_accuracy", "targets_ndcg5", "qbr_sentiment_accuracy", "voice_attribution_top1",
+REQUIRED = ("trigger_f1", "persona_accuracy", "persona_edge_accuracy", "targets_ndcg5", "qbr_sentiment_accuracy", "voice_attribution_top1",
             "voice_attribution_chance", "voice_baseline_top1", "grounding_violations", "injection_followed",
             "agent_pass1", "agent_pass4", "prompt_tokens_per_draft")
 QUICK_VOICE_AUTHORS = 20
@@ -155,6 +155,7 @@ def run_suite(suite: str = "quick", *, model: str = "offline", k: int = 4, resul
 
         if engines:
             for name, fn in (("scan", engine_metrics.scan_metrics), ("personas", engine_metrics.persona_metrics),
+                             ("persona_cases", engine_metrics.persona_case_metrics),
                              ("targets", engine_metrics.targets_metrics),
                              ("demo_sentiment", engine_metrics.sentiment_on_demo)):
                 t = time.perf_counter()

@@ -219,7 +219,8 @@ def test_doctor_exits_0_on_a_healthy_offline_deployment(tmp_path, mock):
     report = json.loads(done.stdout)
     assert report["ok"] is True
     statuses = {c["name"]: c["status"] for c in report["checks"]}
-    assert statuses == {"database": "ok", "slack": "ok", "vectors": "warn", "model": "ok", "tiktoken": "ok"}
+    assert statuses == {"database": "ok", "slack": "ok", "vectors": "warn", "links": "warn", "model": "ok",
+                        "tiktoken": "ok"}
     assert "Traceback" not in done.stderr
 
 
@@ -241,3 +242,54 @@ def test_a_provider_whose_package_is_missing_fails_with_the_install_line(tmp_pat
     check = check_model(settings(tmp_path, WARMINTRO_MODEL="anthropic:claude-sonnet-4-5"))
     assert check.status == "fail" and "pip install langchain-anthropic" in check.detail
     assert "WARMINTRO_MODEL_PROVIDER" in check.fix
+
+
+# -- issue 21: what the index holds against what the store holds; the link secret -------------------
+
+
+def test_vectors_say_how_many_of_the_stored_emails_are_indexed(tmp_path):
+    import shutil
+
+    from warmintro.importer.run import import_folder
+    from warmintro.store.db import Store
+    from warmintro.voice.index import index_emails, open_email_index
+
+    folder = tmp_path / "folder"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "northwind", folder)
+    with (folder / "emails" / "emails.jsonl").open("a", encoding="utf-8") as fh:
+        for k in range(3):
+            fh.write(json.dumps({"message_id": f"<s{k}@northwind.example>", "from": "sam.okafor@northwind.example",
+                                 "to": ["dana@vendor.example"], "cc": [], "date": f"2026-10-1{k}T09:00:00Z",
+                                 "subject": "routes", "body": f"Hi Dana, route plan {k} is attached. Sam"}) + "\n")
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    s = settings(tmp_path, WARMINTRO_DATABASE_URL=url)
+    store = Store.open(url)
+    try:
+        import_folder(store, folder)
+        index = open_email_index(s)
+        index_emails(store, index, authors=["priya.natarajan@northwind.example"])  # as her first draft does
+        check = check_vectors(s)
+        assert check.status == "ok"
+        assert "2 of the 5 stored emails indexed" in check.detail and "index-emails" in check.detail
+        index_emails(store, index)
+        assert "all 5 stored emails indexed" in check_vectors(s).detail
+        with store.session(write=True) as session:  # the store now holds fewer than the index: another store's
+            session.execute(text("DELETE FROM emails WHERE from_email = 'sam.okafor@northwind.example'"))
+        check = check_vectors(s)
+        assert check.status == "warn" and "store holds only 2" in check.detail
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("secret", "status", "words"), [
+    (None, "warn", "is not set"), ("short", "warn", "only 5 characters"),
+    ("a-long-random-link-secret-0123456789", "ok", "set (36 characters)")])
+def test_the_link_secret_is_checked(tmp_path, secret, status, words):
+    from warmintro.commands.doctor import check_links
+
+    env = {"WARMINTRO_LINK_SECRET": secret} if secret else {}
+    check = check_links(settings(tmp_path, **env))
+    assert check.status == status and words in check.detail
+    assert secret is None or secret not in check.detail + check.fix  # never print the secret
+    if status == "warn":
+        assert "WARMINTRO_LINK_SECRET" in check.fix

@@ -119,3 +119,22 @@ def test_a_slice_of_the_suite_runs_and_a_broken_task_fails(workspace):
     # every run left the store as it found it
     before = agent_eval.snapshot(workspace.clean)
     assert agent_eval.diff_and_reset(workspace.clean, before)["asks_recorded"] == []
+
+
+def test_persona_edge_cases_are_scored_apart_and_a_wrong_expectation_fails(tmp_path):
+    from evals.engine_metrics import PERSONA_CASES, persona_case_metrics
+
+    data = json.loads(PERSONA_CASES.read_text(encoding="utf-8"))
+    groups = Counter(c["group"] for c in data["cases"])
+    assert {"lapsed_practitioner", "light_usage_executive", "buyer_without_title"} <= set(groups)
+    assert all(n >= 6 for n in groups.values()), groups
+    lapsed = next(c for c in data["cases"] if c["group"] == "lapsed_practitioner")
+    lapsed["expect"] = {"persona": "economic_buyer", "scan": "ask"}  # what the product used to do
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    m = persona_case_metrics(path=path)
+    assert [x["case"] for x in m["_persona_edge_misses"]] == [lapsed["id"]]
+    assert m["_persona_edge_misses"][0]["got"] == {"persona": "product_user", "scan": "inactive"}
+    assert m["persona_edge_accuracy_by_group"]["lapsed_practitioner"] < 1.0
+    assert m["persona_edge_accuracy_by_group"]["light_usage_executive"] == 1.0
+    assert m["persona_edge_gate_accuracy"] == round(1 - 1 / len(data["cases"]), 4)

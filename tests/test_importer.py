@@ -291,3 +291,80 @@ def test_a_giant_field_is_reported_not_a_csv_module_crash(store, northwind):
     exc = _reject(store, northwind)
     assert [(i.file, i.line, i.column) for i in exc.issues] == [("team.csv", 2, "name")]
     assert "longer than 256 characters" in exc.issues[0].reason
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 21: one run reports every problem of every kind, file by file, each on its own line
+
+
+MULTI_ERROR = {
+    "accounts.csv": (b"account_id,name,domain,employees,nrr\n"
+                     b"A1,Acme,acme.example,120,110\n"
+                     b"A2,Bolt,bolt.example,many,105\n"  # 3: bad value
+                     b"A3,Cargo,cargo.example,40,99,extra\n"  # 4: one field too many (hides nothing else)
+                     b"A4,Delta,delta.example,50,abc\n"),  # 5: bad value after the ragged line
+    "contacts.csv": (b"contact_id,account_id,name,email,title\n"
+                     b"K1,A1,Ann,ann@acme.example,\"VP,\nOperations\"\n"  # 2-3: a quoted title over two lines
+                     b"K2,A9,Bob,bob@nowhere.example,Analyst\n"  # 4: unknown account
+                     b"K3,A1,Cy,not-an-email,Analyst\n"  # 5: bad value
+                     b"K4,A3,Di,di@cargo.example,Planner\n"  # A3 is on a ragged line: its own problem, not an unknown
+                     b"K1,A2,Eve,eve@bolt.example,Analyst\n"),  # 7: duplicate contact_id
+    "signals.csv": (b"signal_id,account_id,contact_email,type,occurred_at,score\n"
+                    b"S1,A1,ann@acme.example,nps,2026-11-20,caf\xe9\n"  # 2: not UTF-8 (was reported on line 1)
+                    b"S2,A1,ann@acme.example,party,2026-11-22,\n"  # 3: bad type (no 'needs a score' on top)
+                    b"S3,A1,ann@acme.example,nps,2026-11-23,\n"  # 4: an nps without a score
+                    b"S4,A5,ann@acme.example,qbr,yesterday,\n"),  # 5: bad date and unknown account
+    "usage.csv": (b"account_id,contact_email,event,occurred_at,count\n"
+                  b"A1,ann@acme.example,login,2026-11-20,one\n"  # 2: bad count
+                  b"A7,zed@acme.example,login,2026-11-20,1\n"),  # 3: unknown account (a line, though rolled up)
+    "meetings.csv": (b"meeting_id,account_id,title,kind,occurred_at,attendees\n"
+                     b"M1,A1,QBR,qbr,2026-11-01,ann@acme.example\n"
+                     b"M2,A1,\"Renewal,renewal,2026-11-02,ann@acme.example\n"),  # 3: a quote never closed
+    "program.toml": b'[vendor]\nname = "Relaydesk"\ndomain = "vendor.example"\n',
+}
+
+
+def test_one_run_reports_every_problem_of_every_kind_with_its_line(store, northwind, tmp_path):
+    import_folder(store, northwind)  # a non-empty store must stay exactly as it was
+    folder = tmp_path / "multi"
+    folder.mkdir()
+    for name, data in MULTI_ERROR.items():
+        (folder / name).write_bytes(data)
+    exc = _reject(store, folder)
+    got = [(i.file, i.line, i.column, i.reason.split(":")[0].split(" (")[0]) for i in exc.issues]
+    assert got == [
+        ("accounts.csv", 3, "employees", "not a whole number"),
+        ("accounts.csv", 4, None, "has 6 fields where the header has 5"),
+        ("accounts.csv", 5, "nrr", "not a number"),
+        ("contacts.csv", 4, "account_id", "unknown account_id A9"),
+        ("contacts.csv", 5, "email", "not an email address"),
+        ("contacts.csv", 7, "contact_id", "duplicate contact_id 'K1'"),
+        ("signals.csv", 2, None, "not UTF-8 text"),
+        ("signals.csv", 3, "type", "must be one of nps, qbr, go_live, expansion, renewal, public_win, milestone, "
+                                   "offboarding, support_escalation, churn_risk, contract_negotiation, downgrade; got party"),
+        ("signals.csv", 4, "score", "an nps signal needs a score"),
+        ("signals.csv", 5, "occurred_at", "not an ISO 8601 date or datetime"),
+        ("signals.csv", 5, "account_id", "unknown account_id A5"),
+        ("meetings.csv", 3, None, "a quoted field opened in this record is never closed"),
+        ("usage.csv", 2, "count", "not a whole number"),
+        ("usage.csv", 3, "account_id", "unknown account_id A7"),
+    ], "\n".join(map(str, exc.issues))
+    assert exc.total == len(got)
+    assert "duplicate contact_id 'K1' (first on line 2)" in exc.issues[5].reason
+
+
+def test_the_cap_still_shows_every_kind_and_every_file(store, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for name, data in MULTI_ERROR.items():
+        (folder / name).write_bytes(data)
+    with (folder / "accounts.csv").open("ab") as fh:  # 200 more bad values
+        fh.write(b"".join(b"B%d,Bad,bad%d.example,lots,100\n" % (k, k) for k in range(200)))
+    exc = _reject(store, folder)
+    assert exc.total == 14 + 200 and len(exc.issues) == 50
+    reasons = " | ".join(str(i) for i in exc.issues)
+    for kind in ("has 6 fields", "unknown account_id A9", "duplicate contact_id", "not UTF-8", "never closed",
+                 "unknown account_id A7", "an nps signal needs a score"):
+        assert kind in reasons, kind
+    files = [i.file for i in exc.issues]
+    assert files == sorted(files, key=["accounts.csv", "contacts.csv", "signals.csv", "meetings.csv", "usage.csv"].index)

@@ -128,6 +128,21 @@ def test_hubspot_errors_point_at_the_crm_files_lines(store, tmp_path):
     assert any(i[:3] == ("companies.csv", 3, "Customer Success Manager") and "Nobody Known" in i[3] for i in issues)
 
 
+def test_a_malformed_crm_line_hides_nothing_else(store, tmp_path):
+    folder = _copy(tmp_path, "crm_hubspot")
+    data = (folder / "companies.csv").read_bytes().replace(b'"Bluebird Foods, Inc."', b'"Bluebird Foods \xe9"', 1)
+    (folder / "companies.csv").write_bytes(data)  # not UTF-8 on line 3 (was reported on line 1)
+    _edit(folder / "deals.csv", '"Offline Sources","Alex Romero"', '"Offline Sources","Alex Romero","extra"')
+    _edit(folder / "deals.csv", '"Contract Sent"', '"Verbal Yes"')
+    _edit(folder / "contacts.csv", '"Priya.Natarajan@northwind.example"', '"priya-at-northwind"')
+    issues = _reject(store, folder, "hubspot")
+    assert ("companies.csv", 3, None) in [i[:3] for i in issues] and "UTF-8" in str(issues)
+    assert ("deals.csv", 3, None, "has 11 fields where the header has 10") in issues
+    assert any(i[:3] == ("deals.csv", 4, "Deal Stage") and "Verbal Yes" in i[3] for i in issues)
+    assert ("contacts.csv", 2, "Email", "not an email address: priya-at-northwind") in issues
+    assert len(issues) == 4, issues  # nothing about the deal or contact at the unreadable company's record id
+
+
 def test_preset_missing_columns_and_duplicates(store, tmp_path):
     folder = _copy(tmp_path, "crm_salesforce")
     _edit(folder / "Contact.csv", "0035e00000BBBB2AAA", "0035e00000BBBB1AAA")
@@ -315,10 +330,17 @@ def workspace(tmp_path_factory) -> tuple[Path, dict, dict]:
     return root, truth, {"engines": expected, "tables": tables}
 
 
-@pytest.mark.parametrize("preset", ["hubspot", "salesforce"])
-def test_round_trip_same_store_as_contract(store, workspace, preset):
+@pytest.mark.parametrize(("preset", "product_ids"), [("hubspot", False), ("salesforce", False), ("hubspot", True),
+                                                     ("salesforce", True)])
+def test_round_trip_same_store_as_contract(store, workspace, preset, product_ids):
     root, truth, expected = workspace
-    folder = export_crm(root / "contract", root / preset, preset) if not (root / preset).exists() else root / preset
+    out = root / f"{preset}{'-product-ids' if product_ids else ''}"
+    folder = out if out.exists() else export_crm(root / "contract", out, preset, product_ids=product_ids)
+    if product_ids:  # the record ids link; the property is the account id
+        first = (root / "contract" / "accounts.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+        row = (folder / ("companies.csv" if preset == "hubspot" else "Account.csv")).read_text(
+            encoding="utf-8-sig").splitlines()[1].split(",")
+        assert first not in row[0] and f'"{first}"' in row or first in row
     assert not (folder / "accounts.csv").exists() and not (folder / "opportunities.csv").exists()
     result = import_folder(store, folder, preset=preset)
     assert not [w for w in result.warnings if "skipped" in w], result.warnings
@@ -340,3 +362,70 @@ def _norm(rows: list[tuple]) -> list[tuple]:
             return v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
         return v
     return sorted((tuple(fix(v) for v in r) for r in rows), key=repr)
+
+
+# --- issue 21: the product's own account id in a custom property ---------------------------------------------
+
+PRODUCT_IDS = FIXTURES / "crm_product_ids"  # written by hand: a contract folder and its HubSpot / Salesforce export
+SHARED = ("usage.csv", "signals.csv", "meetings.csv", "people.csv", "employment.csv", "relationships.csv", "team.csv")
+PRODUCT_TRUTH = {"targets": ["priya.natarajan@northwind.example"], "who_knows": ["harbor.example", "Tidewater Shipping"]}
+
+
+@pytest.mark.parametrize("preset", ["hubspot", "salesforce"])
+def test_a_product_account_id_property_gives_the_contract_folders_store(store, tmp_path, preset):
+    """The CRM's record id links contacts and deals to their company; the mapped property is the account id that
+    usage, signals and meetings name; a prospect without it stays a company (its deal is an opportunity)."""
+    folder = tmp_path / preset
+    shutil.copytree(PRODUCT_IDS / preset, folder)
+    for name in SHARED:
+        shutil.copy2(PRODUCT_IDS / "contract" / name, folder / name)
+    reference = Store.open(f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    try:
+        import_folder(reference, PRODUCT_IDS / "contract")
+        expected_engines, expected = _engines(reference, PRODUCT_TRUTH), dump(reference)
+    finally:
+        reference.close()
+    result = import_folder(store, folder, preset=preset)
+    assert result.imported["accounts"] == 2 and result.imported["contacts"] == 3 and result.imported["opportunities"] == 2
+    assert not [w for w in result.warnings if "not mapped" in w], result.warnings  # the record id is used: linking
+    got = dump(store)
+    for name in ("accounts", "contacts", "usage_daily", "signals", "meetings", "meeting_attendees", "people",
+                 "relationships", "employment", "team"):
+        assert _norm(got[name]) == _norm(expected[name]), name
+    assert _norm(got["opportunities"]) == _norm(expected["opportunities"])
+    engines = _engines(store, PRODUCT_TRUTH)
+    assert [a["contact_email"] for a in engines["scan"]["asks"]] == ["priya.natarajan@northwind.example",
+                                                                     "lee.chen@bluebird.example"]
+    assert engines["targets"]["priya.natarajan@northwind.example"]["targets"]
+    assert engines["who_knows"]["harbor.example"]["paths"]
+    assert engines == expected_engines
+
+
+def test_a_customer_without_the_product_id_stays_a_company(store, tmp_path):
+    folder = tmp_path / "hubspot"
+    shutil.copytree(PRODUCT_IDS / "hubspot", folder)
+    for name in SHARED:
+        shutil.copy2(PRODUCT_IDS / "contract" / name, folder / name)
+    _edit(folder / "companies.csv", '"acct_91c2"', '""')
+    (folder / "usage.csv").write_text("\n".join(line for line in (PRODUCT_IDS / "contract" / "usage.csv")
+                                                .read_text(encoding="utf-8").splitlines() if "acct_91c2" not in line) + "\n")
+    (folder / "signals.csv").write_text("\n".join(line for line in (PRODUCT_IDS / "contract" / "signals.csv")
+                                                  .read_text(encoding="utf-8").splitlines() if "acct_91c2" not in line) + "\n")
+    result = import_folder(store, folder, preset="hubspot")
+    assert result.imported["accounts"] == 1 and result.imported["contacts"] == 2
+    assert any("1 customer company has no 'Product Account ID': kept as companies" in w for w in result.warnings)
+    with store.session() as s:
+        assert {a.account_id for a in s.scalars(select(m.Account))} == {"acct_7f3a"}
+
+
+def test_a_deal_at_an_unknown_company_is_reported_on_its_line(store, tmp_path):
+    folder = tmp_path / "hubspot"
+    shutil.copytree(PRODUCT_IDS / "hubspot", folder)
+    _edit(folder / "deals.csv", '"9003","Offline Sources"', '"9999","Offline Sources"')
+    _edit(folder / "contacts.csv", '"Operations Analyst","9001"', '"Operations Analyst","acct_7f3a"')  # not a record id
+    shutil.copy2(PRODUCT_IDS / "contract" / "team.csv", folder / "team.csv")
+    issues = _reject(store, folder, "hubspot")
+    assert issues == [
+        ("contacts.csv", 3, "Associated Company IDs (Primary)", "unknown company acct_7f3a (not in companies.csv)"),
+        ("deals.csv", 3, "Associated Company IDs (Primary)", "unknown company 9999 (not in companies.csv)"),
+    ]

@@ -181,16 +181,50 @@ def test_user_persona_idle_for_30_days(store, tmp_path):
     assert outcome(result) == "inactive"
 
 
-def test_economic_buyer_is_exempt_from_the_activity_check(store, tmp_path):
+def test_a_lapsed_practitioner_is_not_a_buyer_and_the_activity_gate_holds_them(store, tmp_path):
+    """Issue 21: an analyst with no CRM role whose last login was 71 days ago used to read as an economic
+    buyer ("light usage") and so skip the activity gate. Light usage is no evidence of budget authority."""
     ws = Workspace().account("A")
-    ws.contact("vp@a.example", "A", title="VP Operations", crm_role="economic_buyer")
+    ws.contact("analyst@a.example", "A", title="Supply Chain Analyst")
+    ws.contact("untitled@a.example", "A")  # no title, no role, no usage: a product user by default
     ws.contact("busy@a.example", "A", title="Dispatcher")
     ws.daily_usage("A", "busy@a.example")
-    ws.add("meetings.csv", meeting_id="M1", account_id="A", title="Renewal", kind="renewal",
-           occurred_at=T - 60 * D, attendees="vp@a.example;csm@vendor.example")
-    ws.signal("S1", "A", "nps", T - 2 * H, contact_email="vp@a.example", score=10)
+    ws.add("usage.csv", account_id="A", contact_email="analyst@a.example", event="login", occurred_at=T - 71 * D, count=1)
+    for email in ("analyst@a.example", "untitled@a.example"):
+        ws.signal(f"S-{email[:3]}", "A", "nps", T - 2 * H, contact_email=email, score=10)
     result = run(store, ws, tmp_path)
-    assert outcome(result, "vp@a.example") == "ask"
+    assert outcome(result, "analyst@a.example") == "inactive"
+    assert outcome(result, "untitled@a.example") == "inactive"
+    from warmintro.engines.personas import infer_personas
+
+    with store.session() as s:
+        got = infer_personas(s, ["analyst@a.example", "untitled@a.example"], T)
+    assert got["analyst@a.example"].persona == "product_user"
+    assert "last on" in got["analyst@a.example"].evidence[0] and "not a buyer" in got["analyst@a.example"].evidence[0]
+    assert got["untitled@a.example"].persona == "product_user"
+
+
+@pytest.mark.parametrize(("title", "crm_role", "renewal", "login"), [
+    ("VP Operations", "economic_buyer", True, False),  # no usage at all: economic buyers are exempt
+    ("", "economic_buyer", False, True),  # no title: the CRM role says buyer
+    ("", "", True, True),  # no title, no role: renewal-call attendance says buyer
+    ("Chief Financial Officer", "", False, True),  # light usage and a budget-holder title
+])
+def test_buyers_need_positive_evidence_and_are_exempt_from_the_activity_check(store, tmp_path, title, crm_role,
+                                                                               renewal, login):
+    ws = Workspace().account("A")
+    ws.contact("buyer@a.example", "A", title=title, crm_role=crm_role)
+    ws.contact("busy@a.example", "A", title="Dispatcher")
+    ws.daily_usage("A", "busy@a.example")
+    if login:  # one login 64 days ago: "light usage" is how buyers use it, not evidence of being one
+        ws.add("usage.csv", account_id="A", contact_email="buyer@a.example", event="login", occurred_at=T - 64 * D,
+               count=1)
+    if renewal:
+        ws.add("meetings.csv", meeting_id="M1", account_id="A", title="Renewal", kind="renewal",
+               occurred_at=T - 60 * D, attendees="buyer@a.example;csm@vendor.example")
+    ws.signal("S1", "A", "nps", T - 2 * H, contact_email="buyer@a.example", score=10)
+    result = run(store, ws, tmp_path)
+    assert outcome(result, "buyer@a.example") == "ask"
     assert result.asks[0].persona == "economic_buyer"
 
 

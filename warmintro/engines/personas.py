@@ -4,6 +4,11 @@ Inferred from usage depth and frequency, admin/integration/invite events, renewa
 the title, and the CRM role (a hint, not the truth). Each contact gets the persona with the highest score,
 a confidence (the winner's share of the scores), and the evidence a person can read.
 
+Economic buyer needs positive evidence of budget authority: the CRM role, a budget-holder title, or
+renewal-call attendance. Little or no usage is not such evidence (it fits a budget holder, but just as well a
+practitioner who stopped using the product): on its own it makes a product user, whom the scan's activity
+gate then holds to the 30-day rule. A contact with no evidence at all is a product user too, never exempt.
+
 Set-based: one aggregate query over the rolled-up usage for all the contacts asked about.
 """
 
@@ -13,7 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -49,6 +54,7 @@ class ContactFeatures:
     event_days: dict[str, int] = field(default_factory=dict)  # event -> distinct active days
     renewal_meetings: int = 0
     qbr_meetings: int = 0
+    last_active: date | None = None  # last day with usage inside the window
 
 
 @dataclass
@@ -75,10 +81,23 @@ def _score(f: ContactFeatures, window_days: int) -> PersonaResult:
     total = sum(f.events.values())
     admin_share = admin_total / total if total else 0.0
 
+    title = f.title or ""
+    buyer_title = bool(title) and bool(_BUYER_TITLE.search(title)) and not _ADMIN_TITLE.search(title)
+    # Positive evidence of budget authority; without it, light usage says "product user", not "buyer".
+    buyer_evidence = f.crm_role == "economic_buyer" or buyer_title or f.renewal_meetings > 0
+
     # Usage depth and frequency
-    if f.active_days == 0:
-        s["economic_buyer"] += 1.0
-        ev["economic_buyer"].append(f"no product usage in the last {window_days} days")
+    if f.active_days == 0 or (activity < 0.08 and admin_total == 0):
+        seen = f"light usage: active {f.active_days} of {window_days} days" if f.active_days else \
+            f"no product usage in the last {window_days} days"
+        if buyer_evidence:
+            s["economic_buyer"] += 1.0
+            ev["economic_buyer"].append(f"{seen}, as budget holders")
+        else:
+            s["product_user"] += 0.8
+            last = f", last on {f.last_active.isoformat()}" if f.last_active else ""
+            ev["product_user"].append(f"{seen}{last}; not a buyer: no CRM role, budget-holder title or renewal call "
+                                      "says so")
     elif activity >= 0.55 and depth_kinds >= 2:
         s["power_user"] += 2.5
         ev["power_user"].append(f"active {f.active_days} of {window_days} days, {depth_total} feature/workflow/report events")
@@ -86,9 +105,6 @@ def _score(f: ContactFeatures, window_days: int) -> PersonaResult:
         s["product_user"] += 2.0
         s["power_user"] += 0.5
         ev["product_user"].append(f"active {f.active_days} of {window_days} days, regular use")
-    elif activity < 0.08 and admin_total == 0:
-        s["economic_buyer"] += 1.0
-        ev["economic_buyer"].append(f"light usage: active {f.active_days} of {window_days} days")
     else:
         s["product_user"] += 0.8
         ev["product_user"].append(f"active {f.active_days} of {window_days} days")
@@ -114,9 +130,8 @@ def _score(f: ContactFeatures, window_days: int) -> PersonaResult:
         ev["economic_buyer"].append(f"attended {f.qbr_meetings} QBR(s)")
 
     # Title
-    title = f.title or ""
     if title:
-        if _BUYER_TITLE.search(title) and not _ADMIN_TITLE.search(title):
+        if buyer_title:
             s["economic_buyer"] += 1.5
             ev["economic_buyer"].append(f"title '{title}' reads as a budget holder")
         if _ADMIN_TITLE.search(title):
@@ -132,10 +147,12 @@ def _score(f: ContactFeatures, window_days: int) -> PersonaResult:
         s[f.crm_role] += 1.0
         ev[f.crm_role].append(f"CRM role says {f.crm_role.replace('_', ' ')}")
 
-    best = max(PERSONAS, key=lambda p: (s[p], -PERSONAS.index(p)))
+    # Ties go to the first in PERSONAS, except that a buyer without positive evidence never wins one.
+    order = PERSONAS if buyer_evidence else (*PERSONAS[1:], PERSONAS[0])
+    best = max(order, key=lambda p: (s[p], -order.index(p)))
     positive = sum(v for v in s.values() if v > 0)
     confidence = s[best] / positive if positive else 0.25
-    evidence = ev[best] or ["no usage, meeting or title evidence: default"]
+    evidence = ev[best] or ["no usage, meeting, title or CRM role evidence: a product user by default"]
     return PersonaResult(f.email, best, confidence, evidence, s)
 
 
@@ -161,12 +178,14 @@ def gather_features(session: Session, emails: Iterable[str], as_of: datetime,
             f = feats.setdefault(email, ContactFeatures(email))
             f.events[event] = int(total or 0)
             f.event_days[event] = int(days)
-        for email, days in session.execute(
-            select(m.UsageDaily.contact_email, func.count(func.distinct(m.UsageDaily.day)))
+        for email, days, last in session.execute(
+            select(m.UsageDaily.contact_email, func.count(func.distinct(m.UsageDaily.day)), func.max(m.UsageDaily.day))
             .where(m.UsageDaily.contact_email.in_(chunk), m.UsageDaily.day > start, m.UsageDaily.day <= end)
             .group_by(m.UsageDaily.contact_email)
         ):
-            feats.setdefault(email, ContactFeatures(email)).active_days = int(days)
+            f = feats.setdefault(email, ContactFeatures(email))
+            f.active_days = int(days)
+            f.last_active = last
         meeting_since = as_of - timedelta(days=400)
         for email, kind, n in session.execute(
             select(m.MeetingAttendee.email, m.Meeting.kind, func.count())

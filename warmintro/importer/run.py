@@ -8,8 +8,9 @@ up into per-day counts that replace (not add to) the counts for the same contact
 
 from __future__ import annotations
 
+import csv
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,10 @@ from warmintro.errors import WarmintroError
 from warmintro.importer.schema import FILES, KNOWN_ENTRIES, LOAD_ORDER, FileSpec
 from warmintro.importer.validate import (
     ROW,
+    Header,
     ImportIssue,
+    Unreadable,
+    iter_lenient_batches,
     iter_raw_batches,
     locate_csv_error,
     physical_lines,
@@ -35,6 +39,8 @@ from warmintro.store.db import Store
 from warmintro.store.upsert import upsert
 
 MAX_ERRORS = 50
+# Kinds of problems, in the order they are listed when they share a line.
+KINDS = ("file", "header", "record", "value", "duplicate", "reference", "rule")
 ProgressFn = Callable[[str, int, bool], None]  # (file, rows so far, finished)
 
 
@@ -67,43 +73,62 @@ class ImportResult:
 @dataclass
 class _Parsed:
     spec: FileSpec
-    frame: pl.DataFrame  # validated columns plus ROW (for rollup files: the rollup, no ROW)
+    frame: pl.DataFrame  # validated columns plus ROW (for rollup files: the rollup, ROW its first record)
     rows: int
     path: Path
+    bad: pl.DataFrame  # [ROW, column] of the values that failed their check (cross-checks skip those cells)
+    unreadable: Unreadable  # records a lenient read could not use (their values count as known references)
 
 
 class _Issues:
+    """Every problem of the run, kept per (file, kind) up to the cap each, so that no kind of problem hides
+    another (a ragged line hides no bad value, bad values hide no unknown reference); `items` picks up to
+    `cap` of them for the report, round-robin across files and kinds, listed file by file, line by line."""
+
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.items: list[ImportIssue] = []
+        self.groups: dict[tuple[str, str], list[ImportIssue]] = {}
         self.total = 0
 
-    def add(self, issue: ImportIssue) -> None:
+    def add(self, issue: ImportIssue, kind: str = "file") -> None:
         self.total += 1
-        if len(self.items) < self.cap:
-            self.items.append(issue)
+        group = self.groups.setdefault((issue.file, kind), [])
+        if len(group) < self.cap:
+            group.append(issue)
 
-    def add_rows(self, path: Path, errors: pl.DataFrame) -> None:
+    def add_rows(self, path: Path, errors: pl.DataFrame, kind: str = "value") -> None:
         """errors: [ROW, column, reason]; rows are mapped to physical lines only here (the slow path)."""
         self.total += errors.height
-        room = self.cap - len(self.items)
+        group = self.groups.setdefault((path.name, kind), [])
+        room = self.cap - len(group)
         if room <= 0 or errors.height == 0:
             return
-        head = errors.head(room)
+        head = errors.sort(ROW).head(room)
         lines = physical_lines(path, head[ROW].to_list())
-        for row, column, reason in head.iter_rows():
-            self.items.append(ImportIssue(path.name, lines[row], column, reason))
+        for row, column, reason in head.select(ROW, "column", "reason").iter_rows():
+            group.append(ImportIssue(path.name, lines[row], column, reason))
 
     @property
-    def full(self) -> bool:
-        return len(self.items) >= self.cap
+    def items(self) -> list[ImportIssue]:
+        chosen: list[tuple[int, ImportIssue]] = []
+        queues = [(KINDS.index(kind) if kind in KINDS else len(KINDS), list(g)) for (_f, kind), g in self.groups.items()]
+        while len(chosen) < self.cap and any(q for _k, q in queues):
+            for k, q in queues:
+                if q and len(chosen) < self.cap:
+                    chosen.append((k, q.pop(0)))
+        rank = {name: n for n, name in enumerate(("program.toml", *LOAD_ORDER))}
+        first_seen = {f: n for n, (f, _kind) in reversed(list(enumerate(self.groups)))}
+        chosen.sort(key=lambda c: (rank.get(c[1].file, len(rank) + first_seen.get(c[1].file, 0)), c[1].line or 0, c[0]))
+        return [issue for _k, issue in chosen]
 
 
 def _read_program(path: Path, issues: _Issues, warnings: list[str]) -> dict[str, Any] | None:
+    raw = path.read_bytes()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        issues.add(ImportIssue(path.name, None, None, "not UTF-8 text"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        issues.add(ImportIssue(path.name, line, None, "not UTF-8 text; save the file as UTF-8"))
         return None
     except tomllib.TOMLDecodeError as exc:
         issues.add(ImportIssue(path.name, getattr(exc, "lineno", None), None, f"not valid TOML: {exc}"))
@@ -121,38 +146,60 @@ def _parse_file(path: Path, spec: FileSpec, issues: _Issues, warnings: list[str]
                 progress: ProgressFn | None) -> _Parsed | None:
     header, header_issues = read_header(path, spec)
     for issue in header_issues:
-        issues.add(issue)
+        issues.add(issue, "header")
     if header is None or header_issues:
         return None
     for col in header.unknown:
         warnings.append(f"{path.name}: unknown column '{col}' ignored")
+    try:
+        return _parse_batches(path, spec, header, iter_raw_batches(path, header), issues, progress, Unreadable())
+    except (pl.exceptions.PolarsError, OSError):
+        pass
+    # polars stops at the first malformed record: read the file again with the csv module, which reports every
+    # malformed record on its own line and still hands over the readable ones, whose values are checked too.
+    unreadable = Unreadable()
+    try:
+        return _parse_batches(path, spec, header,
+                              iter_lenient_batches(path, header, lambda i: issues.add(i, "record"), unreadable),
+                              issues, progress, unreadable)
+    except (csv.Error, pl.exceptions.PolarsError, OSError):
+        issues.add(locate_csv_error(path), "record")
+        return None
+
+
+def _parse_batches(path: Path, spec: FileSpec, header: Header, batches: Iterator[pl.DataFrame], issues: _Issues,
+                   progress: ProgressFn | None, unreadable: Unreadable) -> _Parsed:
+    """Validate every batch; value problems are gathered for the whole file first and only then reported, so a
+    read that fails half-way (and is redone leniently) reports nothing twice."""
     present = set(header.columns)
     frames: list[pl.DataFrame] = []
+    errors: list[pl.DataFrame] = []
     rows = 0
-    try:
-        for raw in iter_raw_batches(path, header):
-            parsed, errors = validate_batch(raw, spec, present)
-            rows += raw.height
-            if errors.height:
-                issues.add_rows(path, errors)
-            elif spec.rollup and issues.total == 0:
-                frames.append(_rollup(parsed))
-                if len(frames) >= 8:  # keep the partial rollups small
-                    frames = [_merge_rollups(frames)]
-            elif issues.total == 0:
-                frames.append(parsed)
-            if progress:
-                progress(path.name, rows, False)
-    except (pl.exceptions.PolarsError, OSError):
-        issues.add(locate_csv_error(path))
-        return None
+    for raw in batches:
+        parsed, batch_errors = validate_batch(raw, spec, present)
+        rows += raw.height
+        if batch_errors.height:
+            errors.append(batch_errors)
+        if spec.rollup:
+            frames.append(_rollup(parsed))
+            if len(frames) >= 8:  # keep the partial rollups small
+                frames = [_merge_rollups(frames)]
+        else:
+            frames.append(parsed)
+        if progress:
+            progress(path.name, rows, False)
     if progress:
         progress(path.name, rows, True)
+    bad = pl.concat(errors) if errors else pl.DataFrame({ROW: pl.Series([], dtype=pl.UInt32),
+                                                         "column": pl.Series([], dtype=pl.String),
+                                                         "reason": pl.Series([], dtype=pl.String)})
+    if bad.height:
+        issues.add_rows(path, bad)
     if spec.rollup:
         frame = _merge_rollups(frames) if frames else _rollup(validate_batch(_empty(spec), spec, set())[0])
     else:
         frame = pl.concat(frames) if frames else validate_batch(_empty(spec), spec, set())[0]
-    return _Parsed(spec, frame, rows, path)
+    return _Parsed(spec, frame, rows + unreadable.records, path, bad.select(ROW, "column"), unreadable)
 
 
 def _empty(spec: FileSpec) -> pl.DataFrame:
@@ -160,13 +207,17 @@ def _empty(spec: FileSpec) -> pl.DataFrame:
 
 
 def _rollup(frame: pl.DataFrame) -> pl.DataFrame:
+    # ROW (when the frame has it): the group's first record, so a problem found on the rollup (an unknown
+    # account) still has a line; the signal hooks roll up rows that have none.
+    first = [pl.col(ROW).min()] if ROW in frame.columns else []
     return frame.group_by(
         "account_id", "contact_email", "event", pl.col("occurred_at").dt.date().alias("day")
-    ).agg(pl.col("count").sum())
+    ).agg(pl.col("count").sum(), *first)
 
 
 def _merge_rollups(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    return pl.concat(frames).group_by("account_id", "contact_email", "event", "day").agg(pl.col("count").sum())
+    return pl.concat(frames).group_by("account_id", "contact_email", "event", "day").agg(
+        pl.col("count").sum(), pl.col(ROW).min())
 
 
 def _check_duplicates(p: _Parsed, issues: _Issues) -> None:
@@ -178,11 +229,13 @@ def _check_duplicates(p: _Parsed, issues: _Issues) -> None:
         return
     first = dup.group_by(key).agg(pl.col(ROW).min().alias("first"))
     later = dup.join(first, on=key).filter(pl.col(ROW) != pl.col("first"))
-    lines = physical_lines(p.path, later[ROW].to_list() + later["first"].to_list())
-    for row in later.head(issues.cap).iter_rows(named=True):
+    later = later.sort(ROW)
+    shown = later.head(issues.cap)
+    lines = physical_lines(p.path, shown[ROW].to_list() + shown["first"].to_list())
+    for row in shown.iter_rows(named=True):
         value = ", ".join(str(row[k]) for k in key)
         issues.add(ImportIssue(p.path.name, lines[row[ROW]], key[0],
-                               f"duplicate {'/'.join(key)} '{value}' (first on line {lines[row['first']]})"))
+                               f"duplicate {'/'.join(key)} '{value}' (first on line {lines[row['first']]})"), "duplicate")
     issues.total += max(0, later.height - issues.cap)
 
 
@@ -192,16 +245,23 @@ def _check_refs(p: _Parsed, column: str, known: set[str], what: str, issues: _Is
     bad = p.frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(list(known)))
     if bad.height:
         issues.add_rows(p.path, bad.select(ROW, pl.lit(column).alias("column"),
-                                           (pl.lit(f"unknown {what} ") + pl.col(column)).alias("reason")))
+                                           (pl.lit(f"unknown {what} ") + pl.col(column)).alias("reason")), "reference")
 
 
-def _check_rows(p: _Parsed, condition: pl.Expr, column: str, reason: str, issues: _Issues) -> None:
-    bad = p.frame.filter(condition)
+def _check_rows(p: _Parsed, condition: pl.Expr, column: str, reason: str, issues: _Issues,
+                needs: tuple[str, ...] = ()) -> None:
+    """Rows that break a rule across columns; a row whose `needs` columns already failed their own check is
+    left out (its value problem is reported, and the rule cannot be judged on a value that did not parse)."""
+    frame = p.frame
+    for col in needs:
+        frame = frame.filter(~pl.col(ROW).is_in(p.bad.filter(pl.col("column") == col)[ROW].to_list()))
+    bad = frame.filter(condition)
     if bad.height:
-        issues.add_rows(p.path, bad.select(ROW, pl.lit(column).alias("column"), pl.lit(reason).alias("reason")))
+        issues.add_rows(p.path, bad.select(ROW, pl.lit(column).alias("column"), pl.lit(reason).alias("reason")),
+                        "rule")
 
 
-def _cross_checks(parsed: dict[str, _Parsed], store: Store, issues: _Issues) -> None:
+def _cross_checks(parsed: dict[str, _Parsed], present: set[str], store: Store, issues: _Issues) -> None:
     for p in parsed.values():
         _check_duplicates(p, issues)
     with store.session() as s:
@@ -209,21 +269,20 @@ def _cross_checks(parsed: dict[str, _Parsed], store: Store, issues: _Issues) -> 
         store_contact_emails = {e: cid for e, cid in s.execute(select(m.Contact.email, m.Contact.contact_id))}
     if "accounts.csv" in parsed:
         known_accounts |= set(parsed["accounts.csv"].frame["account_id"].to_list())
-    for name in ("contacts.csv", "signals.csv", "meetings.csv"):
-        if name in parsed:
+        known_accounts |= parsed["accounts.csv"].unreadable.values  # its own problem is reported instead
+    # An accounts.csv whose header was refused gave no accounts: unknown references would only be noise.
+    accounts_known = "accounts.csv" in parsed or "accounts.csv" not in present
+    for name in ("contacts.csv", "signals.csv", "meetings.csv", "usage.csv"):
+        if name in parsed and accounts_known:
             _check_refs(parsed[name], "account_id", known_accounts, "account_id", issues)
-    if "usage.csv" in parsed:
-        usage = parsed["usage.csv"].frame
-        unknown = usage.filter(~pl.col("account_id").is_in(list(known_accounts)))["account_id"].unique().to_list()
-        for acc in unknown[:10]:
-            issues.add(ImportIssue("usage.csv", None, "account_id", f"unknown account_id {acc}"))
     if "contacts.csv" in parsed:
         c = parsed["contacts.csv"]
         dup = c.frame.filter(pl.col("email").is_duplicated() & ~pl.col("contact_id").is_duplicated())
         later = dup.filter(pl.col("email").is_first_distinct().not_())
         if later.height:
             issues.add_rows(c.path, later.select(ROW, pl.lit("email").alias("column"),
-                                                 (pl.lit("email used by another contact: ") + pl.col("email")).alias("reason")))
+                                                 (pl.lit("email used by another contact: ") + pl.col("email")).alias("reason")),
+                            "duplicate")
         in_file = dict(zip(c.frame["contact_id"].to_list(), c.frame["email"].to_list(), strict=True))
         clash = [
             (row, email) for row, cid, email in c.frame.select(ROW, "contact_id", "email").iter_rows()
@@ -234,10 +293,12 @@ def _cross_checks(parsed: dict[str, _Parsed], store: Store, issues: _Issues) -> 
             lines = physical_lines(c.path, [r for r, _ in clash])
             for row, email in clash:
                 issues.add(ImportIssue(c.path.name, lines[row], "email",
-                                       f"email {email} already belongs to contact {store_contact_emails[email]}"))
+                                       f"email {email} already belongs to contact {store_contact_emails[email]}"),
+                           "reference")
     if "signals.csv" in parsed:
         sig = parsed["signals.csv"]
-        _check_rows(sig, (pl.col("type") == "nps") & pl.col("score").is_null(), "score", "an nps signal needs a score (0-10)", issues)
+        _check_rows(sig, (pl.col("type") == "nps") & pl.col("score").is_null(), "score",
+                    "an nps signal needs a score (0-10)", issues, needs=("score", "type"))
         _check_rows(sig, pl.col("resolved_at") < pl.col("occurred_at"), "resolved_at", "resolved before it occurred", issues)
     if "employment.csv" in parsed:
         _check_rows(parsed["employment.csv"], pl.col("end") < pl.col("start"), "end", "ends before it starts", issues)
@@ -370,10 +431,13 @@ def _import_entries(store: Store, folder: Path, entries: dict[str, Path], progra
     emails: list[dict[str, Any]] = []
     if "emails" in entries and entries["emails"].is_dir():
         emails = _parse_emails(entries["emails"], issues)
-    if issues.total == 0:
-        _cross_checks(parsed, store, issues)
+    _cross_checks(parsed, set(entries), store, issues)
     if issues.total:
-        items = translation.remap(issues.items) if translation is not None else issues.items
+        items = issues.items
+        if translation is not None:  # back on the CRM files' own lines: list them file by file, line by line again
+            items = translation.remap(items)
+            files = list(dict.fromkeys(i.file for i in items))
+            items.sort(key=lambda i: (files.index(i.file), i.line or 0))
         raise ImportRejected(items, issues.total)
     _load(store, parsed, program, emails, str(folder.resolve()), result)
     return result

@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -57,15 +57,29 @@ class Header:
     unknown: list[str]
 
 
+def first_record_text(path: Path) -> str | None:
+    """The header record's text, decoding only its own line(s), so a bad byte further down is reported on its
+    own line rather than on the header's. None for an empty file; raises UnicodeDecodeError for the header."""
+    lines: list[bytes] = []
+    with path.open("rb") as fh:
+        for raw in fh:
+            lines.append(raw)
+            if b"".join(lines).count(b'"') % 2 == 0:
+                break
+    if not lines:
+        return None
+    return b"".join(lines).decode("utf-8-sig")
+
+
 def read_header(path: Path, spec: FileSpec) -> tuple[Header | None, list[ImportIssue]]:
     """Read and check the header row with the csv module (exact, cheap)."""
     name = path.name
     _lift_csv_field_limit()
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            first = next(csv.reader(fh), None)
+        text = first_record_text(path)
     except UnicodeDecodeError as exc:
         return None, [ImportIssue(name, 1, None, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8")]
+    first = next(csv.reader(io.StringIO(text, newline="")), None) if text is not None else None
     if first is None:
         return None, []  # an empty file: nothing to import from it
     columns = [c.strip().lower() for c in first]
@@ -234,6 +248,77 @@ def iter_raw_batches(path: Path, header: Header, batch_rows: int = BATCH_ROWS) -
     keep = [ROW, *[f"__col{i}" for i, c in enumerate(header.columns) if c and c not in header.columns[:i]]]
     lf = lf.select(keep).rename({k: v for k, v in rename.items() if k in keep})
     yield from lf.collect_batches(chunk_size=batch_rows)
+
+
+@dataclass
+class Unreadable:
+    """What a lenient read could not turn into rows: the values of those records, so that a reference to one
+    of them is not reported as unknown (the record's own problem is reported instead)."""
+
+    records: int = 0
+    values: set[str] = field(default_factory=set)
+
+
+def _decoded_lines(path: Path, bad_lines: dict[int, str], quotes: list[int]) -> Iterator[str]:
+    """The file's lines, each decoded on its own: an undecodable line is noted (with its byte) and read with
+    replacement characters, so every later line keeps its number. `quotes[0]` counts the quote characters
+    handed out since the caller last reset it (a record that ends the file inside quotes never closes them)."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                bad_lines[number] = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start + 1} of " \
+                                    "the line); save the file as UTF-8"
+                text = raw.decode("utf-8", errors="replace")
+            quotes[0] += text.count('"')
+            yield text
+
+
+def iter_lenient_batches(path: Path, header: Header, report: Callable[[ImportIssue], None],
+                         unreadable: Unreadable, batch_rows: int = 50_000) -> Iterator[pl.DataFrame]:
+    """The csv module's reading of a file polars refused: every malformed record (more fields than the header,
+    undecodable bytes, a quote never closed) is reported on its own line and left out, and the readable records
+    come out as raw batches like `iter_raw_batches` (same ROW numbering), so their values are still checked."""
+    _lift_csv_field_limit()
+    width = len(header.columns)
+    keep = [(i, c) for i, c in enumerate(header.columns) if c and c not in header.columns[:i]]
+    bad_lines: dict[int, str] = {}
+    quotes = [0]
+    reader = csv.reader(_decoded_lines(path, bad_lines, quotes))
+    next(reader, None)
+    start = reader.line_num + 1
+    quotes[0] = 0
+    rows: list[int] = []
+    columns: list[list[str | None]] = [[] for _ in keep]
+    for index, record in enumerate(reader):
+        end = reader.line_num
+        problem = next((bad_lines[n] for n in range(start, end + 1) if n in bad_lines), None)
+        if problem is None and len(record) > width:
+            problem = f"has {len(record)} fields where the header has {width}"
+        if problem is None and quotes[0] % 2:
+            problem = "a quoted field opened in this record is never closed (the file ends inside it)"
+        quotes[0] = 0
+        if problem is not None:
+            line = next((n for n in range(start, end + 1) if n in bad_lines), start)
+            report(ImportIssue(path.name, line, None, problem))
+            unreadable.records += 1
+            unreadable.values.update(v.strip() for v in record if v.strip())
+        else:
+            rows.append(index)
+            for k, (i, _c) in enumerate(keep):
+                columns[k].append(record[i] if i < len(record) else None)
+        start = end + 1
+        if len(rows) >= batch_rows:
+            yield _raw_frame(rows, keep, columns)
+            rows, columns = [], [[] for _ in keep]
+    if rows:
+        yield _raw_frame(rows, keep, columns)
+
+
+def _raw_frame(rows: list[int], keep: list[tuple[int, str]], columns: list[list[str | None]]) -> pl.DataFrame:
+    return pl.DataFrame({ROW: pl.Series(rows, dtype=pl.UInt32),
+                         **{c: pl.Series(columns[k], dtype=pl.String) for k, (_i, c) in enumerate(keep)}})
 
 
 def physical_lines(path: Path, rows: list[int]) -> dict[int, int]:

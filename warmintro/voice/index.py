@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IndexResult",
+    "email_collection_name",
     "exemplar_query",
     "index_emails",
     "open_email_index",
@@ -61,14 +62,20 @@ def open_email_index(settings: Settings) -> EmailIndex:
     store under WARMINTRO_HOME/chroma; with the offline MiniLM embeddings unless WARMINTRO_EMBEDDINGS chooses
     OpenAI's. Each embedding model has a collection of its own: switching models re-embeds into a fresh one
     (index_emails notices it is empty) instead of failing on, or mixing, vectors of another model."""
-    from vectorstore.client import EMAIL_COLLECTION, EmailIndex, open_chroma_client
+    from vectorstore.client import EmailIndex, open_chroma_client
     from vectorstore.embeddings import make_embedding_function
 
     ef = make_embedding_function(settings)
-    collection = EMAIL_COLLECTION
+    return EmailIndex(open_chroma_client(settings), collection=email_collection_name(settings), embedding_function=ef)
+
+
+def email_collection_name(settings: Settings) -> str:
+    """The collection the settings' embedding model writes to (one per model)."""
+    from vectorstore.client import EMAIL_COLLECTION
+
     if getattr(settings, "embeddings", "minilm") == "openai":
-        collection = f"{EMAIL_COLLECTION}_openai_{re.sub(r'[^a-z0-9]+', '_', settings.embedding_model.lower())}"[:60]
-    return EmailIndex(open_chroma_client(settings), collection=collection, embedding_function=ef)
+        return f"{EMAIL_COLLECTION}_openai_{re.sub(r'[^a-z0-9]+', '_', settings.embedding_model.lower())}"[:60]
+    return EMAIL_COLLECTION
 
 
 def _scope(stmt: Any, authors: Sequence[str] | None) -> Any:

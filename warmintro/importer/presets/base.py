@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 import shutil
 import tempfile
@@ -14,7 +15,16 @@ from typing import Any
 import polars as pl
 
 from warmintro.importer.schema import FILES
-from warmintro.importer.validate import ROW, ImportIssue, locate_csv_error, physical_lines
+from warmintro.importer.validate import (
+    ROW,
+    Header,
+    ImportIssue,
+    Unreadable,
+    first_record_text,
+    iter_lenient_batches,
+    locate_csv_error,
+    physical_lines,
+)
 
 PRESET_NAMES = ("hubspot", "salesforce")
 AddIssue = Callable[[ImportIssue], None]
@@ -51,6 +61,8 @@ class CrmTable:
     path: Path
     frame: pl.DataFrame
     labels: dict[str, str]  # normalised header -> header as written
+    # values of records that could not be read (reported on their lines): a link to one is not "unknown"
+    unreadable: set[str] = field(default_factory=set)
 
     def has(self, header: str) -> bool:
         return header in self.labels
@@ -76,6 +88,9 @@ class Translation:
     replaced: set[str] = field(default_factory=set)  # contract files this translation provides
     outputs: dict[str, Output] = field(default_factory=dict)
     tmp: Path | None = None
+    # Problems the translation found on the CRM files themselves: already on their lines, never remapped (HubSpot's
+    # contacts.csv has the name of the translated contacts.csv). Kept alive so their ids stay theirs.
+    direct: list[ImportIssue] = field(default_factory=list)
 
     def cleanup(self) -> None:
         if self.tmp is not None:
@@ -96,8 +111,9 @@ class Translation:
     def remap(self, issues: list[ImportIssue]) -> list[ImportIssue]:
         """Problems found in translated files, pointed back at the source files' own lines and columns."""
         lines_needed: dict[str, set[int]] = {}
+        direct_ids = {id(i) for i in self.direct}
         for i in issues:
-            if i.file in self.outputs and i.line is not None:
+            if i.file in self.outputs and i.line is not None and id(i) not in direct_ids:
                 need = lines_needed.setdefault(i.file, set())
                 need.add(i.line)
                 need.update(int(n) for n in _LINE_RE.findall(i.reason))
@@ -105,9 +121,10 @@ class Translation:
             name: self._locate(self.outputs[name], lines) for name, lines in lines_needed.items()
         }
         out: list[ImportIssue] = []
+        direct = {id(i) for i in self.direct}
         for i in issues:
             output = self.outputs.get(i.file)
-            if output is None:
+            if output is None or id(i) in direct:
                 out.append(i)
                 continue
             if i.line is None or i.line not in located[i.file]:
@@ -165,11 +182,11 @@ def read_table(path: Path, add: AddIssue) -> CrmTable | None:
     """Read a CRM export as strings. UTF-8 with or without a BOM, LF or CRLF, quoted or not."""
     name = path.name
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            first = next(csv.reader(fh), None)
+        text = first_record_text(path)
     except UnicodeDecodeError as exc:
         add(ImportIssue(name, 1, None, f"not UTF-8 text (byte {exc.start}); export the file as UTF-8"))
         return None
+    first = next(csv.reader(io.StringIO(text, newline="")), None) if text is not None else None
     if first is None:
         add(ImportIssue(name, None, None, "the file is empty (no header row)"))
         return None
@@ -184,18 +201,26 @@ def read_table(path: Path, add: AddIssue) -> CrmTable | None:
             labels[h] = raw.replace("\ufeff", "").strip()
     if bad:
         return None
+    names = [f"__c{i}" for i in range(len(headers))]
+    lost = Unreadable()
     try:
-        frame = pl.read_csv(path, infer_schema=False, new_columns=[f"__c{i}" for i in range(len(headers))],
-                            row_index_name=ROW, encoding="utf8", raise_if_empty=False, truncate_ragged_lines=False)
+        frame = pl.read_csv(path, infer_schema=False, new_columns=names, row_index_name=ROW, encoding="utf8",
+                            raise_if_empty=False, truncate_ragged_lines=False)
     except (pl.exceptions.PolarsError, OSError):
-        add(locate_csv_error(path))
-        return None
+        # Every malformed record on its own line, and the readable ones still translated and checked.
+        try:
+            batches = list(iter_lenient_batches(path, Header(names, []), add, lost))
+        except (csv.Error, OSError):
+            add(locate_csv_error(path))
+            return None
+        frame = pl.concat(batches) if batches else pl.DataFrame(
+            {ROW: pl.Series([], dtype=pl.UInt32), **{n: pl.Series([], dtype=pl.String) for n in names}})
     keep = {f"__c{i}": h for i, h in enumerate(headers) if h}
     exprs = [pl.col(ROW)]
     for src, h in keep.items():
         cell = pl.col(src).str.strip_chars()
         exprs.append(pl.when(cell == "").then(None).otherwise(cell).alias(h))
-    return CrmTable(name, path, frame.select(exprs), labels)
+    return CrmTable(name, path, frame.select(exprs), labels, lost.values)
 
 
 def report_rows(table: CrmTable, rows: list[int], column: str | None, reasons: list[str], add: AddIssue) -> None:
@@ -344,10 +369,15 @@ def translate(folder: Path, entries: dict[str, Path], preset: str | None, progra
     from warmintro.importer.presets import calendar, crm
 
     t = Translation(dict(entries))
+
+    def add_direct(issue: ImportIssue) -> None:
+        t.direct.append(issue)
+        add(issue)
+
     try:
         if preset is not None:
-            crm.translate_crm(t, preset, program, store_people, add, warnings)
-        calendar.translate_calendars(t, store_domains, add, warnings)
+            crm.translate_crm(t, preset, program, store_people, add_direct, warnings)
+        calendar.translate_calendars(t, store_domains, add_direct, warnings)
     except BaseException:
         t.cleanup()
         raise

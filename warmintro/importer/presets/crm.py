@@ -224,26 +224,35 @@ def translate_crm(t: Translation, preset_name: str, program: dict[str, Any] | No
     if preset.accounts.file not in tables:
         return
 
-    # Companies / accounts.
+    # Companies / accounts. The CRM's record id links contacts and deals to their company; the account id is
+    # the record id, unless a custom property holding the product's own account id is mapped to account_id.
     companies = tables[preset.accounts.file]
     src = preset.accounts
     fields = _fields(src, companies, custom, used_custom)
+    product_ids = fields["account_id"] != src.fields["account_id"]
     frame, labels = _frame(companies, fields, src.feeds)
     if preset.customer == "type":
         is_customer = pl.col("type").str.to_lowercase().str.starts_with("customer").fill_null(False)
     else:
         is_customer = pl.col("lifecycle stage").str.to_lowercase().is_in(["customer", "evangelist"]).fill_null(False)
-    flags = companies.frame.select(ROW, is_customer.alias("__customer"))
+    flags = companies.frame.select(ROW, is_customer.alias("__customer"), companies.pick(src.fields["account_id"]).alias("__record"))
     frame = frame.join(flags, on=ROW, how="left")
+    if product_ids:
+        unnumbered = frame.filter(pl.col("__customer") & pl.col("account_id").is_null()).height
+        if unnumbered:
+            warnings.append(f"{companies.name}: {unnumbered} customer compan{'y has' if unnumbered == 1 else 'ies have'} "
+                            f"no '{labels['account_id']}': kept as companies, not accounts (their deals are "
+                            "opportunities, their contacts are skipped)")
+        frame = frame.with_columns((pl.col("__customer") & pl.col("account_id").is_not_null()).alias("__customer"))
     for col in PERSON_COLUMNS:
         frame = resolve_people(companies, frame, col, labels.get(col), directory, add)
     accounts = frame.filter(pl.col("__customer"))
-    ids = frame.select("account_id", "name", "domain", "__customer").drop_nulls("account_id")
-    by_name = {n.lower(): i for i, n in zip(ids["account_id"], ids["name"], strict=True) if n}
-    customer_ids = set(ids.filter(pl.col("__customer"))["account_id"].to_list())
-    prospect_ids = set(ids["account_id"].to_list()) - customer_ids
+    ids = frame.select("__record", "account_id", "name", "domain", "__customer").drop_nulls("__record")
+    by_name = {n.lower(): i for i, n in zip(ids["__record"], ids["name"], strict=True) if n}
+    account_of = dict(ids.filter(pl.col("__customer")).select("__record", "account_id").iter_rows())
+    prospect_ids = set(ids["__record"].to_list()) - account_of.keys()
     t.write("accounts.csv", accounts, [Segment(0, companies.name, companies.path, accounts[ROW].to_list(), labels)])
-    _warn(companies, src, fields, used_custom, warnings)
+    _warn(companies, src, {**fields, "__record": src.fields["account_id"]}, used_custom, warnings)
 
     def company_of(table: CrmTable, frame: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
         link = table.first(preset.company_link)
@@ -271,14 +280,25 @@ def translate_crm(t: Translation, preset_name: str, program: dict[str, Any] | No
             names = table.frame.select(ROW, pl.when(full != "").then(full).alias("__name"))
             frame = frame.join(names, on=ROW, how="left").with_columns(pl.col("__name").alias("name")).drop("__name")
             labels["name"] = table.label((first, "name")) or "name"
-        frame = frame.with_columns(pl.col("__company").alias("account_id"))
+        # A company record id -> its account id (an unknown record id stays as it is: the importer reports it).
+        frame = frame.with_columns(pl.col("__company").replace(list(account_of), list(account_of.values()))
+                                   .alias("account_id") if account_of else pl.col("__company").alias("account_id"))
         if link_label:
             labels["account_id"] = link_label
-        skip_none = frame.filter(pl.col("account_id").is_null()).height
-        skip_email = frame.filter(pl.col("account_id").is_not_null() & pl.col("email").is_null()).height
-        skip_prospect = frame.filter(pl.col("account_id").is_in(list(prospect_ids))).height
-        contacts = frame.filter(pl.col("account_id").is_not_null() & pl.col("email").is_not_null()
-                                & ~pl.col("account_id").is_in(list(prospect_ids)))
+        if product_ids:  # record ids are not stored: one that is not in the export cannot be resolved later
+            unknown = frame.filter(pl.col("__company").is_not_null() & ~pl.col("__company").is_in(ids["__record"].to_list()))
+            if unknown.height:
+                report_rows(table, unknown[ROW].to_list()[:50], link_label,
+                            [f"unknown company {c} (not in {preset.accounts.file})" for c in unknown["__company"].to_list()[:50]],
+                            add)
+                frame = frame.filter(~pl.col(ROW).is_in(unknown[ROW].to_list()))
+        # At a company whose line could not be read: that line's problem is reported, not an unknown company.
+        frame = frame.filter(~pl.col("__company").is_in(list(companies.unreadable)).fill_null(False))
+        skip_none = frame.filter(pl.col("__company").is_null()).height
+        skip_email = frame.filter(pl.col("__company").is_not_null() & pl.col("email").is_null()).height
+        skip_prospect = frame.filter(pl.col("__company").is_in(list(prospect_ids))).height
+        contacts = frame.filter(pl.col("__company").is_not_null() & pl.col("email").is_not_null()
+                                & ~pl.col("__company").is_in(list(prospect_ids)))
         contacts = _roles(contacts, warnings, table.name)
         for n, why in ((skip_none, "no associated company"), (skip_email, "no email address"),
                        (skip_prospect, "at a company that is not a customer")):
@@ -297,10 +317,11 @@ def translate_crm(t: Translation, preset_name: str, program: dict[str, Any] | No
         if link_label:
             labels["account_name"] = labels["domain"] = link_label
         frame = frame.drop("account_name", "domain").join(
-            ids.select(pl.col("account_id").alias("__company"), pl.col("name").alias("account_name"), "domain"),
+            ids.select(pl.col("__record").alias("__company"), pl.col("name").alias("account_name"), "domain"),
             on="__company", how="left")
+        lost = pl.col("__company").is_in(list(companies.unreadable)).fill_null(False)  # its line's problem is reported
         unknown = frame.filter(pl.col("__company").is_not_null() & pl.col("account_name").is_null()
-                               & ~pl.col("__company").is_in(ids["account_id"].to_list()))
+                               & ~pl.col("__company").is_in(ids["__record"].to_list()) & ~lost)
         if unknown.height:
             report_rows(table, unknown[ROW].to_list()[:50], link_label,
                         [f"unknown company {c} (not in {preset.accounts.file})" for c in unknown["__company"].to_list()[:50]],
@@ -312,6 +333,8 @@ def translate_crm(t: Translation, preset_name: str, program: dict[str, Any] | No
         frame = _stages(preset, table, frame, stages, labels.get("stage"), add)
         frame = frame.with_columns(pl.when(pl.col("stage").is_in(["won", "lost"])).then(pl.col("closed_at"))
                                    .otherwise(None).alias("closed_at"))
+        # A deal at an unknown company is reported above, once: not again for the name and domain it lacks.
+        frame = frame.filter(~pl.col(ROW).is_in(unknown[ROW].to_list()) & ~lost)
         t.write("opportunities.csv", frame, [Segment(0, table.name, table.path, frame[ROW].to_list(), labels)])
         _warn(table, src, fields, used_custom, warnings)
     for header in custom:
