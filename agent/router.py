@@ -99,12 +99,12 @@ def run_write(ctx: AgentContext, tool: str, args: dict[str, object]) -> ToolOutp
 
 
 def _runners() -> dict[str, Callable[..., ToolOutput]]:
-    from tools import my_ask, personas, queue, send_ask, targets, who_knows, why
+    from tools import draft, my_ask, personas, queue, send_ask, targets, who_knows, why
 
     return {
         "todays_queue": queue.run, "explain_account": why.run, "account_personas": personas.run,
         "champion_targets": targets.run, "who_knows": who_knows.run, "send_ask": send_ask.run,
-        "my_open_ask": my_ask.run,
+        "my_open_ask": my_ask.run, "draft_note": draft.run,
     }
 
 

@@ -87,6 +87,12 @@ def test_offline_rep_asks_who_knows(service):
     assert "Thanks for the quick turnaround" not in reply.text  # never an email body
 
 
+def test_a_company_nobody_works_at_gets_an_answer_not_an_error(service):
+    reply = service.respond(ALEX, "D1", "who knows someone at Zyxwv Corp?")
+    assert reply.intent == "who_knows" and "don't know anyone at Zyxwv Corp" in reply.text
+    assert reply.tool_calls[0]["result"]["error"] == "unknown_target"
+
+
 @pytest.mark.store
 def test_offline_csm_queue_and_why(service):
     reply = service.respond(DANA, "D1:1.0", "who should I ask today?")

@@ -11,8 +11,10 @@ from typing import Any
 WRITE_TOOLS = frozenset({"send_ask"})
 
 _BY_ROLE: dict[str, tuple[str, ...]] = {
-    "csm": ("todays_queue", "explain_account", "account_personas", "champion_targets", "who_knows", "send_ask"),
-    "admin": ("todays_queue", "explain_account", "account_personas", "champion_targets", "who_knows", "send_ask"),
+    "csm": ("todays_queue", "explain_account", "account_personas", "champion_targets", "who_knows", "draft_note",
+            "send_ask"),
+    "admin": ("todays_queue", "explain_account", "account_personas", "champion_targets", "who_knows", "draft_note",
+              "send_ask"),
     "revops": ("todays_queue", "explain_account", "account_personas", "champion_targets", "who_knows"),
     "ae": ("who_knows", "explain_account", "account_personas", "champion_targets"),
     "sdr": ("who_knows", "explain_account", "champion_targets"),
@@ -28,6 +30,7 @@ def tool_names_for(role: str, *, external: bool = False) -> tuple[str, ...]:
 
 
 def all_tools() -> dict[str, Any]:
+    from tools.draft import draft_note
     from tools.my_ask import my_open_ask
     from tools.personas import account_personas
     from tools.queue import todays_queue
@@ -37,7 +40,7 @@ def all_tools() -> dict[str, Any]:
     from tools.why import explain_account
 
     return {t.name: t for t in (todays_queue, explain_account, account_personas, champion_targets, who_knows,
-                                send_ask, my_open_ask)}
+                                draft_note, send_ask, my_open_ask)}
 
 
 def tools_for(role: str, *, external: bool = False) -> list[Any]:

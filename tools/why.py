@@ -66,6 +66,52 @@ def run(ctx: AgentContext, account: str) -> ToolOutput:
     return ToolOutput(data, "\n".join(lines))
 
 
+def run_contact(ctx: AgentContext, contact_email: str) -> ToolOutput:
+    """One contact's verdict from the same scan: asked (and until when), or skipped with every reason, and the
+    first date the ask cadence allows one (the other reasons lift with the account, not on a date)."""
+    from warmintro.engines.cadence import CADENCE_REASONS, load_history, next_allowed_at
+    from warmintro.engines.timeutil import iso
+    from warmintro.program import load_program
+
+    require(ctx, "csm", "admin", "revops", "ae", "sdr")
+    email = contact_email.strip().lower()
+    with ctx.store.session() as s:
+        contact = find_contact(s, email)
+        if contact is None:
+            return ToolOutput({"error": "unknown_contact", "query": contact_email},
+                              f"{escape_mrkdwn(contact_email)} is not a customer contact.")
+        email, name, account_id, dnc = contact.email, contact.name, contact.account_id, contact.do_not_contact
+        history = load_history(s, [email]).get(email, [])
+        rules = load_program(s).rules
+    account = run(ctx, account_id).data
+    ask = next((a for a in account.get("asks", []) if a["contact_email"] == email), None)
+    skip = next((k for k in account.get("skipped", []) if k["contact_email"] == email), None)
+    reasons = [skip["reason"], *skip.get("also", [])] if skip else (["do_not_contact"] if dnc and not ask else [])
+    allowed = next_allowed_at(history, ctx.now, rules)
+    if ask:
+        verdict, when = "ask", ctx.now
+    elif reasons and not set(reasons) <= {*CADENCE_REASONS, "window_expired"}:
+        verdict, when = ("skipped" if skip else "no_moment"), None  # lifts when the account changes, not on a date
+    else:
+        verdict, when = ("skipped" if skip else "no_moment"), allowed
+    data = {"contact_email": email, "name": name, "account_id": account_id, "account": account.get("account"),
+            "verdict": verdict, "reasons": reasons, "ask": ask, "trigger": (ask or skip or {}).get("trigger"),
+            "next_ask_at": iso(when) if when else None, "cadence_allows_at": iso(allowed),
+            "needs_new_moment": verdict != "ask"}
+    who = f"*{escape_mrkdwn(name)}* ({escape_mrkdwn(account.get('account'))})"
+    if ask:
+        line = f"Ask {who} now: {escape_mrkdwn(ask['reasons'][0] if ask['reasons'] else '')}; the window closes " \
+               f"{ask['expires_at']}."
+    else:
+        why = "; ".join(REASON_TEXT.get(r, r) for r in reasons) or "no happy moment in the last 30 days"
+        line = f"Not {who}: {why}."
+        if when is not None:
+            line += f" The cadence allows an ask from {when:%Y-%m-%d}, at their next happy moment."
+        else:
+            line += " That has to change before they can be asked."
+    return ToolOutput(data, line)
+
+
 @tool(NAME)
 def explain_account(account: str, *, runtime: ToolRuntime[AgentContext]) -> str:
     """Explain who to ask (or why not) at a customer account, given its name, domain or id."""
