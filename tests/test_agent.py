@@ -249,3 +249,21 @@ def test_thread_memory_survives_a_restart(store, northwind, tmp_path):
     svc2 = AgentService(settings, store, model=model2, checkpointer=open_checkpointer(settings), clock=lambda: NOW)
     assert svc2.respond(ALEX, "C9:4.0", "still there?").text == "Still here."
     model2.assert_used_up()
+
+
+def test_suggested_prompts_per_role_are_questions_the_router_answers(store, northwind):
+    from agent.suggestions import suggested_prompts
+
+    import_folder(store, northwind)
+    with store.session() as s:
+        def tools_of(who):
+            title, prompts = suggested_prompts(s, who)
+            return title, [(p.title, route(p.message, who.role).tool) for p in prompts]
+
+        assert tools_of(DANA) == ("Referrals today", [
+            ("Who should I ask today?", "todays_queue"), ("Why not Northwind Logistics?", "explain_account"),
+            ("Who knows someone at Harbor Freight Lines?", "who_knows")])
+        assert tools_of(ALEX)[1][0] == ("Who knows someone at Harbor Freight Lines?", "who_knows")
+        assert tools_of(PRIYA)[1] == [("What did you ask me?", "my_open_ask")]
+        assert suggested_prompts(s, NOBODY) == ("", [])
+        assert suggested_prompts(s, resolve_identity(s, email="investor@fund.example")) == ("", [])
