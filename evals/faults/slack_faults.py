@@ -166,7 +166,7 @@ class RecordingAgent:
         self.decisions: list[tuple[Any, str, str, bool]] = []
         self._lock = threading.Lock()
 
-    def respond(self, who: Any, thread_id: str, text: str) -> Any:
+    def respond(self, who: Any, thread_id: str, text: str, *, stream: Any = None) -> Any:
         from agent.types import AgentReply
 
         with self._lock:
