@@ -66,7 +66,7 @@ class LifespanRoute(Route):
 
 
 def routes(deps: Any) -> list[BaseRoute]:
-    """For the Slack app's server (slackapp/server.py mounts each module's routes)."""
+    """For the Slack app's server (web/server.py mounts each module's routes)."""
     mcp = build_http(deps.settings, deps.store, deps.now)
     return [LifespanRoute(PATH, mcp.endpoint, mcp.lifespan)]
 

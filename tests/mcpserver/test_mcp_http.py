@@ -8,15 +8,26 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import httpx2
 import pytest
-from conftest import AE, CHAMPION, CSM, EXPECTED_TOOLS, NOW, OTHER_CHAMPION, REFUSED
 from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
+from mcp_workspace import (
+    AE,
+    CHAMPION,
+    CSM,
+    EXPECTED_TOOLS,
+    NOW,
+    OTHER_CHAMPION,
+    REFUSED,
+    add_team,
+    mcp_settings,
+)
 from sqlalchemy import delete
 
 from evals.faults.slack_faults import serve
@@ -24,9 +35,19 @@ from mcpserver.http import standalone_app
 from mcpserver.tokens import UnknownCaller, mint
 from warmintro import weblinks
 from warmintro.commands.common import json_text
+from warmintro.importer.run import import_folder
+from warmintro.settings import Settings
 from warmintro.store import models as m
+from warmintro.store.db import Store
 
 pytestmark = pytest.mark.store
+
+
+@pytest.fixture
+def workspace(store: Store, northwind: Path, tmp_path: Path) -> tuple[Store, Settings]:
+    add_team(northwind)
+    import_folder(store, northwind)
+    return store, mcp_settings(tmp_path / "home")
 
 
 @pytest.fixture

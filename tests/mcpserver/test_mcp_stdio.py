@@ -12,8 +12,8 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import CHAMPION, CSM, EXPECTED_TOOLS, OTHER_CHAMPION, add_team
 from mcp import Client, StdioServerParameters
+from mcp_workspace import CHAMPION, CSM, EXPECTED_TOOLS, OTHER_CHAMPION, add_team
 
 from warmintro.importer.run import import_folder
 from warmintro.store.db import Store

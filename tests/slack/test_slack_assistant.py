@@ -195,7 +195,7 @@ def test_the_mcp_endpoint_is_served_on_the_slack_apps_port(slack: Harness, mock_
     from mcpserver.tokens import mint
     from slackapp.app import build_bolt_app
     from slackapp.deps import Deps
-    from slackapp.server import create_web_app
+    from web.server import create_web_app
 
     assert slack.http.post(slack.base_url + "/mcp", json={}).status_code == 401  # mounted, and guarded
     from pydantic import SecretStr

@@ -1,5 +1,6 @@
-"""The MCP server's tests: the northwind workspace with one team member of every role, a link secret to sign
-bearer tokens, and the MCP SDK's own client (stdio, streamable HTTP)."""
+"""What the MCP server's tests share: the northwind workspace with one team member of every role, a link secret
+to sign bearer tokens, and what each role must see. (Not a conftest: tests/slack's test modules import their
+own conftest by that name.)"""
 
 from __future__ import annotations
 
@@ -7,11 +8,7 @@ import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from warmintro.importer.run import import_folder
 from warmintro.settings import Settings
-from warmintro.store.db import Store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 LINK_SECRET = "mcp-test-link-secret-0123456789abcdef"
@@ -42,10 +39,3 @@ def add_team(folder: Path) -> None:
 
 def mcp_settings(home: Path) -> Settings:
     return Settings(WARMINTRO_HOME=home, WARMINTRO_LINK_SECRET=LINK_SECRET)
-
-
-@pytest.fixture
-def workspace(store: Store, northwind: Path, tmp_path: Path) -> tuple[Store, Settings]:
-    add_team(northwind)
-    import_folder(store, northwind)
-    return store, mcp_settings(tmp_path / "home")
