@@ -9,6 +9,7 @@ COPY pyproject.toml README.md bot.py ./
 COPY warmintro ./warmintro
 COPY agent ./agent
 COPY tools ./tools
+COPY mcpserver ./mcpserver
 COPY vectorstore ./vectorstore
 COPY evals ./evals
 COPY benchmarks ./benchmarks

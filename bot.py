@@ -20,15 +20,20 @@ log = logging.getLogger("bot")
 
 
 def build_agent(settings: Any, store: Any) -> Any:
-    """THE injection point for the agent service (agent/service.py)."""
+    """THE injection point for the agent service (agent/service.py): with a model configured it writes (and
+    streams) the answers and remembers each thread (the checkpointer); without one, the offline router answers."""
     try:
+        from agent.checkpoint import open_checkpointer
+        from agent.models import make_chat_model
         from agent.service import AgentService
     except ImportError as exc:
         from slackapp.deps import UnavailableAgent
 
         log.warning("agent service unavailable (%s): free-text answers are disabled", type(exc).__name__)
         return UnavailableAgent()
-    return AgentService(settings, store)
+    model = make_chat_model(settings)
+    return AgentService(settings, store, model=model,
+                        checkpointer=open_checkpointer(settings) if model is not None else None)
 
 
 def _fail(message: str, code: int) -> int:

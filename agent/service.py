@@ -47,6 +47,54 @@ def ungrounded_names(answer: str, grounded: str) -> list[str]:
 
     return [span for span in NAME_SPAN.findall(answer) if not all(ok(w) for w in span.split())]
 
+class StreamGate:
+    """Passes a model's answer on while it is written, a sentence at a time, each only once it names no person
+    and no email that the conversation so far (the people's words, the tools' results) has not: the check the
+    whole answer gets at the end, made early. At the first sentence that fails it stops; the end check then
+    replaces the answer. `sent` is what was passed on (escaped like the final answer)."""
+
+    SENTENCE_END = re.compile(r"(?<=[.!?:;])[ \t]+|\n+")
+
+    def __init__(self, emit: Callable[[str], None], grounded: str = "") -> None:
+        self.emit = emit
+        self.grounded = grounded
+        self.sent = ""
+        self.turn_sent = ""  # what was passed on of the latest model turn (the answer, when it is the last)
+        self.stopped = False
+        self._pending = ""
+        self._message: str | None = None
+
+    def ground(self, text: str) -> None:
+        self.grounded += " " + text
+
+    def feed(self, message_id: str | None, text: str, calls_tools: bool = False) -> None:
+        if message_id != self._message:  # a new model turn: an unfinished sentence of the last one is dropped
+            self._message, self._pending, self.turn_sent = message_id, "", ""
+        if self.stopped or calls_tools:  # a turn that calls tools is the model thinking aloud, not the answer
+            self._pending = ""
+            return
+        self._pending += text
+        while (end := self.SENTENCE_END.search(self._pending)) is not None:
+            sentence, self._pending = self._pending[: end.end()], self._pending[end.end():]
+            unknown = {e.lower() for e in EMAIL_IN_TEXT.findall(sentence)} - {
+                e.lower() for e in EMAIL_IN_TEXT.findall(self.grounded)}
+            if unknown or ungrounded_names(sentence, self.grounded):
+                self.stopped = True
+                return
+            out = escape_mrkdwn(sentence)
+            self.sent += out
+            self.turn_sent += out
+            self.emit(out)
+
+    def rest_of(self, reply: AgentReply) -> str:
+        """What the surface still has to show after the stream so that the person has read `reply`: the end of
+        the answer it streamed, or (when the answer was replaced, or only the model's thinking aloud was shown)
+        the whole reply below what was streamed."""
+        if reply.mode == "model" and self.turn_sent and reply.text.startswith(self.turn_sent):
+            return reply.text[len(self.turn_sent):]
+        return "\n\n" + reply.text
+
+
 REFUSAL_UNKNOWN = ("Hi! I'm the referrals assistant for this workspace. I don't recognise your account yet, "
                    "so I can't help here; ask your admin to add you to the team list.")
 
@@ -83,21 +131,28 @@ class AgentService:
         self._agents: dict[tuple[str, bool], Any] = {}
 
     # ----------------------------------------------------------------------------------------- public
-    def respond(self, who: Identity, thread_id: str, text: str) -> AgentReply:
+    def respond(self, who: Identity, thread_id: str, text: str, *,
+                stream: Callable[[str], None] | None = None) -> AgentReply:
+        """The answer to `text` in `thread_id`. `stream`, when given, receives a model's answer while it is
+        written (checked sentence by sentence, see StreamGate); the reply's `streamed` says what it received.
+        Offline answers are not streamed: they are whole at once."""
         if who.role == "unknown":
             return AgentReply(REFUSAL_UNKNOWN, mode="refusal")
         if not tool_names_for(who.role, external=who.external):
             return AgentReply("Sorry, there is nothing I can do for your role here yet.", mode="refusal")
         ctx = self._context(who)
         if self.model is not None:
+            gate = StreamGate(stream) if stream is not None else None
             try:
-                return self._respond_with_model(ctx, thread_id, text)
+                reply = self._respond_with_model(ctx, thread_id, text, gate)
             except Exception as exc:  # the model is never the only way anything works
                 log.warning("model failed, answering offline", extra={"fields": {"error": type(exc).__name__}})
                 metrics.count("llm_fallback", source="agent", reason="model_error")
                 reply = self._respond_offline(ctx, thread_id, text)
                 reply.text += "\n_(The model was unavailable, so I answered from the engines directly.)_"
-                return reply
+            if gate is not None and gate.sent:
+                reply.streamed, reply.unstreamed = gate.sent, gate.rest_of(reply)
+            return reply
         return self._respond_offline(ctx, thread_id, text)
 
     def decide(self, who: Identity, thread_id: str, action_id: str, approve: bool) -> AgentReply:
@@ -218,17 +273,43 @@ class AgentService:
         """The config with a callback that counts the tokens of every model call the graph makes."""
         return {**config, "callbacks": [metrics.usage_callback("agent")]}
 
-    def _respond_with_model(self, ctx: AgentContext, thread_id: str, text: str) -> AgentReply:
+    def _respond_with_model(self, ctx: AgentContext, thread_id: str, text: str,
+                            gate: StreamGate | None = None) -> AgentReply:
         from langchain_core.messages import HumanMessage, SystemMessage
 
         agent = self._agent(ctx.identity)
         config = self._config(thread_id)
         state = agent.get_state(config) if self.checkpointer is not None else None
-        first = not (state and state.values.get("messages"))
-        messages: list[Any] = [SystemMessage(self._system_prompt(ctx))] if first else []
+        earlier = list(state.values.get("messages") or []) if state else []
+        messages: list[Any] = [] if earlier else [SystemMessage(self._system_prompt(ctx))]
         messages.append(HumanMessage(text))
-        result = agent.invoke({"messages": messages}, config=self._metered(config), context=ctx)
+        if gate is None:
+            result = agent.invoke({"messages": messages}, config=self._metered(config), context=ctx)
+        else:
+            gate.ground(" ".join(str(msg.content) for msg in [*earlier, *messages]) + " " + ctx.identity.label)
+            result = self._stream_graph(agent, {"messages": messages}, config, ctx, gate)
         return self._reply_from(ctx, thread_id, result, text)
+
+    def _stream_graph(self, agent: Any, inputs: dict[str, Any], config: dict[str, Any], ctx: AgentContext,
+                      gate: StreamGate) -> dict[str, Any]:
+        """The graph run as `invoke` would return it, with the model's tokens passed through `gate` meanwhile."""
+        from langchain_core.messages import AIMessageChunk, ToolMessage
+
+        final: dict[str, Any] = {}
+        interrupts: Any = None
+        for mode, chunk in agent.stream(inputs, config=self._metered(config), context=ctx,
+                                        stream_mode=["messages", "updates", "values"]):
+            if mode == "values" and isinstance(chunk, dict):
+                final = chunk
+            elif mode == "updates" and isinstance(chunk, dict) and chunk.get("__interrupt__"):
+                interrupts = chunk["__interrupt__"]
+            elif mode == "messages":
+                message = chunk[0]
+                if isinstance(message, ToolMessage):
+                    gate.ground(str(message.content))
+                elif isinstance(message, AIMessageChunk) and isinstance(message.content, str):
+                    gate.feed(message.id, message.content, bool(message.tool_call_chunks or message.tool_calls))
+        return {**final, "__interrupt__": interrupts} if interrupts else final
 
     def _resume_model(self, ctx: AgentContext, thread_id: str, approve: bool) -> AgentReply:
         from langgraph.types import Command

@@ -25,3 +25,7 @@ class AgentReply:
     mode: Literal["model", "offline", "refusal"] = "offline"
     intent: str | None = None
     tool_calls: list[dict[str, Any]] = field(default_factory=list)  # what ran, for evals and the audit log
+    # When the model's answer was streamed while it was written (AgentService.respond): what was shown, and
+    # what the surface must still add so the person has read the whole reply (None: nothing was streamed).
+    streamed: str = ""
+    unstreamed: str | None = None

@@ -24,7 +24,7 @@ SLACK_LIMIT_MS = 3000.0
 class _Agent:
     """The agent service's shape, answering at once (the benchmark measures the ack, not the agent)."""
 
-    def respond(self, who: Any, thread_id: str, text: str) -> Any:
+    def respond(self, who: Any, thread_id: str, text: str, *, stream: Any = None) -> Any:
         from agent.types import AgentReply
 
         return AgentReply(text="Here is what I found.")

@@ -51,6 +51,8 @@ CHAMPION_USE_NOTE = "champion_use_note"
 NOTE_MODAL = "champion_note"
 REQUEST_INTRO = "rep_request_intro"
 PAYOUT_MARK_PAID = "payout_mark_paid"
+AGENT_FEEDBACK = "agent_feedback"
+FEEDBACK_VOTES = ("up", "down")
 ASK_TEXT_BLOCK, ASK_TEXT_INPUT = "ask_text", "ask_text_input"
 NOTE_SUBJECT_BLOCK, NOTE_SUBJECT_INPUT = "note_subject", "note_subject_input"
 NOTE_BODY_BLOCK, NOTE_BODY_INPUT = "note_body", "note_body_input"
@@ -349,6 +351,41 @@ def agent_reply_blocks(text: str, *, pending_action_id: str | None = None, pendi
     if pending_action_id:
         out.extend(pending_blocks(pending_action_id, pending_summary or "", thread_id=thread_id, requester=requester))
     return out[:MESSAGE_BLOCKS_MAX]
+
+
+def feedback_block(mode: str, intent: str | None) -> Block:
+    """Thumbs up / down under one of the agent's answers (Slack's feedback buttons). Each button's value says
+    the vote and how the answer was made ("up|model|who_knows"), so the click alone is enough to record it."""
+    how = f"{mode}|{intent or ''}"[:200]
+    return {"type": "context_actions", "block_id": AGENT_FEEDBACK, "elements": [{
+        "type": "feedback_buttons", "action_id": AGENT_FEEDBACK,
+        "positive_button": {"text": plain("Good answer"), "value": f"up|{how}",
+                            "accessibility_label": "This answer helped"},
+        "negative_button": {"text": plain("Not helpful"), "value": f"down|{how}",
+                            "accessibility_label": "This answer did not help"},
+    }]}
+
+
+def parse_feedback(value: str | None) -> tuple[str, str | None, str | None] | None:
+    """(vote, mode, intent) from a feedback button's value; None when it is not one of ours."""
+    parts = (value or "").split("|")
+    if len(parts) != 3 or parts[0] not in FEEDBACK_VOTES:
+        return None
+    return parts[0], parts[1] or None, parts[2] or None
+
+
+# What the person sees while the agent works (assistant.threads.setStatus): a status line and a few loading
+# messages Slack rotates through, worded for what that role usually asks.
+_LOADING = {
+    "csm": ["Checking today's happy moments…", "Reading the ask cadence…", "Looking through your champions' networks…"],
+    "rep": ["Looking for warm paths…", "Checking who knows whom…", "Weighing how strong each tie is…"],
+    "champion": ["Finding your introduction request…"],
+}
+
+
+def agent_status(role: str) -> tuple[str, list[str]]:
+    key = "csm" if role in ("csm", "admin", "revops") else "champion" if role == "champion" else "rep"
+    return "is looking into it…", list(_LOADING[key])
 
 
 def pending_blocks(action_id: str, summary: str, *, thread_id: str, requester: str | None) -> list[Block]:

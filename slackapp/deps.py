@@ -23,7 +23,8 @@ from warmintro.warmup import Warmup
 class AgentLike(Protocol):
     """The shape of `agent.service.AgentService` that the Slack app relies on."""
 
-    def respond(self, who: Identity, thread_id: str, text: str) -> AgentReply: ...
+    def respond(self, who: Identity, thread_id: str, text: str, *,
+                stream: Callable[[str], None] | None = None) -> AgentReply: ...
 
     def decide(self, who: Identity, thread_id: str, action_id: str, approve: bool) -> AgentReply: ...
 
@@ -35,7 +36,8 @@ class UnavailableAgent:
     TEXT = ("The assistant is not installed on this server yet. Your queue is in the Home tab, and "
             "`/referrals today` works.")
 
-    def respond(self, who: Identity, thread_id: str, text: str) -> AgentReply:
+    def respond(self, who: Identity, thread_id: str, text: str, *,
+                stream: Callable[[str], None] | None = None) -> AgentReply:
         return AgentReply(text=self.TEXT, mode="refusal", intent="unavailable")
 
     def decide(self, who: Identity, thread_id: str, action_id: str, approve: bool) -> AgentReply:

@@ -187,11 +187,20 @@ def identify(deps: Deps, client: WebClient, *, user_id: str, workspace_team: str
         return resolve_identity(s, slack_user_id=user_id, email=user.email if user else None, external=external)
 
 
+def _assistant_thread_user(body: Any) -> str | None:
+    """Who opened an agent thread (assistant_thread_started names them only inside `assistant_thread`, where
+    bolt does not look)."""
+    event = body.get("event") if isinstance(body, dict) else None
+    thread = event.get("assistant_thread") if isinstance(event, dict) else None
+    user = thread.get("user_id") if isinstance(thread, dict) else None
+    return user if isinstance(user, str) and user else None
+
+
 def identity_middleware(deps: Deps, cache: UserCache | None = None) -> Callable[..., BoltResponse | None]:
     users = cache or UserCache()
 
     def identity(req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        user_id = context.user_id
+        user_id = context.user_id or _assistant_thread_user(req.body)
         if not user_id:
             context["identity"] = Identity("unknown")
             return next()

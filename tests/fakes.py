@@ -3,12 +3,14 @@ records what it was sent, and can assert the script was used up."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
 Step = AIMessage | str | Exception | Callable[[list[BaseMessage]], AIMessage]
@@ -46,6 +48,22 @@ class ScriptedChatModel(GenericFakeChatModel):
         if isinstance(message, str):
             message = AIMessage(content=message)
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        """As a real model streams: the text word by word, then the tool calls (the base fake drops them)."""
+        message = self._generate(messages, stop=stop, run_manager=run_manager, **kwargs).generations[0].message
+        text = message.content if isinstance(message.content, str) else ""
+        for piece in (p for p in re.split(r"(\s+)", text) if p):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+            if run_manager is not None:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
+        calls = getattr(message, "tool_calls", None) or []
+        if calls:
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[
+                {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i, "type": "tool_call_chunk"}
+                for i, c in enumerate(calls)]))
 
     @property
     def calls(self) -> list[list[BaseMessage]]:

@@ -87,6 +87,12 @@ def test_offline_rep_asks_who_knows(service):
     assert "Thanks for the quick turnaround" not in reply.text  # never an email body
 
 
+def test_a_company_nobody_works_at_gets_an_answer_not_an_error(service):
+    reply = service.respond(ALEX, "D1", "who knows someone at Zyxwv Corp?")
+    assert reply.intent == "who_knows" and "don't know anyone at Zyxwv Corp" in reply.text
+    assert reply.tool_calls[0]["result"]["error"] == "unknown_target"
+
+
 @pytest.mark.store
 def test_offline_csm_queue_and_why(service):
     reply = service.respond(DANA, "D1:1.0", "who should I ask today?")
@@ -194,6 +200,38 @@ def test_ungrounded_model_answer_is_not_sent(store, northwind, tmp_path):
 
 
 @pytest.mark.store
+def test_a_model_answer_streams_sentence_by_sentence(store, northwind, tmp_path):
+    answer = ("Priya Natarajan knows Jordan Lee at Harbor Freight Lines well: fourteen emails over the years. "
+              "She is a promoter, so ask her today. Reply here if you want the note")
+    svc, model = model_service(store, northwind, tmp_path, [
+        AIMessage(content="Let me look that up. ", tool_calls=[
+            {"name": "who_knows", "args": {"target": "harbor.example"}, "id": "c1", "type": "tool_call"}]),
+        AIMessage(content=answer)])
+    pieces: list[str] = []
+    reply = svc.respond(ALEX, "C9:5.0", "who knows someone at harbor?", stream=pieces.append)
+    assert reply.mode == "model" and reply.text == answer
+    # sentence by sentence, the model's words before its tool call included; the last, unfinished sentence is
+    # what the surface adds when it closes the stream
+    assert pieces == ["Let me look that up. ", "Priya Natarajan knows Jordan Lee at Harbor Freight Lines well: ",
+                      "fourteen emails over the years. ", "She is a promoter, so ask her today. "]
+    assert reply.streamed == "".join(pieces) and reply.unstreamed == "Reply here if you want the note"
+    model.assert_used_up()
+
+
+@pytest.mark.store
+def test_streaming_stops_at_the_first_sentence_naming_someone_unknown(store, northwind, tmp_path):
+    svc, model = model_service(store, northwind, tmp_path, [
+        tool_call("who_knows", {"target": "harbor.example"}),
+        AIMessage(content="Priya Natarajan knows Jordan Lee. Also Zebulon Quartermaine at Harbor is a fan. Ask both.")])
+    pieces: list[str] = []
+    reply = svc.respond(ALEX, "C9:6.0", "who knows someone at harbor?", stream=pieces.append)
+    assert pieces == ["Priya Natarajan knows Jordan Lee. "]  # the invented name never reached the stream
+    assert reply.mode == "offline" and "Zebulon" not in reply.text and reply.streamed == pieces[0]
+    assert reply.unstreamed == "\n\n" + reply.text  # the engines' answer follows what was shown
+    model.assert_used_up()
+
+
+@pytest.mark.store
 def test_thread_memory_survives_a_restart(store, northwind, tmp_path):
     svc, model = model_service(store, northwind, tmp_path, [AIMessage(content="Hello Alex.")])
     svc.respond(ALEX, "C9:4.0", "hi")
@@ -211,3 +249,21 @@ def test_thread_memory_survives_a_restart(store, northwind, tmp_path):
     svc2 = AgentService(settings, store, model=model2, checkpointer=open_checkpointer(settings), clock=lambda: NOW)
     assert svc2.respond(ALEX, "C9:4.0", "still there?").text == "Still here."
     model2.assert_used_up()
+
+
+def test_suggested_prompts_per_role_are_questions_the_router_answers(store, northwind):
+    from agent.suggestions import suggested_prompts
+
+    import_folder(store, northwind)
+    with store.session() as s:
+        def tools_of(who):
+            title, prompts = suggested_prompts(s, who)
+            return title, [(p.title, route(p.message, who.role).tool) for p in prompts]
+
+        assert tools_of(DANA) == ("Referrals today", [
+            ("Who should I ask today?", "todays_queue"), ("Why not Northwind Logistics?", "explain_account"),
+            ("Who knows someone at Harbor Freight Lines?", "who_knows")])
+        assert tools_of(ALEX)[1][0] == ("Who knows someone at Harbor Freight Lines?", "who_knows")
+        assert tools_of(PRIYA)[1] == [("What did you ask me?", "my_open_ask")]
+        assert suggested_prompts(s, NOBODY) == ("", [])
+        assert suggested_prompts(s, resolve_identity(s, email="investor@fund.example")) == ("", [])

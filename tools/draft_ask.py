@@ -29,11 +29,13 @@ def render(result: object) -> str:
     return "\n".join(lines)
 
 
-def run(ctx: AgentContext, champion: str) -> ToolOutput:
+def run(ctx: AgentContext, champion: str, target: str | None = None) -> ToolOutput:
     from warmintro.errors import NotFoundError
     from warmintro.voice.service import ask_with_notes
 
     require(ctx, "csm", "admin")
+    if target:
+        return run_for_target(ctx, champion, target)
     with ctx.store.session() as s:
         contact = find_contact(s, champion)
         if contact is None:
@@ -47,8 +49,25 @@ def run(ctx: AgentContext, champion: str) -> ToolOutput:
     return ToolOutput(result.to_json(), render(result))
 
 
+def run_for_target(ctx: AgentContext, champion_email: str, target_email: str) -> ToolOutput:
+    """The ask and the champion's note to one chosen person: the JSON of `warmintro draft --json`."""
+    from warmintro.errors import NotFoundError
+    from warmintro.voice.service import draft_for
+
+    require(ctx, "csm", "admin")
+    try:
+        draft = draft_for(ctx.store, ctx.settings, champion_email.strip().lower(), target_email.strip().lower(),
+                          now=ctx.now)
+    except NotFoundError as exc:
+        return ToolOutput({"error": "not_found", "detail": str(exc)}, f"I can't draft that: {escape_mrkdwn(str(exc))}.")
+    text = (f"*The ask:*\n{escape_mrkdwn(draft.ask_text)}\n\n*The note* ({escape_mrkdwn(draft.subject)}):\n"
+            f"{escape_mrkdwn(draft.body)}")
+    return ToolOutput(draft.to_json(), text)
+
+
 @tool(NAME)
-def draft_ask(champion: str, *, runtime: ToolRuntime[AgentContext]) -> str:
+def draft_ask(champion: str, target: str | None = None, *, runtime: ToolRuntime[AgentContext]) -> str:
     """Draft the referral ask to a champion (name or email) and their forwardable notes to the top suggested
-    people, for the CSM to review. Nothing is sent or recorded."""
-    return json.dumps(run(runtime.context, champion).data, default=str)
+    people, or, with `target` (an email), the note to that one person, for the CSM to review. Nothing is sent
+    or recorded."""
+    return json.dumps(run(runtime.context, champion, target).data, default=str)

@@ -23,8 +23,10 @@ def run(ctx: AgentContext, champion_email: str, limit: int = 5) -> ToolOutput:
     with ctx.store.session() as s:
         result = find_targets(s, email, limit=max(1, min(limit, 10)), as_of=ctx.now)
     data = result.to_json()
-    if ctx.identity.role in ("ae", "sdr"):
-        data.pop("excluded", None)  # reps get names and reasons, not the champion's exclusion list
+    if ctx.identity.role in ("ae", "sdr", "champion"):
+        # reps get names and reasons, not the champion's exclusion list; a champion never sees who else is a
+        # customer (the list names other customers' contacts)
+        data.pop("excluded", None)
     if not result.targets:
         return ToolOutput(data, f"No one in {escape_mrkdwn(email)}'s known network fits the ideal customer profile yet.")
     lines = [f"*People {escape_mrkdwn(email)} could introduce:*"]

@@ -18,10 +18,15 @@ SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 def run(ctx: AgentContext, target: str, limit: int = 5) -> ToolOutput:
     from warmintro.engines.whoknows import who_knows as find_paths
+    from warmintro.errors import NotFoundError
 
     require(ctx, "csm", "admin", "revops", "ae", "sdr", "employee")
-    with ctx.store.session() as s:
-        result = find_paths(s, target, limit=max(1, min(limit, 20)), as_of=ctx.now)
+    try:
+        with ctx.store.session() as s:
+            result = find_paths(s, target, limit=max(1, min(limit, 20)), as_of=ctx.now)
+    except NotFoundError as exc:  # a company nobody in the data works at: say so, as the CLI does
+        return ToolOutput({"error": "unknown_target", "target": target, "detail": str(exc)},
+                          f"I don't know anyone at {escape_mrkdwn(target)} in our data; try its domain (e.g. acme.com).")
     data = result.to_json()
     if not result.paths:
         return ToolOutput(data, f"I found no warm path to {escape_mrkdwn(target)} in our customers', team's, "

@@ -76,6 +76,30 @@ def run(ctx: AgentContext, account: str) -> ToolOutput:
     return ToolOutput(data, "\n".join(lines))
 
 
+def run_contact(ctx: AgentContext, contact_email: str) -> ToolOutput:
+    """One contact's verdict, with the values behind it and when they can next be asked: the JSON of
+    `warmintro explain --json` (warmintro.engines.eligibility, the same scan)."""
+    from warmintro.engines.eligibility import explain_contact
+    from warmintro.errors import NotFoundError
+
+    require(ctx, "csm", "admin", "revops", "ae", "sdr")
+    with ctx.store.session() as s:
+        try:
+            data = explain_contact(s, contact_email, ctx.now)
+        except NotFoundError:
+            return ToolOutput({"error": "unknown_contact", "query": contact_email},
+                              f"{escape_mrkdwn(contact_email)} is not a customer contact.")
+    who = f"*{escape_mrkdwn(data['name'])}* ({escape_mrkdwn(data.get('account_name') or data['account_id'])})"
+    if data["status"] == "ask":
+        why = escape_mrkdwn(data["why"][0]) if data.get("why") else "a positive moment"
+        return ToolOutput(data, f"Ask {who} now: {why}; the window closes {data['expires_at']}.")
+    details = "; ".join(escape_mrkdwn(d["detail"]) for d in data.get("details", [])) or "no happy moment lately"
+    line = f"Not {who}: {details}."
+    if data.get("next_eligible"):
+        line += f" They can be asked {escape_mrkdwn(data['next_eligible'])}."
+    return ToolOutput(data, line)
+
+
 @tool(NAME)
 def explain_account(account: str, *, runtime: ToolRuntime[AgentContext]) -> str:
     """Explain who to ask (or why not) at a customer account, given its name, domain or id."""

@@ -141,7 +141,8 @@ def _register_commands() -> None:
         importlib.import_module(f"warmintro.commands.{name}").register(app)
 
 
-COMMAND_MODULES: tuple[str, ...] = ("signals", "network", "voice", "referrals", "ledger", "chat", "demo", "links", "doctor", "webhooks")
+COMMAND_MODULES: tuple[str, ...] = ("signals", "network", "voice", "referrals", "ledger", "chat", "demo", "links", "doctor", "webhooks",
+                                    "mcp")
 _registered = False
 
 

@@ -8,7 +8,8 @@ never breaks the code that counted.
 Events the product counts (labels in brackets):
 - "ask_opened" (channel), "approval" (via), "referral_created" (program);
 - "llm_tokens" (kind = prompt | completion, source), from a model answer's usage metadata;
-- "llm_fallback" (source, reason): a model answer replaced by the offline drafter or the engines.
+- "llm_fallback" (source, reason): a model answer replaced by the offline drafter or the engines;
+- "agent_feedback" (vote, mode): a thumbs up or down on one of the agent's answers (warmintro/feedback.py).
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ class Metrics:
         self.llm_fallbacks = Counter("warmintro_llm_fallbacks_total",
                                      "Model answers replaced by the offline drafter or the engines",
                                      ["source", "reason"], registry=self.registry)
+        self.agent_feedback = Counter("warmintro_agent_feedback_total",
+                                      "Votes on the agent's answers (feedback buttons) by vote and how the answer "
+                                      "was written (model, offline)", ["vote", "mode"], registry=self.registry)
 
     def sink(self, event: str, n: float, labels: dict[str, str]) -> None:
         """warmintro.metrics' sink: the engines' counts, onto this registry."""
@@ -88,6 +92,8 @@ class Metrics:
             self.llm_tokens.labels(kind=labels.get("kind", ""), source=labels.get("source", "")).inc(n)
         elif event == "llm_fallback":
             self.llm_fallbacks.labels(source=labels.get("source", ""), reason=labels.get("reason", "")).inc(n)
+        elif event == "agent_feedback":
+            self.agent_feedback.labels(vote=labels.get("vote", ""), mode=labels.get("mode", "")).inc(n)
         else:
             self.events.labels(event=event).inc(n)
 

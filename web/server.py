@@ -9,7 +9,8 @@ stalls the event loop. `GET /healthz` answers 200 when the store answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
@@ -28,7 +29,7 @@ MAX_BODY = 1_000_000  # Slack payloads are a few KB; refuse anything absurd befo
 
 # Other surfaces served on the same port: each module has `routes(deps) -> list[BaseRoute]` (signal hooks,
 # web pages). Imported when the app is built, never at import time.
-ROUTE_MODULES: tuple[str, ...] = ("web.hooks", "web.ops", "web.pages", "slackapp.oauth", "web.portal")
+ROUTE_MODULES: tuple[str, ...] = ("web.hooks", "web.ops", "web.pages", "slackapp.oauth", "web.portal", "mcpserver.http")
 
 
 def mounted_routes(deps: Deps) -> list[BaseRoute]:
@@ -172,4 +173,21 @@ def create_web_app(bolt_app: App, deps: Deps, *, extra_routes: Sequence[BaseRout
         *extra_routes,
         *mounted_routes(deps),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, lifespan=_lifespans(routes))
+
+
+def _lifespans(routes: Sequence[BaseRoute]) -> Any:
+    """What mounted routes need running while the server is up (a route's `lifespan()`, e.g. the MCP endpoint's
+    session manager), entered at start-up and left at shutdown."""
+    import contextlib
+
+    starts = [getattr(r, "lifespan") for r in routes if callable(getattr(r, "lifespan", None))]  # noqa: B009
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for start in starts:
+                await stack.enter_async_context(start())
+            yield
+
+    return lifespan

@@ -166,7 +166,7 @@ class RecordingAgent:
         self.decisions: list[tuple[Any, str, str, bool]] = []
         self._lock = threading.Lock()
 
-    def respond(self, who: Any, thread_id: str, text: str) -> Any:
+    def respond(self, who: Any, thread_id: str, text: str, *, stream: Any = None) -> Any:
         from agent.types import AgentReply
 
         with self._lock:
@@ -181,7 +181,9 @@ class RecordingAgent:
         return AgentReply(text="Done.")
 
 
-def serve(app: Any) -> tuple[Any, threading.Thread, int]:
+def serve(app: Any, *, lifespan: str = "off") -> tuple[Any, threading.Thread, int]:
+    """`app` on a free port of 127.0.0.1 in a thread: (the uvicorn server, its thread, the port).
+    `lifespan="on"` for apps that run something while they serve (the MCP endpoint's session manager)."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -189,7 +191,7 @@ def serve(app: Any) -> tuple[Any, threading.Thread, int]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     # log_level critical: the faults' own 5xx are counted (forged_server_errors), not printed
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan=lifespan, access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn-faults", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

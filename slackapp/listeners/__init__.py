@@ -30,12 +30,13 @@ ANY = re.compile(r".*")
 
 
 def register(app: App, deps: Deps) -> None:
-    from slackapp.listeners import actions, commands, events, payouts, refer, views
+    from slackapp.listeners import actions, commands, events, feedback, payouts, refer, views
 
     refer.register(app, deps)  # first: its referrals-channel matcher must see channel messages before events'
     events.register(app, deps)
     commands.register(app, deps)
     actions.register(app, deps)
+    feedback.register(app, deps)
     payouts.register(app, deps)
     views.register(app, deps)
     register_catch_alls(app)
@@ -117,13 +118,16 @@ def reply_blocks(reply: AgentReply, who: Identity) -> list[dict[str, Any]] | Non
 
 
 def post_reply(client: WebClient, *, channel: str, thread_ts: str, reply: AgentReply, thread_id: str,
-               requester: str | None, who: Identity | None = None) -> None:
+               requester: str | None, who: Identity | None = None, feedback: bool = False) -> None:
+    """The agent's reply in the thread; `feedback`: with thumbs up / down under it (not under refusals)."""
     pending = reply.pending
     blocks = b.agent_reply_blocks(
         reply.text, blocks=reply_blocks(reply, who) if who is not None else reply.blocks, thread_id=thread_id,
         requester=requester,
         pending_action_id=pending.action_id if pending else None, pending_summary=pending.summary if pending else None,
     )
+    if feedback and reply.mode != "refusal":
+        blocks = [*blocks[: b.MESSAGE_BLOCKS_MAX - 1], b.feedback_block(reply.mode, reply.intent)]
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=b.truncate(b.defang(reply.text), 3000),
                             blocks=blocks)
 

@@ -63,7 +63,7 @@ class FakeAgent:
         self.next_text: str | None = None
         self._lock = threading.Lock()
 
-    def respond(self, who: Identity, thread_id: str, text: str) -> AgentReply:
+    def respond(self, who: Identity, thread_id: str, text: str, *, stream: Any = None) -> AgentReply:
         with self._lock:
             self.calls.append((who, thread_id, text))
             pending, self.next_pending = self.next_pending, None
@@ -303,6 +303,7 @@ def reset(store: Store) -> None:
         s.execute(delete(m.Referral))
         s.execute(delete(m.PendingActionRow))
         s.execute(delete(m.SlackJob))
+        s.execute(delete(m.AgentFeedback))
         s.execute(delete(m.AuditLog).where(m.AuditLog.action != "import"))
 
 

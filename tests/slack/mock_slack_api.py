@@ -225,6 +225,11 @@ class MockSlackAPI:
             return {"ok": True, "upload_url": f"{self.url}upload/F{n:04d}", "file_id": f"F{n:04d}"}
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": "F0000", "title": body.get("files", "")}]}
+        if method == "chat.startStream":  # a streamed message: its ts, then appendStream / stopStream on it
+            ts = self._next_ts()
+            return {"ok": True, "channel": body.get("channel"), "ts": ts}
+        if method in ("chat.appendStream", "chat.stopStream"):
+            return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method in ("views.publish", "views.open", "views.update"):

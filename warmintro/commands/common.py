@@ -112,8 +112,13 @@ def use_context(ctx: typer.Context) -> Context:
     return ctx.obj
 
 
+def json_text(data: Any) -> str:
+    """The CLI's `--json` text (dates in UTC with a Z); the MCP server answers with the same."""
+    return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
+
+
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=_json_default, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(data) + "\n")
 
 
 def _json_default(value: Any) -> Any:

@@ -286,6 +286,9 @@ def program_report(session: Any, as_of: datetime) -> dict[str, Any]:
     from warmintro.engines.economics import store_economics
 
     report["economics"] = store_economics(session, as_of, list(credits.values()))
+    from warmintro.feedback import feedback_summary
+
+    report["agent_feedback"] = feedback_summary(session, as_of)  # thumbs on the assistant's answers in Slack
     return report
 
 

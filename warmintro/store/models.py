@@ -397,6 +397,24 @@ class WebhookDelivery(Base):
     __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
 
 
+class AgentFeedback(Base):
+    """A thumbs up or down on one of the agent's answers (Slack's feedback buttons, migration 0010). One vote per
+    person per answer: a second click changes it."""
+
+    __tablename__ = "agent_feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    answer_id: Mapped[str] = mapped_column(String(256))  # "channel:ts" of the answer message
+    thread_id: Mapped[str | None] = mapped_column(String(256))
+    user_id: Mapped[str] = mapped_column(String(64))  # the Slack user who clicked
+    email: Mapped[str | None] = mapped_column(Email)
+    role: Mapped[str] = mapped_column(String(32))
+    vote: Mapped[str] = mapped_column(String(8))  # "up" or "down"
+    mode: Mapped[str | None] = mapped_column(String(16))  # how the answer was written: "model" or "offline"
+    intent: Mapped[str | None] = mapped_column(String(64))  # what answered (a tool, "help", ...)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    __table_args__ = (UniqueConstraint("answer_id", "user_id"),)
+
+
 # Slack distribution (slackapp/oauth.py, migration 0009): Core tables, read and written through slack_sdk's
 # InstallationStore / OAuthStateStore interfaces rather than the ORM. Every installation is kept (re-installs
 # are an audit trail); the latest row per (client_id, enterprise_id, team_id) wins.
