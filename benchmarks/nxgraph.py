@@ -45,11 +45,15 @@ def build_nx(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[float
 
 
 class NxIndex:
-    """A GraphIndex whose neighbour lookups are answered by networkx."""
+    """A GraphIndex whose neighbour lookups are answered by networkx. By default it also hides the index's
+    column-wise candidate facts, so `find_targets` loads each candidate's facts and exclusions from the
+    store, row by row (the engine before they existed): networkx holds the graph, the database holds the
+    node data. `columns=True` keeps them (isolates the graph structure alone)."""
 
-    def __init__(self, base: Any, g: Any) -> None:
+    def __init__(self, base: Any, g: Any, *, columns: bool = False) -> None:
         self._base = base
         self.g = g
+        self.candidates = base.candidates if columns else None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._base, name)
