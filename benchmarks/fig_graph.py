@@ -83,19 +83,21 @@ def run_targets(ws: Workspace) -> dict[str, Any]:
     people = champions(ws, g, ws.size.champions)
     nxi = nx_of(ws)
     info: dict[str, Any] = {**ws.cache["graph_info"], **ws.cache["nx_info"]}
-    nx_cols = NxIndex(nxi._base, nxi.g, columns=True) if nxi is not None else None
+    # NxIndex stands in for a GraphIndex (duck-typed): typed Any where find_targets expects the real one.
+    nx_rows: Any = nxi
+    nx_cols: Any = NxIndex(nxi._base, nxi.g, columns=True) if nxi is not None else None
     with ws.store.session() as s:
         for e in people:  # warm-up pass, untimed: the store's pages and the program are cached for both
             find_targets(s, e, 5, as_of=ws.as_of, graph=g)
             if nxi is not None:
-                find_targets(s, e, 5, as_of=ws.as_of, graph=nxi)
+                find_targets(s, e, 5, as_of=ws.as_of, graph=nx_rows)
         ours_ms, ours, nx_ms, theirs, nxc_ms = [], [], [], [], []
         for e in people:  # interleaved, so neither side gets the warmer cache or the quieter machine
             t, r = ms_samples(lambda x: find_targets(s, x, 5, as_of=ws.as_of, graph=g), [e])
             ours_ms += t
             ours += r
             if nxi is not None and nx_cols is not None:
-                t, r = ms_samples(lambda x: find_targets(s, x, 5, as_of=ws.as_of, graph=nxi), [e])
+                t, r = ms_samples(lambda x: find_targets(s, x, 5, as_of=ws.as_of, graph=nx_rows), [e])
                 nx_ms += t
                 theirs += r
                 t, _r = ms_samples(lambda x: find_targets(s, x, 5, as_of=ws.as_of, graph=nx_cols), [e])

@@ -79,7 +79,8 @@ def nx_who_knows(index: NxIndex, query: str, limit: int = 10) -> list[tuple[str,
         resolve_target,
     )
 
-    _kind, _domains, targets = resolve_target(index, query)
+    graph: Any = index  # stands in for the GraphIndex the helpers expect
+    _kind, _domains, targets = resolve_target(graph, query)
     adj = index.g.adj
     is_conn = index.pillar > 0
     best: dict[tuple[int, int], tuple[float, int, int]] = {}
@@ -112,10 +113,10 @@ def nx_who_knows(index: NxIndex, query: str, limit: int = 10) -> list[tuple[str,
     for c, t, w, h, via in ranked:
         # the same evidence and routing work as the engine does for the paths it returns
         if h == 1:
-            _hop_text(index, c, t)
+            _hop_text(graph, c, t)
         else:
-            _hop_text(index, c, via)
-            _hop_text(index, via, t)
-        _route(index, c)
+            _hop_text(graph, c, via)
+            _hop_text(graph, via, t)
+        _route(graph, c)
         out.append((emails[c], emails[t], h, round(w, 3)))
     return out
