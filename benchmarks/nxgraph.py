@@ -45,11 +45,15 @@ def build_nx(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[float
 
 
 class NxIndex:
-    """A GraphIndex whose neighbour lookups are answered by networkx."""
+    """A GraphIndex whose neighbour lookups are answered by networkx. By default it also hides the index's
+    column-wise candidate facts, so `find_targets` loads each candidate's facts and exclusions from the
+    store, row by row (the engine before they existed): networkx holds the graph, the database holds the
+    node data. `columns=True` keeps them (isolates the graph structure alone)."""
 
-    def __init__(self, base: Any, g: Any) -> None:
+    def __init__(self, base: Any, g: Any, *, columns: bool = False) -> None:
         self._base = base
         self.g = g
+        self.candidates = base.candidates if columns else None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._base, name)
@@ -75,7 +79,8 @@ def nx_who_knows(index: NxIndex, query: str, limit: int = 10) -> list[tuple[str,
         resolve_target,
     )
 
-    _kind, _domains, targets = resolve_target(index, query)
+    graph: Any = index  # stands in for the GraphIndex the helpers expect
+    _kind, _domains, targets = resolve_target(graph, query)
     adj = index.g.adj
     is_conn = index.pillar > 0
     best: dict[tuple[int, int], tuple[float, int, int]] = {}
@@ -108,10 +113,10 @@ def nx_who_knows(index: NxIndex, query: str, limit: int = 10) -> list[tuple[str,
     for c, t, w, h, via in ranked:
         # the same evidence and routing work as the engine does for the paths it returns
         if h == 1:
-            _hop_text(index, c, t)
+            _hop_text(graph, c, t)
         else:
-            _hop_text(index, c, via)
-            _hop_text(index, via, t)
-        _route(index, c)
+            _hop_text(graph, c, via)
+            _hop_text(graph, via, t)
+        _route(graph, c)
         out.append((emails[c], emails[t], h, round(w, 3)))
     return out

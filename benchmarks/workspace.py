@@ -32,6 +32,7 @@ class Workspace:
     generate_seconds: float | None = None
     import_seconds: float | None = None
     import_peak_mb: float | None = None
+    import_cpu_seconds: float | None = None  # this process's CPU time (all threads): robust to a shared machine
     imported: dict[str, int] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)  # shared between figures (graph, index, ...)
 
@@ -76,13 +77,13 @@ def prepare(size: Size, work: Path, *, fresh_import: bool) -> Workspace:
         store = Store.open(f"sqlite:///{db}")
         log("importing through warmintro.importer.run.import_folder")
         with peak_memory() as mem:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             result = import_folder(store, folder)
-            imp_s = time.perf_counter() - t0
+            imp_s, imp_cpu = time.perf_counter() - t0, time.process_time() - c0
         log(f"imported in {imp_s:.1f} s: {result.imported}")
         done.write_text(json.dumps({"imported": result.imported, "seconds": imp_s}))
         return Workspace(size, work, folder, store, truth, generate_seconds=gen_s, import_seconds=imp_s,
-                         import_peak_mb=mem["peak_rss_mb"], imported=dict(result.imported))
+                         import_peak_mb=mem["peak_rss_mb"], imported=dict(result.imported), import_cpu_seconds=imp_cpu)
     log(f"reusing the imported store {db}")
     store = Store.open(f"sqlite:///{db}")
     info = json.loads(done.read_text())

@@ -65,7 +65,7 @@ def _is_error(result: Any) -> bool:
     return bool(getattr(result, "is_error", False))
 
 
-def _scope_to_caller(fixed: Identity | None) -> Callable[[Any, Callable[[Any], Awaitable[Any]]], Awaitable[Any]]:
+def _scope_to_caller(fixed: Identity | None) -> Any:  # an mcp ServerMiddleware (a plain coroutine function)
     """Server middleware: the caller's tools only, in lists and in calls; one log line per call."""
 
     async def middleware(ctx: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:

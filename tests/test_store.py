@@ -51,3 +51,100 @@ def test_a_failed_transaction_leaves_nothing(store):
 def test_unreachable_database_is_a_store_error():
     with pytest.raises(StoreError):
         Store.open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def _raw_rows(store, table: str, columns: list[str]) -> list[tuple[object, ...]]:
+    from sqlalchemy import text
+
+    cols = ", ".join(f'"{c}"' for c in columns)
+    with store.engine.connect() as conn:
+        return sorted((tuple(r) for r in conn.execute(text(f'SELECT {cols} FROM "{table}"'))), key=repr)
+
+
+def test_bulk_upsert_stores_exactly_what_upsert_stores(database_url, tmp_path, monkeypatch):
+    """The importer's bulk path (executemany / COPY + staging) against the row-wise upsert: the same raw
+    values in the database, tricky text included, on insert and on conflict; on SQLite with the plain
+    indexes dropped and rebuilt around the load (as for a big import), which leaves them as they were."""
+    import polars as pl
+
+    from warmintro.store import upsert as upsert_module
+    from warmintro.store.upsert import bulk_upsert, upsert
+
+    monkeypatch.setattr(upsert_module, "REINDEX_ROWS", 1)
+
+    texts = ["plain", "", "\\N", 'quote " and, comma', "line\nbreak", "ünïcode ✓", None]
+    first = [{"message_id": f"m{i}", "from_email": f"a{i}@x.example", "to_emails": [f"b{i}@y.example"] if i % 2 else [],
+              "cc_emails": [], "sent_at": datetime(2026, 1, 2, 3, 4, 5, i * 1000), "subject": t or "",
+              "body": t if t is not None else "x"} for i, t in enumerate(texts)]
+    second = [{**r, "subject": r["subject"] + "!", "sent_at": r["sent_at"] + timedelta(days=1)} for r in first[:3]]
+    second.append({**first[0], "message_id": "new"})
+    contacts = [{"contact_id": "c1", "account_id": "a1", "name": "N", "email": "n@x.example", "title": None,
+                 "crm_role": None, "do_not_contact": True, "slack_user_id": "\\N"}]
+    schema = {"message_id": pl.String, "from_email": pl.String, "to_emails": pl.List(pl.String),
+              "cc_emails": pl.List(pl.String), "sent_at": pl.Datetime("us"), "subject": pl.String, "body": pl.String}
+    stores = {}
+    for mode in ("rows", "bulk"):
+        s = store_for(database_url, tmp_path, mode)
+        stores[mode] = s
+        tables = m.Base.metadata.tables
+        with s.session() as session:
+            for rows in (first, second):
+                if mode == "rows":
+                    upsert(session, tables["emails"], rows, ("message_id",),
+                           update=("from_email", "to_emails", "cc_emails", "sent_at", "subject", "body"))
+                else:
+                    bulk_upsert(session, tables["emails"], pl.DataFrame(rows, schema=schema), ("message_id",),
+                                update=("from_email", "to_emails", "cc_emails", "sent_at", "subject", "body"))
+            upsert(session, tables["accounts"], [{"account_id": "a1", "name": "A", "domain": "x.example"}],
+                   ("account_id",))
+            if mode == "rows":
+                upsert(session, tables["contacts"], contacts, ("contact_id",))
+            else:
+                bulk_upsert(session, tables["contacts"], pl.DataFrame(contacts), ("contact_id",))
+    for table in ("emails", "contacts"):
+        columns = [c.name for c in m.Base.metadata.tables[table].columns]
+        assert _raw_rows(stores["bulk"], table, columns) == _raw_rows(stores["rows"], table, columns)
+    if database_url.startswith("sqlite"):
+        from sqlalchemy import text
+
+        def indexes(store):
+            with store.engine.connect() as conn:
+                return sorted(conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index'")).all())
+
+        assert indexes(stores["bulk"]) == indexes(stores["rows"])
+        assert any(name == "ix_emails_from_email" for name, _sql in indexes(stores["bulk"]))
+    assert len(_raw_rows(stores["bulk"], "emails", ["message_id"])) == len(texts) + 1
+    for s in stores.values():
+        s.close()
+        _drop_schema(database_url, s)
+
+
+def store_for(database_url: str, tmp_path, mode: str) -> Store:
+    """A second, separate store beside the fixture's: another SQLite file, or another PostgreSQL schema."""
+    if database_url.startswith("sqlite"):
+        return Store.open(f"sqlite:///{tmp_path / f'{mode}.sqlite3'}")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base, _, _opts = database_url.partition("?options=")
+    schema = f"t_{mode}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    store = Store.open(f"{base}?options=-csearch_path%3D{schema}")
+    store.schema = schema  # type: ignore[attr-defined]
+    return store
+
+
+def _drop_schema(database_url: str, store: Store) -> None:
+    schema = getattr(store, "schema", None)
+    if schema is None:
+        return
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(database_url.partition("?options=")[0].replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from warmintro.engines.graph import get_graph
@@ -123,6 +124,40 @@ def test_a_referral_in_the_last_90_days_excludes_the_referee(network: Store) -> 
     assert {e.email: e.reason for e in result.excluded}[nora] == "recently_referred"
     assert nora not in {t.email for t in result.targets}
     assert nora in {t.email for t in later.targets}
+
+
+def test_candidate_columns_answer_as_the_stored_facts(network: Store) -> None:
+    """The index's column-wise facts against the row-wise queries they replace: the same facts for every
+    person, and the same find_targets result (exclusions and reasons included) for every champion, also
+    for a job that ends later on the query's own day (the index is built per day, the job is decided at
+    the query's as_of)."""
+    from dataclasses import replace
+
+    from warmintro.engines.graph import get_graph, invalidate_graph
+    from warmintro.engines.targets import column_facts, load_facts
+
+    with network.session() as s:
+        job = s.scalars(select(m.Employment).where(m.Employment.end.is_(None))).first()
+        assert job is not None
+        job.end = AS_OF + timedelta(hours=3)
+        job.title = "Head of Test Operations"  # a title only this job gives its person
+        s.add(m.Referral(referral_id="R-9", referrer_email="tom.reyes@bluebird.example",
+                         referee_email="nora.kim@summit.example", status="introduced",
+                         created_at=AS_OF - timedelta(days=5)))
+    invalidate_graph()
+    with network.session() as s:
+        graph = get_graph(s, as_of=AS_OF)
+        assert graph.candidates is not None
+        rowwise = replace(graph, candidates=None)
+        everyone = list(range(graph.size))
+        for when in (AS_OF, AS_OF + timedelta(hours=4)):
+            assert column_facts(graph, everyone, when) == load_facts(s, graph, everyone, when)
+        champions = [e for e in graph.emails if graph.neighbors(graph.id_of(e) or 0)[0].size]
+        assert len(champions) > 10
+        for email in champions:
+            ours = find_targets(s, email, limit=10, as_of=AS_OF, graph=graph)
+            theirs = find_targets(s, email, limit=10, as_of=AS_OF, graph=rowwise)
+            assert ours.to_json() == theirs.to_json(), email
 
 
 def test_persona_shapes_the_pick(network: Store) -> None:

@@ -83,6 +83,20 @@ def test_padding_batching_and_order_do_not_change_vectors(ef: MiniLMEmbeddingFun
     assert _cos(mixed[0], mixed[1]) < 0.99
 
 
+def test_batches_are_length_sorted_and_bounded_by_count_and_padded_tokens() -> None:
+    ef = MiniLMEmbeddingFunction(batch_size=4, batch_tokens=256)
+    lengths = [200, 3, 50, 60, 7, 7, 64, 9, 120, 256, 5]
+    batches = ef._batches(lengths)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    flat = [lengths[i] for b in batches for i in b]
+    assert flat == sorted(lengths)
+    for b in batches:
+        assert len(b) <= 4 and len(b) * max(lengths[i] for i in b) <= 256
+    assert [len(b) for b in batches] == [4, 4, 1, 1, 1]  # 4 x 64 = 256 padded tokens fit; 2 x 200 do not
+    with pytest.raises(ValueError):
+        MiniLMEmbeddingFunction(batch_tokens=100)
+
+
 def test_truncates_to_256_tokens(ef: MiniLMEmbeddingFunction) -> None:
     prefix = "hello " * 150  # one word piece each
     a, b, c, d = ef.embed_array(

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 EMBEDDING_DIM = 384
 #: The model's max_seq_length (sentence-transformers config); longer texts are truncated.
 MAX_LENGTH = 256
+#: Padded tokens per model call: big enough to amortise the call, small enough to stay in cache.
+BATCH_TOKENS = 4096
 #: Identifies the vectors: a collection built with another model must not be queried with this one.
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 TOKENIZER_PATH = Path(__file__).parent / "assets" / "minilm-tokenizer.json"
@@ -73,8 +75,12 @@ def _shared_model(intra_op_threads: int, max_length: int) -> tuple[onnxruntime.I
         tokenizer.enable_truncation(max_length=max_length)
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads
+        options.intra_op_num_threads = intra_op_threads or _usable_cpus()
         options.inter_op_num_threads = 1
+        # No busy-waiting between operators: a spinning pool takes the cores Chroma, the store
+        # and the other processes need, and on a shared 2-core host it slows the model itself.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # int8 graphs log harmless optimizer warnings
         session = ort.InferenceSession(_verified_model_path(), sess_options=options, providers=["CPUExecutionProvider"])
@@ -85,15 +91,20 @@ def _shared_model(intra_op_threads: int, max_length: int) -> tuple[onnxruntime.I
 class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     """384-d, L2-normalised all-MiniLM-L6-v2 sentence embeddings computed locally with onnxruntime."""
 
-    def __init__(self, batch_size: int = 64, intra_op_threads: int = 0, max_length: int = MAX_LENGTH) -> None:
-        """`intra_op_threads=0` lets onnxruntime use one thread per physical core."""
+    def __init__(self, batch_size: int = 64, intra_op_threads: int = 0, max_length: int = MAX_LENGTH,
+                 batch_tokens: int = BATCH_TOKENS) -> None:
+        """`intra_op_threads=0`: one thread per CPU this process may run on (its affinity, not the host's
+        count). A batch holds at most `batch_size` texts and `batch_tokens` padded tokens."""
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         if intra_op_threads < 0:
             raise ValueError("intra_op_threads must be >= 0")
         if not 8 <= max_length <= 512:  # 512 = the model's position embeddings
             raise ValueError("max_length must be between 8 and 512")
+        if batch_tokens < max_length:
+            raise ValueError("batch_tokens must be at least max_length")
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.intra_op_threads = intra_op_threads
         self.max_length = max_length
         self._lock = threading.Lock()
@@ -171,11 +182,8 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
         session, tokenizer = self._load()
         encodings = tokenizer.encode_batch([t if isinstance(t, str) else str(t) for t in texts])
-        # Batch texts of similar length together so short emails are not padded to the longest one.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        for idx in self._batches([len(e.ids) for e in encodings]):
             width = max(len(encodings[i].ids) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)  # [PAD] is id 0
             mask = np.zeros((len(idx), width), dtype=np.int64)
@@ -193,6 +201,31 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             out[idx] = pooled / np.clip(norms, 1e-12, None)
         return out
+
+
+    def _batches(self, lengths: list[int]) -> list[list[int]]:
+        """Texts of similar length together (so short emails are not padded to the longest one), each
+        batch bounded by count and by padded tokens (the attention cost grows with the width)."""
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:  # ascending length: the newest text is the batch's widest
+            if current and (len(current) >= self.batch_size or (len(current) + 1) * lengths[i] > self.batch_tokens):
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+        return batches
+
+
+def _usable_cpus() -> int:
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 register_embedding_function(MiniLMEmbeddingFunction)

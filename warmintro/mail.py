@@ -221,6 +221,9 @@ def _json_addresses(value: Any, field: str) -> tuple[str, ...]:
         raise _Invalid(f"'{field}' must be a list of email addresses")
     out: list[str] = []
     for item in items:
+        if _BARE_ADDRESS_RE.fullmatch(item) and _valid_address(item):
+            out.append(item.lower())
+            continue
         # One item may itself be "A <a@x>, b@y": structured input is checked strictly.
         for name, addr in getaddresses([_deobfuscate(item)]):
             if not name and not addr:
@@ -319,6 +322,8 @@ def dedupe(records: Iterable[EmailRecord]) -> list[EmailRecord]:
 
 
 _ADDRESS_RE = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+$")
+# A bare address that getaddresses would hand back unchanged: skips its parser (the import's hot path).
+_BARE_ADDRESS_RE = re.compile(r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # Mailing-list archives (pipermail) obfuscate "user@host" as "user at host".
 _OBFUSCATED_RE = re.compile(r"([\w.+'-]+) at ((?:[\w-]+\.)+[A-Za-z]{2,})\b")
 
@@ -375,6 +380,8 @@ def _header_addresses(value: str) -> list[tuple[str, str]]:
 
 
 def _one_address(value: str, field: str) -> tuple[str, str]:
+    if _BARE_ADDRESS_RE.fullmatch(value) and _valid_address(value):
+        return "", value.lower()
     pairs = [(n, a) for n, a in getaddresses([_deobfuscate(value)]) if n or a]
     if len(pairs) != 1 or not _valid_address(pairs[0][1].strip()):
         raise _Invalid(f"'{field}' is not one email address: {value!r}")

@@ -248,6 +248,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "partners": {"name": pl.String, "domain": pl.String, "kind": pl.String, "contact_email": pl.String},
     "opportunities": {"account_name": pl.String, "domain": pl.String},
 }
+# The further columns `read_sources` reads for the candidate facts (GraphSources.complete).
+CANDIDATE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "people": {**SCHEMAS["people"], "title": pl.String, "seniority": pl.String, "function": pl.String,
+               "location": pl.String},
+    "opportunities": {**SCHEMAS["opportunities"], "opportunity_id": pl.String, "created_at": TS,
+                      "referrer_email": pl.String, "referral_id": pl.String, "source": pl.String},
+}
 
 
 @dataclass
@@ -264,6 +271,9 @@ class GraphSources:
     contacts: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["contacts"]))
     partners: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["partners"]))
     opportunities: pl.DataFrame = field(default_factory=lambda: _frame(SCHEMAS["opportunities"]))
+    # Read from a store with every column of SCHEMAS (read_sources): then the index also carries the
+    # column-wise candidate facts; hand-made sources (tests, evals) may hold fewer columns.
+    complete: bool = False
 
 
 def _read(session: Session, columns: Sequence[Any], schema: dict[str, Any], *, join: Any = None,
@@ -300,8 +310,9 @@ def _read(session: Session, columns: Sequence[Any], schema: dict[str, Any], *, j
     fixes = []
     for n in text_cols:
         if schema[n] == TS:
-            fixes.append(pl.col(n).str.slice(0, 19).str.replace("T", " ", literal=True)
-                         .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", time_zone="UTC", strict=False))
+            # microseconds kept: candidate facts compare employment dates with the query's as_of exactly
+            fixes.append(pl.col(n).str.slice(0, 26).str.replace("T", " ", literal=True)
+                         .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False))
         else:
             fixes.append(pl.col(n).str.json_decode(schema[n]))
     return frame.with_columns(fixes) if fixes else frame
@@ -312,11 +323,12 @@ def read_sources(session: Session) -> GraphSources:
     from warmintro.store import models as m
 
     def read(name: str, *columns: Any, join: Any = None) -> pl.DataFrame:
-        return _read(session, columns, SCHEMAS[name], join=join)
+        return _read(session, columns, CANDIDATE_SCHEMAS.get(name, SCHEMAS[name]), join=join)
 
     return GraphSources(
         people=read("people", m.Person.email, m.Person.name, m.Person.company, m.Person.domain, m.Person.industry,
-                    m.Person.company_employees),
+                    m.Person.company_employees, m.Person.title, m.Person.seniority, m.Person.function,
+                    m.Person.location),
         employment=read("employment", m.Employment.email, m.Employment.company, m.Employment.domain,
                         m.Employment.title, m.Employment.start, m.Employment.end),
         emails=read("emails", m.EmailMessage.from_email, m.EmailMessage.to_emails, m.EmailMessage.cc_emails,
@@ -332,7 +344,10 @@ def read_sources(session: Session) -> GraphSources:
                       m.Account.employees, m.Account.lifecycle_stage, m.Account.csm_email, m.Account.ae_email),
         contacts=read("contacts", m.Contact.email, m.Contact.name, m.Contact.account_id, m.Contact.do_not_contact),
         partners=read("partners", m.Partner.name, m.Partner.domain, m.Partner.kind, m.Partner.contact_email),
-        opportunities=read("opportunities", m.Opportunity.account_name, m.Opportunity.domain),
+        opportunities=read("opportunities", m.Opportunity.account_name, m.Opportunity.domain,
+                           m.Opportunity.opportunity_id, m.Opportunity.created_at, m.Opportunity.referrer_email,
+                           m.Opportunity.referral_id, m.Opportunity.source),
+        complete=True,
     )
 
 
@@ -363,6 +378,54 @@ PART_SCHEMA: dict[str, Any] = {
 
 
 @dataclass
+class Coded:
+    """A text column as integer codes into its distinct values (code 0 = null): a query gathers a few
+    rows with numpy and looks the strings up, no dataframe engine involved."""
+
+    codes: np.ndarray  # int32 per row
+    values: list[str | None]  # values[0] is None
+
+    @classmethod
+    def of(cls, column: pl.Series) -> Coded:
+        codes = column.rank("dense").fill_null(0).cast(pl.Int32).to_numpy()
+        return cls(codes, [None, *column.drop_nulls().unique().sort().to_list()])
+
+    def take(self, rows: np.ndarray) -> list[str | None]:
+        values = self.values
+        return [values[c] for c in self.codes[rows].tolist()]
+
+
+@dataclass
+class CandidateColumns:
+    """What `find_targets` needs to know about any person, column-wise and built with the index (so it is
+    refreshed with it, when an import runs): a query gathers the rows of its candidates from arrays
+    instead of querying people, employment, accounts, contacts and opportunities per call. Only the
+    referral ledger, which the product writes between imports, is still read per call.
+
+    Per person id: the people.csv row (`has_person`; `here` = its domain is unset or is the person's
+    current organisation) and its fields. Employment rows are grouped by person id (`job_indptr`),
+    newest start first, with start/end in epoch microseconds (end: int64 max when open), so "current at
+    as_of" is decided per query, exactly as the SQL did."""
+
+    here: np.ndarray  # bool
+    title: Coded
+    seniority: Coded
+    function: Coded
+    industry: Coded
+    location: Coded
+    employees: np.ndarray  # float64, NaN = unknown
+    job_indptr: np.ndarray
+    job_start: np.ndarray
+    job_end: np.ndarray
+    job_title: Coded
+    customer_domains: frozenset[str]  # accounts not churned
+    do_not_contact: np.ndarray  # bool per person id
+    referral_created: np.ndarray  # epoch us per referral-sourced opportunity, in table order
+    referral_domain: list[str]
+    referral_text: list[str]
+
+
+@dataclass
 class GraphIndex:
     as_of: datetime
     emails: list[str]  # sorted; position = person id
@@ -381,6 +444,7 @@ class GraphIndex:
     domain_profile: dict[str, tuple[str | None, float | None, str | None]]  # domain -> (company, size, industry)
     vendor_team: np.ndarray  # bool per person: team.csv member with a vendor role
     team_any: np.ndarray  # bool per person: any team.csv member
+    candidates: CandidateColumns | None = None  # None: find_targets reads the facts from the store
     build_seconds: float = 0.0
 
     # -- lookups --------------------------------------------------------------------------------
@@ -419,10 +483,10 @@ class GraphIndex:
         return self.parts.slice(lo, hi - lo)
 
     def evidence(self, a: int, b: int) -> list[Evidence]:
-        """Readable evidence for the tie between two people, strongest first."""
-        rows = self._part_rows(a, b).sort("strength", descending=True)
+        """Readable evidence for the tie between two people, strongest first (equal strengths in kind order)."""
+        rows = sorted(self._part_rows(a, b).to_dicts(), key=lambda r: -r["strength"])
         return [Evidence(KINDS[r["kind"]], round(float(r["strength"]), 3), _describe(r, self.as_of), _brief(r))
-                for r in rows.iter_rows(named=True)]
+                for r in rows]
 
     def tie(self, a: int, b: int) -> Tie | None:
         s = self.strength(a, b)
@@ -833,6 +897,8 @@ def build_graph(src: GraphSources, as_of: datetime | None = None) -> GraphIndex:
     part_keys = pair.astype(np.int64)
 
     index = _node_attributes(src, nodes, profiles, today)
+    if src.complete:
+        index["candidates"] = _candidate_columns(src, nodes, index["org_domain"])
     g = GraphIndex(
         as_of=as_of, emails=nodes.emails, matrix=matrix, parts=parts, part_keys=part_keys,
         **index,
@@ -840,6 +906,58 @@ def build_graph(src: GraphSources, as_of: datetime | None = None) -> GraphIndex:
     g.build_seconds = time.perf_counter() - t0
     log.info("graph built: %d people, %d ties in %.2fs", n, g.edge_count, g.build_seconds)
     return g
+
+
+OPEN_END_US = np.iinfo(np.int64).max
+
+
+def _epoch_us(col: str) -> pl.Expr:
+    return pl.col(col).dt.epoch("us")
+
+
+def _candidate_columns(src: GraphSources, nodes: _Interner, org_domain: list[str | None]) -> CandidateColumns:
+    n = nodes.size
+    ppl = _map(src.people, "email", nodes, "pid", "people.email").unique("pid", keep="first")
+    person = nodes.frame().select("pid").with_columns(pl.Series("org_domain", org_domain, dtype=pl.String)).join(
+        ppl.select("pid", pl.lit(True).alias("has_person"), pl.col("domain").alias("p_domain"), "title", "seniority",
+                   "function", "industry", pl.col("company_employees").alias("employees"), "location"),
+        on="pid", how="left").sort("pid")
+    person = person.with_columns(
+        pl.col("has_person").fill_null(False),
+        (pl.col("has_person").fill_null(False)
+         & (pl.col("p_domain").is_null() | (pl.col("p_domain") == pl.col("org_domain"))).fill_null(False)).alias("here"),
+    ).drop("pid", "org_domain", "p_domain")
+    # Employment grouped by person, newest start first; equal starts keep the table's order, as the
+    # row-wise lookup does ("a later start replaces", never an equal one).
+    emp = _map(src.employment, "email", nodes, "pid", "employment.email").with_row_index("row").filter(
+        pl.col("start").is_not_null()).with_columns(
+        _epoch_us("start").alias("s"), _epoch_us("end").fill_null(OPEN_END_US).alias("e"),
+    ).sort(["pid", "s", "row"], descending=[False, True, False])
+    counts = np.bincount(emp["pid"].to_numpy(), minlength=n) if emp.height else np.zeros(n, dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    dnc = np.zeros(n, dtype=bool)
+    flagged = _map(src.contacts.filter(pl.col("do_not_contact").fill_null(False)), "email", nodes, "pid")
+    dnc[flagged["pid"].to_numpy()] = True
+    live = src.accounts.filter(pl.col("lifecycle_stage").fill_null("") != "churned")["domain"].drop_nulls()
+    opp = src.opportunities.filter(
+        pl.col("referrer_email").is_not_null() | pl.col("referral_id").is_not_null()
+        | (pl.col("source").str.to_lowercase() == "referral").fill_null(False)
+    ).filter(pl.col("domain").is_not_null() & pl.col("created_at").is_not_null())
+    referral_opps = opp.select(
+        "domain", _epoch_us("created_at").alias("created"),
+        (pl.col("account_name") + pl.lit(" came in as a referral (") + pl.col("opportunity_id") + pl.lit(", ")
+         + pl.col("created_at").dt.strftime("%Y-%m-%d") + pl.lit(")")).alias("text"),
+    )
+    return CandidateColumns(
+        here=person["here"].to_numpy(), title=Coded.of(person["title"]), seniority=Coded.of(person["seniority"]),
+        function=Coded.of(person["function"]), industry=Coded.of(person["industry"]),
+        location=Coded.of(person["location"]),
+        employees=person["employees"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        job_indptr=indptr, job_start=emp["s"].to_numpy(), job_end=emp["e"].to_numpy(),
+        job_title=Coded.of(emp["title"]), customer_domains=frozenset(live.to_list()), do_not_contact=dnc,
+        referral_created=referral_opps["created"].to_numpy(), referral_domain=referral_opps["domain"].to_list(),
+        referral_text=referral_opps["text"].to_list(),
+    )
 
 
 def _node_attributes(src: GraphSources, nodes: _Interner, profiles: pl.DataFrame, today: float) -> dict[str, Any]:

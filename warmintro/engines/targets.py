@@ -16,6 +16,7 @@ The vendor's own team (team.csv) and people at the vendor's domain are not candi
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -64,6 +65,7 @@ _FUNCTION_RULES: tuple[tuple[str, str], ...] = (
 _ADMIN_TITLE = re.compile(r"\b(admin|administrator|systems|platform|tooling|revops|operations|ops)\b", re.I)
 
 
+@functools.lru_cache(maxsize=65_536)
 def infer_seniority(title: str | None) -> str | None:
     if not title:
         return None
@@ -74,6 +76,7 @@ def infer_seniority(title: str | None) -> str | None:
     return "ic"
 
 
+@functools.lru_cache(maxsize=65_536)
 def infer_function(title: str | None) -> str | None:
     if not title:
         return None
@@ -306,6 +309,57 @@ def load_facts(session: Session, graph: GraphIndex, pids: Sequence[int], as_of: 
     return out
 
 
+def _epoch_us(when: datetime) -> int:
+    delta = when.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def column_facts(graph: GraphIndex, pids: Sequence[int], as_of: datetime) -> dict[int, PersonFacts]:
+    """`load_facts` from the index's candidate columns (no queries): the same facts, gathered from arrays."""
+    cols = graph.candidates
+    if cols is None:
+        raise ValueError("this graph carries no candidate columns; use load_facts")
+    if not pids:
+        return {}
+    at = np.asarray(pids, dtype=np.int64)
+    # The current job: the first (newest-start) employment row of each person that is open at as_of.
+    lo, hi = cols.job_indptr[at], cols.job_indptr[at + 1]
+    lengths = hi - lo
+    job_titles: list[str | None] = [None] * len(at)
+    if lengths.sum():
+        owner = np.repeat(np.arange(len(at)), lengths)
+        idx = np.repeat(lo - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
+        t = _epoch_us(as_of)
+        open_ = (cols.job_start[idx] <= t) & (cols.job_end[idx] > t)
+        owner, idx = owner[open_], idx[open_]
+        first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, dtype=bool)
+        for o, title in zip(owner[first].tolist(), cols.job_title.take(idx[first]), strict=True):
+            job_titles[o] = title
+    here = cols.here[at].tolist()
+    columns = zip(at.tolist(), job_titles, here, cols.title.take(at), cols.seniority.take(at),
+                  cols.function.take(at), cols.industry.take(at), cols.location.take(at),
+                  cols.employees[at].tolist(), strict=True)
+    out: dict[int, PersonFacts] = {}
+    for pid, job_title, is_here, p_title, p_seniority, p_function, p_industry, location, p_employees in columns:
+        domain = graph.org_domain[pid]
+        profile = graph.domain_profile.get(domain or "", (None, None, None))
+        title = job_title or p_title
+        employees: float | None = None
+        if is_here and not math.isnan(p_employees):
+            employees = float(p_employees)
+        elif profile[1] is not None and not math.isnan(profile[1]):
+            employees = float(profile[1])
+        out[pid] = PersonFacts(
+            email=graph.emails[pid], name=graph.names[pid], company=graph.org_company[pid] or profile[0],
+            domain=domain, title=title,
+            seniority=p_seniority if is_here and p_seniority else infer_seniority(title),
+            function=p_function if is_here and p_function else infer_function(title),
+            industry=p_industry if is_here and p_industry else profile[2],
+            employees=employees, location=location,
+        )
+    return out
+
+
 def _domain_in(domain: str | None, domains: Iterable[str]) -> bool:
     if not domain:
         return False
@@ -370,6 +424,46 @@ def _cap(s: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Exclusion facts: from the index's columns, or (a graph without them) from the store
+
+def _column_exclusions(graph: GraphIndex, pids: Sequence[int], facts: dict[int, PersonFacts], since: datetime,
+                       as_of: datetime) -> tuple[frozenset[str] | set[str], set[str], dict[str, str]]:
+    cols = graph.candidates
+    assert cols is not None
+    at = np.asarray(pids, dtype=np.int64)
+    dnc = {graph.emails[int(p)] for p in at[cols.do_not_contact[at]]} if len(at) else set()
+    domains = {f.domain for f in facts.values() if f.domain}
+    referred_domains: dict[str, str] = {}
+    if domains and len(cols.referral_created):
+        created = cols.referral_created
+        for i in np.flatnonzero((created > _epoch_us(since)) & (created <= _epoch_us(as_of))).tolist():
+            if cols.referral_domain[i] in domains:
+                referred_domains[cols.referral_domain[i]] = cols.referral_text[i]
+    return cols.customer_domains, dnc, referred_domains
+
+
+def _stored_exclusions(session: Session, facts: dict[int, PersonFacts], emails: list[str], since: datetime,
+                       as_of: datetime) -> tuple[set[str], set[str], dict[str, str]]:
+    domains = sorted({f.domain for f in facts.values() if f.domain})
+    customer_domains: set[str] = set()
+    dnc: set[str] = set()
+    referred_domains: dict[str, str] = {}
+    for chunk in _chunks(domains):
+        customer_domains |= set(session.scalars(select(m.Account.domain).where(
+            m.Account.domain.in_(chunk), func.coalesce(m.Account.lifecycle_stage, "") != "churned")))
+        for opp in session.scalars(select(m.Opportunity).where(
+                m.Opportunity.domain.in_(chunk), m.Opportunity.created_at > since, m.Opportunity.created_at <= as_of,
+                or_(m.Opportunity.referrer_email.is_not(None), m.Opportunity.referral_id.is_not(None),
+                    func.lower(m.Opportunity.source) == "referral"))):
+            referred_domains[opp.domain] = (f"{opp.account_name} came in as a referral "
+                                            f"({opp.opportunity_id}, {opp.created_at:%Y-%m-%d})")
+    for chunk in _chunks(emails):
+        dnc |= set(session.scalars(select(m.Contact.email).where(m.Contact.email.in_(chunk),
+                                                                 m.Contact.do_not_contact.is_(True))))
+    return customer_domains, dnc, referred_domains
+
+
+# ---------------------------------------------------------------------------------------------------
 # The engine
 
 def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of: datetime | None = None,
@@ -392,8 +486,9 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
         raise NotFoundError(f"no champion with email {champion_email!r}: not a customer contact, nor anyone "
                             "in the imported people or relationships")
 
-    champ_facts = (load_facts(session, graph, [cid], as_of)[cid] if cid is not None
-                   else PersonFacts(email=email))
+    facts_of = ((lambda ids: column_facts(graph, ids, as_of)) if graph.candidates is not None
+                else (lambda ids: load_facts(session, graph, ids, as_of)))
+    champ_facts = facts_of([cid])[cid] if cid is not None else PersonFacts(email=email)
     if contact is not None:
         champ_facts.name = contact.name
         champ_facts.title = contact.title or champ_facts.title
@@ -416,33 +511,22 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
         not_vendor = np.array([not _domain_in(graph.org_domain[i], [vendor_domain]) for i in ids], dtype=bool)
         ids, strengths = ids[not_vendor], strengths[not_vendor]
     pids = [int(i) for i in ids]
-    facts = load_facts(session, graph, pids, as_of)
+    facts = facts_of(pids)
     emails = [graph.emails[p] for p in pids]
-    domains = sorted({f.domain for f in facts.values() if f.domain})
-
-    customer_domains: set[str] = set()
-    dnc: set[str] = set()
-    referred: dict[str, str] = {}
-    referred_domains: dict[str, str] = {}
     since = as_of - timedelta(days=RECENTLY_REFERRED_DAYS)
-    for chunk in _chunks(domains):
-        customer_domains |= set(session.scalars(select(m.Account.domain).where(
-            m.Account.domain.in_(chunk), func.coalesce(m.Account.lifecycle_stage, "") != "churned")))
-        for opp in session.scalars(select(m.Opportunity).where(
-                m.Opportunity.domain.in_(chunk), m.Opportunity.created_at > since, m.Opportunity.created_at <= as_of,
-                or_(m.Opportunity.referrer_email.is_not(None), m.Opportunity.referral_id.is_not(None),
-                    func.lower(m.Opportunity.source) == "referral"))):
-            referred_domains[opp.domain] = (f"{opp.account_name} came in as a referral "
-                                            f"({opp.opportunity_id}, {opp.created_at:%Y-%m-%d})")
-    for chunk in _chunks(emails):
-        dnc |= set(session.scalars(select(m.Contact.email).where(m.Contact.email.in_(chunk),
-                                                                 m.Contact.do_not_contact.is_(True))))
+    if graph.candidates is not None:
+        customer_domains, dnc, referred_domains = _column_exclusions(graph, pids, facts, since, as_of)
+    else:
+        customer_domains, dnc, referred_domains = _stored_exclusions(session, facts, emails, since, as_of)
+    referred: dict[str, str] = {}
+    for chunk in _chunks(emails):  # the referral ledger changes between imports: always read it
         for ref in session.scalars(select(m.Referral).where(
                 m.Referral.referee_email.in_(chunk), m.Referral.created_at > since, m.Referral.created_at <= as_of)):
             referred[ref.referee_email] = f"referred by {ref.referrer_email} on {ref.created_at:%Y-%m-%d}"
 
     targets: list[Target] = []
     excluded: list[Excluded] = []
+    eligible: list[tuple[float, float, int, PersonFacts, IcpResult, float, str | None]] = []
     for pid, strength in zip(pids, strengths, strict=True):
         f = facts[pid]
         s = float(strength)
@@ -467,6 +551,11 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
             excluded.append(Excluded(f.email, order[0], order[1:], reasons[order[0]], s))
             continue
         pf, persona_reason = persona_fit(persona, champ_facts, f)
+        score = W_STRENGTH * s + W_ICP * fit.fit + W_PERSONA * pf
+        eligible.append((round(score, 3), round(s, 3), pid, f, fit, pf, persona_reason))
+    # Evidence text is read for the returned targets only (the order does not depend on it).
+    eligible.sort(key=lambda e: (-e[0], -e[1], e[3].email))
+    for score, strength, pid, f, fit, pf, persona_reason in eligible[:limit]:
         evidence = graph.evidence(cid, pid)
         kind = evidence[0].kind if evidence else "unknown"
         why = [_cap(e.text) for e in evidence[:2]]
@@ -478,12 +567,10 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
             why.append(f"Title mentions '{fit.title_keyword}'")
         if persona_reason:
             why.append(_cap(persona_reason))
-        score = W_STRENGTH * s + W_ICP * fit.fit + W_PERSONA * pf
         targets.append(Target(
-            email=f.email, name=f.name, company=f.company, title=f.title, score=round(score, 3), reasons=why,
-            kind=kind, strength=round(s, 3), evidence=[e.text for e in evidence], icp_fit=round(fit.fit, 3),
+            email=f.email, name=f.name, company=f.company, title=f.title, score=score, reasons=why,
+            kind=kind, strength=strength, evidence=[e.text for e in evidence], icp_fit=round(fit.fit, 3),
             persona_fit=round(pf, 3),
         ))
-    targets.sort(key=lambda t: (-t.score, -t.strength, t.email))
     excluded.sort(key=lambda e: (-e.strength, e.email))
-    return TargetsResult(email, persona, persona_source, targets[:limit], excluded)
+    return TargetsResult(email, persona, persona_source, targets, excluded)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import tomllib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from warmintro.errors import WarmintroError
 from warmintro.importer.schema import FILES, KNOWN_ENTRIES, LOAD_ORDER, FileSpec
@@ -36,11 +38,15 @@ from warmintro.importer.validate import (
 from warmintro.program import KNOWN_SECTIONS, parse_program
 from warmintro.store import models as m
 from warmintro.store.db import Store
-from warmintro.store.upsert import upsert
+from warmintro.store.upsert import bulk_upsert, upsert
 
 MAX_ERRORS = 50
 # Kinds of problems, in the order they are listed when they share a line.
 KINDS = ("file", "header", "record", "value", "duplicate", "reference", "rule")
+BULK_CACHE_KIB = 256 * 1024
+EMAIL_SCHEMA: dict[str, pl.DataType] = {"message_id": pl.String(), "from_email": pl.String(),
+                                        "to_emails": pl.List(pl.String), "cc_emails": pl.List(pl.String), "sent_at": pl.Datetime("us"),
+                                        "subject": pl.String(), "body": pl.String()}
 ProgressFn = Callable[[str, int, bool], None]  # (file, rows so far, finished)
 
 
@@ -307,55 +313,67 @@ def _cross_checks(parsed: dict[str, _Parsed], present: set[str], store: Store, i
                     "a relationship needs two different people", issues)
 
 
-def _records(frame: pl.DataFrame, drop: tuple[str, ...] = (ROW,)) -> Any:
-    cols = [c for c in frame.columns if c not in drop]
-    for batch in frame.select(cols).iter_slices(50_000):
-        yield from batch.iter_rows(named=True)
-
-
-def _load(store: Store, parsed: dict[str, _Parsed], program: dict[str, Any] | None, emails: list[Any],
+def _load(store: Store, parsed: dict[str, _Parsed], program: dict[str, Any] | None, emails: pl.DataFrame | None,
           source: str, result: ImportResult) -> None:
+    """One transaction: every table bulk-upserted from its validated frame (see store.upsert.bulk_upsert)."""
     tables = m.Base.metadata.tables
-    with store.session(write=True) as s:
+    with store.session(write=True) as s, _bulk_tuned(s):
         for name in LOAD_ORDER:
             if name not in parsed:
                 continue
             p = parsed[name]
             spec = p.spec
             table = tables[spec.table]
+            frame = p.frame.drop(ROW, strict=False)
             if name == "meetings.csv":
-                ids = p.frame["meeting_id"].to_list()
-                upsert(s, table, _records(p.frame, (ROW, "attendees")), spec.key)
+                ids = frame["meeting_id"].to_list()
+                bulk_upsert(s, table, frame.drop("attendees"), spec.key)
                 for i in range(0, len(ids), 5000):
                     s.execute(delete(m.MeetingAttendee).where(m.MeetingAttendee.meeting_id.in_(ids[i : i + 5000])))
                 attendees = (
-                    p.frame.select("meeting_id", pl.col("attendees").str.split(";").alias("email"))
+                    frame.select("meeting_id", pl.col("attendees").str.split(";").alias("email"))
                     .explode("email").filter(pl.col("email") != "").unique()
                 )
-                upsert(s, tables["meeting_attendees"], _records(attendees), ("meeting_id", "email"))
+                bulk_upsert(s, tables["meeting_attendees"], attendees, ("meeting_id", "email"))
             elif spec.rollup:
-                upsert(s, table, _records(p.frame), ("account_id", "contact_email", "event", "day"))
-                result.rolled_up["usage_daily"] = p.frame.height
+                bulk_upsert(s, table, frame, ("account_id", "contact_email", "event", "day"))
+                result.rolled_up["usage_daily"] = frame.height
             elif name == "asks.csv":
-                frame = p.frame.with_columns(pl.lit("import").alias("source"))
-                upsert(s, table, _records(frame), spec.key, update=("outcome", "channel", "asked_by"))
+                bulk_upsert(s, table, frame.with_columns(pl.lit("import").alias("source")), spec.key,
+                            update=("outcome", "channel", "asked_by"))
             else:
-                upsert(s, table, _records(p.frame), spec.key)
+                bulk_upsert(s, table, frame, spec.key)
             result.imported[spec.table if spec.table != "usage_daily" else "usage"] = p.rows
         if program is not None:
             for section, value in program.items():
                 upsert(s, tables["program_settings"], [{"section": section, "value": value}], ("section",))
             result.imported["program"] = 1
-        if emails:
-            upsert(s, tables["emails"], emails, ("message_id",),
-                   update=("from_email", "to_emails", "cc_emails", "sent_at", "subject", "body"))
-            result.imported["emails"] = len(emails)
+        if emails is not None and emails.height:
+            bulk_upsert(s, tables["emails"], emails, ("message_id",),
+                        update=("from_email", "to_emails", "cc_emails", "sent_at", "subject", "body"))
+            result.imported["emails"] = emails.height
         now = datetime.now(UTC)
         s.add(m.ImportRun(at=now, source=source, counts=result.imported, warnings=result.warnings))
         s.add(m.AuditLog(at=now, actor="cli", action="import", subject=source, detail={"counts": result.imported}))
 
 
-def _parse_emails(folder: Path, issues: _Issues) -> list[dict[str, Any]]:
+@contextmanager
+def _bulk_tuned(session: Session) -> Iterator[None]:
+    """SQLite: a bigger page cache for this connection while the import writes (index inserts of millions
+    of rows thrash the default 2 MB), restored afterwards. PostgreSQL needs nothing here."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    raw: Any = session.connection().connection.dbapi_connection
+    before = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size={int(before)}")
+
+
+def _parse_emails(folder: Path, issues: _Issues) -> pl.DataFrame:
     from warmintro.mail import EmailParseError, dedupe, iter_emails
 
     records = []
@@ -364,11 +382,13 @@ def _parse_emails(folder: Path, issues: _Issues) -> list[dict[str, Any]]:
             issues.add(ImportIssue(f"emails/{Path(item.file).name}", item.line_or_index, None, item.reason))
         else:
             records.append(item)
-    return [
-        {"message_id": r.message_id, "from_email": r.from_email, "to_emails": list(r.to), "cc_emails": list(r.cc),
-         "sent_at": r.date, "subject": r.subject, "body": r.body}
-        for r in dedupe(records)
-    ]
+    unique = dedupe(records)
+    return pl.DataFrame({
+        "message_id": [r.message_id for r in unique], "from_email": [r.from_email for r in unique],
+        "to_emails": [list(r.to) for r in unique], "cc_emails": [list(r.cc) for r in unique],
+        "sent_at": [r.date.astimezone(UTC).replace(tzinfo=None) for r in unique],
+        "subject": [r.subject for r in unique], "body": [r.body for r in unique],
+    }, schema=EMAIL_SCHEMA)
 
 
 def _store_directory(store: Store) -> tuple[list[tuple[str, str]], dict[str, str]]:
@@ -428,7 +448,7 @@ def _import_entries(store: Store, folder: Path, entries: dict[str, Path], progra
             p = _parse_file(entries[name], FILES[name], issues, result.warnings, progress)
             if p is not None:
                 parsed[name] = p
-    emails: list[dict[str, Any]] = []
+    emails: pl.DataFrame | None = None
     if "emails" in entries and entries["emails"].is_dir():
         emails = _parse_emails(entries["emails"], issues)
     _cross_checks(parsed, set(entries), store, issues)
