@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from agent.identity import Identity, resolve_identity
 from slackapp.deps import Deps
 from warmintro.claims import claim
+from warmintro.errors import WarmintroError
 from warmintro.store import models as m
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class UserCache:
             self._data[user_id] = (time.monotonic() + self.ttl_s, user)
 
 
-class LookupFailed(Exception):
+class LookupFailed(WarmintroError):
     """users.info could not answer now (rate limited, Slack down): the user is not known to be anyone."""
 
 

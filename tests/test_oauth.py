@@ -18,6 +18,7 @@ from slackapp import oauth
 from slackapp.app import build_bolt_app
 from slackapp.deps import Deps, UnavailableAgent
 from warmintro.settings import Settings
+from web import slack_oauth
 from web.server import create_web_app
 
 pytestmark = pytest.mark.store
@@ -128,6 +129,6 @@ def test_oauth_is_off_without_client_credentials(store, tmp_path: Path, monkeypa
     settings = Settings(WARMINTRO_HOME=tmp_path / "home", SLACK_BOT_TOKEN="xoxb-single", SLACK_SIGNING_SECRET="s",
                         SLACK_API_URL="http://127.0.0.1:9/")
     deps = Deps(settings=settings, store=store, agent=UnavailableAgent())
-    assert oauth.routes(deps) == []
+    assert slack_oauth.routes(deps) == []
     with TestClient(create_web_app(build_bolt_app(deps), deps)) as client:
         assert client.get("/slack/install").status_code == 404  # single-token mode stays the default

@@ -35,11 +35,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from slackapp.blocks import NoteDraft, mailto_url
+from slackapp.blocks import mailto_url
 from slackapp.deps import Deps
+from slackapp.notices import notify_csm, send_handoff
 from warmintro import weblinks
 from warmintro.errors import ConfigError
 from warmintro.flows import approval
+from warmintro.flows.approval import NoteDraft
+from warmintro.flows.queue import target_emails
 from warmintro.program import load_program
 from warmintro.store import models as m
 
@@ -270,8 +273,6 @@ class Web:
                                 "team will be in touch.", status=200, vendor=vendor)
         notes = approval.draft_for_ask(deps.store, deps.settings, ask, targets, deps.now())
         with deps.store.session() as s:
-            from warmintro.flows.queue import target_emails
-
             lines, emails, _note = target_emails(s, ask.contact_email, deps.now(), max(deps.target_limit, len(targets)))
             reasons = {e: line for e, line in zip(emails, lines, strict=False)}
             people = {t: s.get(m.Person, t) for t in targets}
@@ -420,17 +421,13 @@ class Web:
 
     def _handoff(self, referral_id: str) -> None:
         if self.deps.client is not None:
-            from slackapp.notices import send_handoff
-
             send_handoff(self.deps, self.deps.client, referral_id)
 
     def _tell_csm(self, ask: m.Ask, text: str) -> None:
         if self.deps.client is None:
             return
         try:
-            from slackapp.listeners.actions import _notify_csm
-
-            _notify_csm(self.deps, self.deps.client, ask.asked_by, text)
+            notify_csm(self.deps, self.deps.client, ask.asked_by, text)
         except Exception as exc:
             log.warning("could not tell the CSM", extra={"fields": {"error": type(exc).__name__}})
 

@@ -26,9 +26,11 @@ from sqlalchemy.orm import Session
 
 from agent.identity import Identity
 from slackapp import blocks as b
+from slackapp.client import send_client
 from slackapp.deps import Deps
-from slackapp.listeners import SENDER_ROLES, guarded, identity_of, refusal_for, tell
-from slackapp.notices import send_handoff
+from slackapp.home import publish_home
+from slackapp.listeners.common import SENDER_ROLES, guarded, identity_of, refusal_for, tell
+from slackapp.notices import notify_csm, send_handoff
 from warmintro.claims import claim, release
 from warmintro.engines.cadence import CadenceViolation, record_ask, record_outcome
 from warmintro.engines.timeutil import iso
@@ -195,19 +197,6 @@ def _update_message(client: WebClient, body: dict[str, Any], text: str, blocks: 
         WebhookClient(body["response_url"]).send(text=b.truncate(text, 3000), blocks=blocks, replace_original=True)
 
 
-def _notify_csm(deps: Deps, client: WebClient, asked_by: str | None, text: str) -> None:
-    if not asked_by:
-        return
-    with deps.store.session() as s:
-        member = s.get(m.TeamMember, asked_by)
-        slack_id = member.slack_user_id if member is not None else None
-    if slack_id:
-        try:
-            _dm(client, slack_id, text)
-        except SlackApiError as exc:
-            log.warning("could not notify the CSM", extra={"fields": {"error": exc.response.get("error")}})
-
-
 def on_champion_approved(deps: Deps, who: Identity, ask: m.Ask, client: WebClient | None = None) -> list[b.NoteDraft]:
     """Champion said yes: outcome accepted, a referral per name in the ledger (its owner gets the handoff
     DM), an audit row, and a note per name to forward (warmintro.flows.approval.approve, as on the web page)."""
@@ -309,7 +298,7 @@ def note_submitted(deps: Deps, client: WebClient, body: dict[str, Any], who: Ide
     elif who.slack_user_id:
         _dm(client, who.slack_user_id, message, blocks)
     if first_answer and not blocked:
-        _notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} approved an intro to "
+        notify_csm(deps, client, ask.asked_by, f"{b.escape(who.name or ask.contact_email)} approved an intro to "
                                                 f"{b.escape(to_name)} (note edited by them).")
 
 
@@ -412,7 +401,7 @@ def _run_champion_answer(deps: Deps, client: WebClient, job: m.SlackJob, who: Id
                 f"Thanks {first}, noted: those names aren't a fit. Your account team may come back with better ones."))
             text = f"{b.escape(who.name or ask.contact_email)} said the suggested names are not a fit."
         if claim(deps.store, notice_key, deps.now()):  # the CSM hears once, however often the job is replayed
-            _notify_csm(deps, client, ask.asked_by, text)
+            notify_csm(deps, client, ask.asked_by, text)
         jobs.finish(deps.store, job.job_id, deps.now())
     except CadenceViolation as exc:
         jobs.give_back(deps.store, job, deps.now())
@@ -431,12 +420,10 @@ def replay_champion_jobs(deps: Deps, client: WebClient) -> int:
 
 
 def _job_client(deps: Deps, client: WebClient, job: m.SlackJob) -> WebClient:
-    """The replay answers in the workspace the click came from (`_client` gives that workspace's own bot
+    """The replay answers in the workspace the click came from (`send_client` gives that workspace's own bot
     token when the OAuth install flow is on, the process's client otherwise)."""
-    from slackapp.digest import _client
-
     team_id = ((job.payload.get("body") or {}).get("team") or {}).get("id")
-    return _client(deps, None, team_id) if team_id else client
+    return send_client(deps, None, team_id) if team_id else client
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -602,8 +589,6 @@ def register(app: App, deps: Deps) -> None:
 
     @guarded("home_refresh")
     def refresh(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        from slackapp.listeners.events import publish_home
-
         user_id = (body.get("user") or {}).get("id")
         if user_id:
             publish_home(deps, client, user_id, identity_of(context))

@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from agent.identity import Identity
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.listeners import guarded, identity_of, post_reply, refusal_for, thread_id_for
-from warmintro.flows.queue import csm_queue
+from slackapp.home import publish_home
+from slackapp.listeners.common import guarded, identity_of, post_reply, refusal_for, thread_id_for
 
 log = logging.getLogger(__name__)
 
@@ -41,30 +41,6 @@ def answer(deps: Deps, client: WebClient, who: Identity, event: dict[str, Any], 
 def _tell_failure(event: dict[str, Any], client: WebClient, **_: Any) -> None:
     client.chat_postMessage(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"],
                             text=b.ERROR_TEXT)
-
-
-def publish_home(deps: Deps, client: WebClient, user_id: str, who: Identity, *, notice: str | None = None,
-                 unknown_text: str = b.REFUSAL_UNKNOWN) -> None:
-    """Publish the App Home for `who`: a CSM's queue; help for reps; a polite text for everyone else."""
-    now = deps.now()
-    if who.role == "csm" and who.is_vendor and who.email:
-        queue = csm_queue(deps, who.email, now, limit=deps.home_card_limit)
-        view = b.home_view_csm(who.name or who.email, queue.cards, now, notice=notice, total=queue.total,
-                               problem=queue.problem)
-    elif who.role in ("ae", "sdr") and who.is_vendor:
-        view = b.home_view_text("warmintro: warm paths to your accounts", b.help_text(who.role).split("\n"),
-                                notice=notice)
-    elif who.is_vendor:
-        view = b.home_view_text("warmintro", [
-            f"Hi {b.escape(who.name or 'there')}. The referral queue lives with the CSMs; you can still ask me "
-            "who knows someone at a company.", b.help_text(who.role)], notice=notice)
-    elif who.role == "champion":
-        view = b.home_view_text("Thank you for being a customer", [
-            f"Hi {b.escape((who.name or 'there').split(' ')[0])}. When your account team has a question for you, "
-            "it arrives here in a DM with one-click answers. Nothing is ever sent on your behalf."], notice=notice)
-    else:
-        view = b.home_view_text("warmintro", [unknown_text], notice=notice)
-    client.views_publish(user_id=user_id, view=view)
 
 
 def register(app: App, deps: Deps) -> None:

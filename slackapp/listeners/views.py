@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.listeners import guarded, identity_of, refusal_for
+from slackapp.listeners.common import guarded, identity_of, refusal_for
 from warmintro.flows.queue import csm_queue
 
 log = logging.getLogger(__name__)

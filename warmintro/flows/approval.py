@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from warmintro.claims import claim, release
 from warmintro.engines.cadence import record_outcome
+from warmintro.flows.queue import target_emails
 from warmintro.program import Program, load_program
 from warmintro.settings import Settings
 from warmintro.store import models as m
@@ -80,8 +81,6 @@ def solved_for(s: Session, ask: m.Ask, program: Program) -> str | None:
 
 def ask_targets(store: Store, ask: m.Ask, now: datetime, limit: int) -> list[str]:
     """The names this ask carried (recorded when it was sent), else today's targets for the champion."""
-    from warmintro.flows.queue import target_emails
-
     with store.session() as s:
         sent = s.scalars(select(m.AuditLog).where(m.AuditLog.action == ASK_SENT, m.AuditLog.subject == ask.contact_email)
                          .order_by(m.AuditLog.id.desc())).all()

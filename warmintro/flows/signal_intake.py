@@ -36,6 +36,9 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from warmintro.engines.scan import TRIGGER_TYPES, scan
+from warmintro.engines.timeutil import utc
+from warmintro.errors import WarmintroError
 from warmintro.importer.schema import FileSpec
 from warmintro.importer.validate import ROW, validate_batch
 from warmintro.store import models as m
@@ -48,7 +51,6 @@ MAX_ROWS = 5000
 MAX_ERRORS = 50
 CARD_KEY = "hookask:{signal_id}:{contact}"
 BODY_KEY = "hookbody:"  # identical signed usage deliveries, forgotten after the tolerance window
-TRIGGER_TYPES = ("nps", "qbr", "go_live", "expansion", "renewal", "public_win", "milestone", "offboarding")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -65,7 +67,7 @@ class RowError:
         return {"index": self.index, "field": self.field, "reason": self.reason}
 
 
-class Rejected(Exception):
+class Rejected(WarmintroError):
     def __init__(self, errors: Sequence[RowError]) -> None:
         super().__init__("; ".join(e.reason for e in errors[:3]))
         self.errors = list(errors)[:MAX_ERRORS]
@@ -337,9 +339,6 @@ def evaluate(store: Store, signal_ids: Sequence[str], now: datetime) -> list[Any
     whose trigger is one of them."""
     if not signal_ids:
         return []
-    from warmintro.engines.scan import scan
-    from warmintro.engines.timeutil import utc
-
     ids = set(signal_ids)
     with store.session() as s:
         rows = s.execute(select(m.Signal.type, m.Signal.occurred_at).where(m.Signal.signal_id.in_(sorted(ids)))).all()
