@@ -18,7 +18,7 @@ from sqlalchemy import select
 from slackapp import blocks as b
 from slackapp.client import send_client
 from slackapp.deps import Deps
-from warmintro.claims import claim, prune_events, release
+from warmintro.claims import ClaimKind, claim, prune_events, release
 from warmintro.flows.queue import csm_queue, run_scan
 from warmintro.store import models as m
 
@@ -33,7 +33,7 @@ class DigestResult:
 
 
 def digest_key(csm_email: str, now: datetime) -> str:
-    return f"digest:{csm_email.lower()}:{now.date().isoformat()}"
+    return ClaimKind.DIGEST.key(csm_email.lower(), now.date().isoformat())
 
 
 def send_daily_digests(deps: Deps, now: datetime, client: WebClient | None = None) -> DigestResult:

@@ -10,7 +10,7 @@ import threading
 from slackapp.client import send_client
 from slackapp.deps import Deps
 from slackapp.digest import send_daily_digests
-from slackapp.listeners.actions import replay_champion_jobs
+from slackapp.jobs_runner import replay_champion_jobs
 from slackapp.notices import send_due_notices
 from warmintro.engines.webhooks import deliver_due
 from warmintro.flows.notices import summary

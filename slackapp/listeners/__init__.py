@@ -12,7 +12,7 @@ import re
 from slack_bolt import Ack, App
 
 from slackapp.deps import Deps
-from slackapp.listeners import actions, commands, events, payouts, refer, views
+from slackapp.listeners import actions, commands, events, payouts, refer, shortcuts, views
 
 ANY = re.compile(r".*")
 
@@ -24,6 +24,7 @@ def register(app: App, deps: Deps) -> None:
     actions.register(app, deps)
     payouts.register(app, deps)
     views.register(app, deps)
+    shortcuts.register(app, deps)
     register_catch_alls(app)
 
 

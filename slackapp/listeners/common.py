@@ -8,16 +8,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from agent.identity import Identity
 from agent.types import AgentReply
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.home import publish_home
+from slackapp.messaging import tell
 
 log = logging.getLogger("slackapp.listeners")  # the name these lines have always had
 
@@ -100,22 +98,32 @@ def refusal_for(who: Identity, context: BoltContext | None = None) -> str:
     return b.REFUSAL_UNKNOWN if who.role == "unknown" else b.REFUSAL_NOT_ALLOWED
 
 
-def tell(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, text: str) -> None:
-    """One line to the person who clicked, where they clicked: the App Home gets a banner; a message
-    (including an ephemeral one) gets an ephemeral reply."""
-    container = body.get("container") or {}
-    user_id = (body.get("user") or {}).get("id")
-    view = body.get("view") or {}
-    if container.get("type") == "view" and view.get("type") == "home" and user_id:
-        publish_home(deps, client, user_id, who, notice=text)
-        return
-    response_url = body.get("response_url")
-    if response_url:
-        WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False)
-        return
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    if channel and user_id:
-        try:
-            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
-        except SlackApiError as exc:
-            log.warning("ephemeral reply failed", extra={"fields": {"error": exc.response.get("error")}})
+def ack_only(ack: Ack) -> None:
+    """The ack of a click or a submission whose work runs in a lazy listener."""
+    ack()
+
+
+def tell_failure(deps: Deps) -> Callable[..., None]:
+    """`guarded`'s on_error for clicks: the person who clicked gets the one-line error where they clicked."""
+
+    def failed(body: dict[str, Any], client: WebClient, context: BoltContext, **_: Any) -> None:
+        tell(deps, client, body, identity_of(context), b.ERROR_TEXT)
+
+    return failed
+
+
+def csm_only(deps: Deps, fn: Callable[[Deps, WebClient, dict[str, Any], Identity, Any], None],
+             field: str) -> Callable[..., None]:
+    """A lazy listener that runs `fn` for a CSM or admin of the vendor (others are told no): the action's value
+    (`field` "value") or the whole action."""
+
+    @guarded(fn.__name__, tell_failure(deps))
+    def run(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        who = identity_of(context)
+        if not (who.role in SENDER_ROLES and who.is_vendor and who.email):
+            tell(deps, client, body, who, refusal_for(who))
+            return
+        fn(deps, client, body, who, action.get("value") if field == "value" else action)
+
+    run.__name__ = f"lazy_{fn.__name__}"
+    return run

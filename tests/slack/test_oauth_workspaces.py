@@ -12,7 +12,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import (
+from starlette.testclient import TestClient
+
+from slackapp import oauth
+from slackapp.app import build_bolt_app
+from slackapp.client import send_client
+from slackapp.deps import Deps
+from warmintro.errors import ConfigError
+from warmintro.settings import Settings
+from warmintro.store.db import Store
+from warmintro.testing.mock_slack_api import Call, MockSlackAPI
+from warmintro.testing.slack_harness import (
     ALEX,
     DANA,
     NOW,
@@ -26,16 +36,6 @@ from conftest import (
     serve,
     stop_harness,
 )
-from mock_slack_api import Call, MockSlackAPI
-from starlette.testclient import TestClient
-
-from slackapp import oauth
-from slackapp.app import build_bolt_app
-from slackapp.client import send_client
-from slackapp.deps import Deps
-from warmintro.errors import ConfigError
-from warmintro.settings import Settings
-from warmintro.store.db import Store
 from web.server import create_web_app
 
 pytestmark = pytest.mark.store
@@ -215,7 +215,7 @@ def test_single_token_mode_is_unchanged(slack: Harness, monkeypatch: pytest.Monk
 def test_a_replayed_answer_is_sent_in_the_workspace_the_click_came_from(multi: tuple[Harness, TestClient]):
     # A process died after acknowledging a champion's click in the CS workspace: the replay (bot.py's jobs
     # loop, which has no request to take a token from) must answer there with that workspace's token.
-    from slackapp.listeners.actions import _job_client
+    from slackapp.jobs_runner import _job_client
     from warmintro.store import models as m
 
     h, browser = multi

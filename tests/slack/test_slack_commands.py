@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ALEX, DANA, PRIYA, Harness
 
 from slackapp.listeners.commands import parse
+from warmintro.testing.slack_harness import ALEX, DANA, PRIYA, Harness
 
 pytestmark = pytest.mark.store
 

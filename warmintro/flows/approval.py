@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warmintro.claims import claim, release
+from warmintro.claims import ClaimKind, claim, release
 from warmintro.engines.cadence import record_outcome
 from warmintro.flows.queue import target_emails
 from warmintro.program import Program, load_program
@@ -45,7 +45,7 @@ class NoteDraft:
 
 
 def answer_key(ask_id: int) -> str:
-    return f"answer:{ask_id}"
+    return ClaimKind.ANSWER.key(ask_id)
 
 
 def claim_answer(store: Store, ask_id: int, now: datetime) -> bool:

@@ -36,6 +36,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from warmintro.claims import ClaimKind
 from warmintro.engines.scan import TRIGGER_TYPES, scan
 from warmintro.engines.timeutil import utc
 from warmintro.errors import WarmintroError
@@ -49,8 +50,7 @@ log = logging.getLogger(__name__)
 TOLERANCE_S = 300  # a hook's timestamp may be this far off (signature check; a moment stamped ahead)
 MAX_ROWS = 5000
 MAX_ERRORS = 50
-CARD_KEY = "hookask:{signal_id}:{contact}"
-BODY_KEY = "hookbody:"  # identical signed usage deliveries, forgotten after the tolerance window
+BODY_KEY = ClaimKind.HOOK_BODY.prefix  # identical signed usage deliveries, forgotten after the tolerance window
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -352,4 +352,4 @@ def evaluate(store: Store, signal_ids: Sequence[str], now: datetime) -> list[Any
 
 
 def card_key(ask: Any) -> str:
-    return CARD_KEY.format(signal_id=ask.trigger.signal_id, contact=ask.contact_email)
+    return ClaimKind.HOOK_CARD.key(ask.trigger.signal_id, ask.contact_email)
