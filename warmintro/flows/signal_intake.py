@@ -33,10 +33,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from warmintro.claims import ClaimKind
+from warmintro.claims import ClaimKind, claim, release
 from warmintro.engines.scan import TRIGGER_TYPES, scan
 from warmintro.engines.timeutil import utc
 from warmintro.errors import WarmintroError
@@ -328,6 +328,22 @@ def store_usage(store: Store, frame: pl.DataFrame, *, source: str, at: datetime)
         s.add(m.AuditLog(at=at, actor=f"hook:{source}", action="hook_usage", subject=None,
                          detail={"rows": frame.height, "days": len(records)}))
     return len(records)
+
+
+def store_usage_once(store: Store, frame: pl.DataFrame, *, source: str, key: str, at: datetime) -> bool:
+    """`store_usage` once per identical signed delivery (`key`, under BODY_KEY): False when it was stored
+    already. Delivery keys older than the hooks' tolerance window (four times over) are forgotten first."""
+    with store.session() as s:
+        s.execute(delete(m.SlackEvent).where(m.SlackEvent.event_id.like(BODY_KEY + "%"),
+                                             m.SlackEvent.received_at < at - timedelta(seconds=4 * TOLERANCE_S)))
+    if not claim(store, key, at):
+        return False
+    try:
+        store_usage(store, frame, source=source, at=at)
+    except Exception:
+        release(store, key)
+        raise
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------
