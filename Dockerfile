@@ -7,9 +7,12 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md bot.py ./
 COPY warmintro ./warmintro
+COPY slackapp ./slackapp
+COPY web ./web
 COPY agent ./agent
 COPY tools ./tools
 COPY mcpserver ./mcpserver
+COPY prompts ./prompts
 COPY vectorstore ./vectorstore
 COPY evals ./evals
 COPY benchmarks ./benchmarks
@@ -33,15 +36,12 @@ RUN groupadd --system --gid 10001 warmintro \
  && mkdir -p /data /app && chown warmintro:warmintro /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-# slackapp, web and prompts are not in the wheel (pyproject's package list): they run from /app.
-COPY --chown=root:root bot.py ./
-COPY --chown=root:root slackapp ./slackapp
-COPY --chown=root:root web ./web
-COPY --chown=root:root prompts ./prompts
+# Every package the product runs is in the wheel; /app holds the Slack app manifest (slack/manifest.json,
+# the default OAuth bot scopes).
 COPY --chown=root:root slack ./slack
 USER warmintro:warmintro
 VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '3000')}/healthz\", timeout=4)"]
-CMD ["python", "bot.py", "--host", "0.0.0.0"]
+CMD ["python", "-m", "bot", "--host", "0.0.0.0"]

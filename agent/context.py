@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.identity import Identity
+from warmintro.errors import WarmintroError
 from warmintro.settings import Settings
 from warmintro.store.db import Store
 
@@ -38,7 +39,7 @@ class ToolOutput:
     blocks: list[dict[str, Any]] | None = None
 
 
-class ToolDenied(Exception):
+class ToolDenied(WarmintroError):
     """The caller's role may not use this tool or see this data."""
 
 

@@ -2,7 +2,7 @@
 
 The workspace is the one a new user gets: `warmintro demo` (today 09:00 UTC, the size's accounts capped at
 300) in its own WARMINTRO_HOME under the work folder, rebuilt once a day. The bot is the real `bot.py`,
-started as its own process against the benchmark's mock Slack Web API (`benchmarks/mockslack.py`, in this
+started as its own process against the benchmark's mock Slack Web API (`warmintro/testing/mock_slack_api.py`, in this
 process); requests are signed as Slack and the hook senders sign them.
 
 - `cold_home`: seconds from starting `bot.py` to the first App Home publish for a CSM (the open is sent as soon
@@ -40,9 +40,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.mockslack import TEAM_ID, MockWebAPI
 from benchmarks.util import log, pct
 from benchmarks.workspace import Workspace
+from warmintro.testing.mock_slack_api import TEAM_ID, MockSlackAPI
 
 SIGNING_SECRET = "bench-signing-secret"
 HOOK_SECRET = "bench-hook-secret"
@@ -57,7 +57,7 @@ def _code_root() -> Path:
     return Path(os.environ.get("WARMINTRO_BENCH_CODE") or Path(__file__).resolve().parents[1])
 
 
-def _env(home: Path, mock: MockWebAPI | None = None) -> dict[str, str]:
+def _env(home: Path, mock: MockSlackAPI | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WARMINTRO_", "OPENAI_", "SLACK_"))}
     root = _code_root()
     env.update({"WARMINTRO_HOME": str(home), "PYTHONPATH": str(root), "WARMINTRO_HOOK_SECRET": HOOK_SECRET,
@@ -93,7 +93,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def bot_process(home: Path, mock: MockWebAPI) -> Iterator[tuple[subprocess.Popen[bytes], str, float]]:
+def bot_process(home: Path, mock: MockSlackAPI) -> Iterator[tuple[subprocess.Popen[bytes], str, float]]:
     """A fresh `bot.py` (HTTP mode); yields (process, base URL, perf_counter at its start)."""
     port = _free_port()
     logfile = (home / f"bot-{port}.log").open("wb")
@@ -179,13 +179,13 @@ def _people(home: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str
     return csms, asks
 
 
-def _mock(home: Path) -> MockWebAPI:
+def _mock(home: Path) -> MockSlackAPI:
     from sqlalchemy import select
 
     from warmintro.store import models as m
     from warmintro.store.db import Store
 
-    mock = MockWebAPI().start()
+    mock = MockSlackAPI().start()
     store = Store.open(f"sqlite:///{home / 'warmintro.sqlite3'}")
     try:
         with store.session() as s:
@@ -221,7 +221,7 @@ def run_home(ws: Workspace) -> dict[str, Any]:
             body = home_opened(user)
             r, sent = _post_when_up(client, base + "/slack/events", body, _slack_headers(body))
             accepted = time.perf_counter()
-            if r.status_code != 200 or mock.wait_for("views.publish", 1, 300) < 1:
+            if r.status_code != 200 or mock.wait_for_count("views.publish", 1, 300) < 1:
                 raise RuntimeError(f"no App Home publish (HTTP {r.status_code})")
             first = time.perf_counter()
             ready = _ready_at(client, base, started)
@@ -230,7 +230,7 @@ def run_home(ws: Workspace) -> dict[str, Any]:
                 body = home_opened(user)
                 t0 = time.perf_counter()
                 client.post(base + "/slack/events", content=body, headers=_slack_headers(body))
-                if mock.wait_for("views.publish", 2 + i, 120) < 2 + i:
+                if mock.wait_for_count("views.publish", 2 + i, 120) < 2 + i:
                     raise RuntimeError("a warm App Home open was not published")
                 warm.append(time.perf_counter() - t0)
     finally:
@@ -280,7 +280,7 @@ def run_hook(ws: Workspace) -> dict[str, Any]:
             if r.status_code != 200:
                 raise RuntimeError(f"hook answered {r.status_code}: {r.text[:200]}")
             first = r.json()
-            cards = mock.wait_for("chat.postMessage", 1, 120)
+            cards = mock.wait_for_count("chat.postMessage", 1, 120)
             card_s = time.perf_counter() - started if cards else None  # from the bot's start
             _ready_at(client, base, started)
             warm: list[float] = []

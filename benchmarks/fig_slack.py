@@ -12,9 +12,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from benchmarks.mockslack import TEAM_ID, MockWebAPI
 from benchmarks.util import log, pct
 from benchmarks.workspace import Workspace
+from warmintro.testing.mock_slack_api import TEAM_ID, MockSlackAPI
 
 SECRET = "bench-signing-secret"
 CONCURRENCY = 50
@@ -80,7 +80,7 @@ def run(ws: Workspace) -> dict[str, Any]:
         team = [(u, e) for e, u in s.execute(select(m.TeamMember.email, m.TeamMember.slack_user_id)) if u]
     if not team:
         raise RuntimeError("no team member with a slack_user_id to mention the bot")
-    mock = MockWebAPI().start()
+    mock = MockSlackAPI().start()
     for uid, email in team:
         mock.add_user(uid, email)
     settings = Settings(WARMINTRO_HOME=ws.dir / "slack-home", SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET,
@@ -110,8 +110,8 @@ def run(ws: Workspace) -> dict[str, Any]:
 
         # warm-up: one request (bolt's first auth.test, identity caches), not counted
         one((0, threading.Barrier(1)))
-        mock.wait_for("chat.postMessage", 1, 30)
-        posted = mock.counts.get("chat.postMessage", 0)
+        mock.wait_for_count("chat.postMessage", 1, 30)
+        posted = mock.count("chat.postMessage")
         with ThreadPoolExecutor(CONCURRENCY) as pool:
             for r in range(ws.size.slack_rounds):
                 barrier = threading.Barrier(CONCURRENCY)
@@ -120,7 +120,7 @@ def run(ws: Workspace) -> dict[str, Any]:
                     statuses[code] = statuses.get(code, 0) + 1
                     samples.append(ms)
                 posted += CONCURRENCY
-                mock.wait_for("chat.postMessage", posted, 60)  # let the lazy answers finish between rounds
+                mock.wait_for_count("chat.postMessage", posted, 60)  # let the lazy answers finish between rounds
     finally:
         client.close()
         server.should_exit = True
@@ -133,4 +133,4 @@ def run(ws: Workspace) -> dict[str, Any]:
             "max_ms": max(samples), "baseline_value": SLACK_LIMIT_MS, "baseline_name": "Slack's 3,000 ms ack limit",
             "ratio": SLACK_LIMIT_MS / p99, "ratio_meaning": "limit / ours p99", "n": len(samples),
             "concurrency": CONCURRENCY, "rounds": ws.size.slack_rounds, "statuses": statuses,
-            "answers_posted": mock.counts.get("chat.postMessage", 0), "target": "p99 < 50 ms"}
+            "answers_posted": mock.count("chat.postMessage"), "target": "p99 < 50 ms"}

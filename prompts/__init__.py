@@ -1,11 +1,10 @@
-"""Prompts as files. `load(name)` reads one; nothing is read at import time."""
+"""Prompts as files, shipped as package data. `load(name)` reads one (e.g. "system.md", "roles/csm.md");
+nothing is read at import time."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-DIR = Path(__file__).parent
+from importlib import resources
 
 
 def load(name: str) -> str:
-    return (DIR / name).read_text(encoding="utf-8")
+    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")

@@ -12,69 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from slackapp import listeners, oauth
+from slackapp.client import build_slack_client, copy_client, secret_value
 from slackapp.deps import Deps
 from slackapp.middleware import UserCache, dedupe_middleware, identity_middleware
 from warmintro.errors import ConfigError
-from warmintro.settings import Settings
 
 log = logging.getLogger(__name__)
-
-RETRIED_STATUSES = (500, 502, 503, 504)
-
-
-class GatewayErrorRetryHandler(ServerErrorRetryHandler):
-    """slack_sdk's ServerErrorRetryHandler retries only 500 and 503; a 502 or 504 from Slack's edge (a bad
-    gateway, a gateway timeout) is just as transient, and without a retry the reply is lost."""
-
-    def _can_retry(self, *, state: Any, request: Any, response: Any = None, error: Exception | None = None) -> bool:
-        return response is not None and response.status_code in RETRIED_STATUSES
-
-
-def _secret(value: object) -> str | None:
-    if value is None:
-        return None
-    getter = getattr(value, "get_secret_value", None)
-    return str(getter() if callable(getter) else value) or None
-
-
-def build_slack_client(settings: Settings, *, require_token: bool = True) -> WebClient:
-    """The Web API client: base URL from settings (a mock in tests), retries on 429 (honouring
-    Retry-After), connection errors and 5xx (500, 502, 503, 504) with backoff. Without `require_token`
-    (the OAuth install flow, where each workspace brings its own token) SLACK_BOT_TOKEN may be unset."""
-    token = _secret(settings.slack_bot_token)
-    if not token and require_token:
-        raise ConfigError("SLACK_BOT_TOKEN is not set")
-    from slackapp.client import instrument_slack_client
-
-    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
-    return instrument_slack_client(WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=15,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            GatewayErrorRetryHandler(max_retry_count=2),
-        ],
-    ))  # metered: calls by method and outcome, and retries, on /metrics
-
-
-def copy_client(client: WebClient, token: str | None, team_id: str | None = None) -> WebClient:
-    """`client` (same base URL, timeout, headers and retry handlers, so the same metering) with another token:
-    None for the App's client in OAuth mode (bolt copies it into each request's client and sets the token from
-    the installation store), or one workspace's bot token for sends outside a request."""
-    return WebClient(token=token, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
-                     headers=dict(client.headers), logger=client.logger, team_id=team_id,
-                     retry_handlers=list(client.retry_handlers) if client.retry_handlers is not None else None)
-
 
 _NO_AUTH_BODIES = ("url_verification", "ssl_check")
 _NO_AUTH_EVENTS = ("app_uninstalled", "tokens_revoked")
@@ -113,7 +58,7 @@ def build_bolt_app(deps: Deps, *, socket_mode: bool = False) -> App:
     multi = oauth.configured(deps)
     if deps.client is None:
         deps.client = build_slack_client(deps.settings, require_token=not multi)
-    signing_secret = _secret(deps.settings.slack_signing_secret)
+    signing_secret = secret_value(deps.settings.slack_signing_secret)
     if not signing_secret and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is not set")
     per_workspace: dict[str, Any] = {}

@@ -16,8 +16,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from slackapp import blocks as b
+from slackapp.client import send_client
 from slackapp.deps import Deps
-from warmintro.claims import claim, prune_events, release
+from warmintro.claims import ClaimKind, claim, prune_events, release
 from warmintro.flows.queue import csm_queue, run_scan
 from warmintro.store import models as m
 
@@ -32,33 +33,7 @@ class DigestResult:
 
 
 def digest_key(csm_email: str, now: datetime) -> str:
-    return f"digest:{csm_email.lower()}:{now.date().isoformat()}"
-
-
-def _client(deps: Deps, client: WebClient | None, team_id: str | None = None) -> WebClient:
-    """The client for a send outside a request: `client` when given; single-token mode: `deps.client`
-    (SLACK_BOT_TOKEN). With the OAuth install flow on: the named workspace's installed bot token (on
-    `deps.client`'s base URL), or with none named a router that sends each call with its recipient's
-    workspace token (oauth.WorkspaceRouter)."""
-    if client is not None:
-        return client
-    from slackapp import oauth
-
-    if deps.client is None:
-        from slackapp.app import build_slack_client
-
-        deps.client = build_slack_client(deps.settings, require_token=not oauth.configured(deps))
-    if not oauth.configured(deps):
-        return deps.client
-    if team_id is None:
-        # No workspace named (a digest, a notice): each call goes by its recipient's workspace.
-        return oauth.WorkspaceRouter(deps, deps.client)  # type: ignore[return-value]  # WebClient's API
-    installed: WebClient | None = oauth.client_for(deps, team_id)
-    if installed is None:
-        from warmintro.errors import ConfigError
-
-        raise ConfigError(f"Slack workspace {team_id} has not installed the app")
-    return installed
+    return ClaimKind.DIGEST.key(csm_email.lower(), now.date().isoformat())
 
 
 def send_daily_digests(deps: Deps, now: datetime, client: WebClient | None = None) -> DigestResult:
@@ -79,7 +54,7 @@ def send_daily_digests(deps: Deps, now: datetime, client: WebClient | None = Non
     out.skipped.extend(c[0] for c in csms if digest_key(c[0], now) in done)
     if not todo:
         return out
-    web = _client(deps, client)
+    web = send_client(deps, client)
     try:
         with deps.store.session() as s:
             result = run_scan(s, now)

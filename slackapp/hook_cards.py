@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from slackapp import blocks as b
+from slackapp.client import send_client
 from slackapp.deps import Deps
-from slackapp.digest import _client
 from warmintro.claims import claim, release
 from warmintro.flows import jobs
 from warmintro.flows.queue import card_for_ask, target_lines
@@ -42,7 +42,7 @@ def deliver_cards(deps: Deps, asks: Sequence[Any], now: datetime) -> list[str]:
             with deps.store.session() as s:
                 lines, note = target_lines(s, ask.contact_email, now, deps.target_limit)
             card = card_for_ask(ask, lines, note)
-            web = _client(deps, None)
+            web = send_client(deps, None)
             channel = web.conversations_open(users=slack_user)["channel"]["id"]
             title = f"New referral ask: {ask.contact_name} at {ask.account_name}, just now"
             web.chat_postMessage(channel=channel, text=title + "\n" + b.queue_text([card], now),

@@ -29,7 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from agent.identity import Identity, resolve_identity
 from slackapp.deps import Deps
-from warmintro.claims import claim
+from warmintro.claims import ClaimKind, claim
+from warmintro.errors import WarmintroError
 from warmintro.store import models as m
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def dedupe_middleware(deps: Deps) -> Callable[..., BoltResponse | None]:
             return next()
         retry_num = _header(req, "X-Slack-Retry-Num")
         try:
-            first = claim(deps.store, f"event:{event_id}", deps.now())
+            first = claim(deps.store, ClaimKind.EVENT.key(event_id), deps.now())
         except SQLAlchemyError:
             # The store is down. A first delivery is still handled (at most a duplicate reply); a retry is
             # dropped, since it most likely was handled already and nothing else can tell.
@@ -103,7 +104,7 @@ class UserCache:
             self._data[user_id] = (time.monotonic() + self.ttl_s, user)
 
 
-class LookupFailed(Exception):
+class LookupFailed(WarmintroError):
     """users.info could not answer now (rate limited, Slack down): the user is not known to be anyone."""
 
 

@@ -146,3 +146,18 @@ def send_due_notices(deps: Deps, now: datetime, client: WebClient, *, only: str 
             log.exception("referral notice failed")
             out.failed.append(key)
     return out
+
+
+def notify_csm(deps: Deps, client: WebClient, asked_by: str | None, text: str) -> None:
+    """One line by DM to the CSM who sent an ask (a champion answered it); a failed DM is logged, not raised."""
+    if not asked_by:
+        return
+    with deps.store.session() as s:
+        member = s.get(m.TeamMember, asked_by)
+        slack_id = member.slack_user_id if member is not None else None
+    if slack_id:
+        try:
+            channel = client.conversations_open(users=slack_id)["channel"]["id"]
+            client.chat_postMessage(channel=channel, text=text, blocks=None)
+        except SlackApiError as exc:
+            log.warning("could not notify the CSM", extra={"fields": {"error": exc.response.get("error")}})

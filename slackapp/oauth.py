@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-MANIFEST = Path(__file__).resolve().parents[1] / "slack" / "manifest.json"
+# The app manifest (slack/manifest.json): beside the package in a checkout, else in the working directory (the
+# image runs from /app, which holds slack/).
+MANIFESTS = (Path(__file__).resolve().parents[1] / "slack" / "manifest.json", Path("slack") / "manifest.json")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 _lock = threading.RLock()
@@ -39,25 +36,29 @@ _stores: dict[tuple[str, str], tuple[Any, Any]] = {}
 
 
 def _setting(deps: Any, name: str) -> str | None:
-    value = getattr(deps.settings, name.lower(), None)
+    """One OAuth setting from `deps.settings` (warmintro.settings.Settings: slack_client_id,
+    slack_client_secret, slack_scopes), a secret as its value; None when unset or empty."""
+    value = getattr(deps.settings, name, None)
     if value is not None and hasattr(value, "get_secret_value"):
         value = value.get_secret_value()
-    return value or os.environ.get(name) or None
+    return str(value) if value else None
 
 
 def configured(deps: Any) -> bool:
-    return bool(_setting(deps, "WARMINTRO_SLACK_CLIENT_ID") and _setting(deps, "WARMINTRO_SLACK_CLIENT_SECRET"))
+    return bool(_setting(deps, "slack_client_id") and _setting(deps, "slack_client_secret"))
 
 
 def bot_scopes(deps: Any) -> list[str]:
-    raw = _setting(deps, "WARMINTRO_SLACK_SCOPES")
+    raw = _setting(deps, "slack_scopes")
     if raw:
         return [s.strip() for s in raw.split(",") if s.strip()]
-    try:
-        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
-        return list(manifest["oauth_config"]["scopes"]["bot"])
-    except (OSError, KeyError, ValueError):
-        return ["chat:write", "commands", "im:write", "users:read", "users:read.email"]
+    for path in MANIFESTS:
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            return list(manifest["oauth_config"]["scopes"]["bot"])
+        except (OSError, KeyError, ValueError):
+            continue
+    return ["chat:write", "commands", "im:write", "users:read", "users:read.email"]
 
 
 class _Tables:
@@ -199,7 +200,7 @@ class DbStateStore(OAuthStateStore):
 def stores(deps: Any) -> tuple[DbInstallationStore, DbStateStore]:
     """(installation store, state store) on the product's database (its schema migrated by `Store.open`),
     made once per process and client id."""
-    client_id = _setting(deps, "WARMINTRO_SLACK_CLIENT_ID") or ""
+    client_id = _setting(deps, "slack_client_id") or ""
     engine = deps.store.engine
     key = (client_id, str(engine.url))
     with _lock:
@@ -219,7 +220,7 @@ def oauth_flow(deps: Any) -> Any:
     installations, states = stores(deps)
     base = deps.settings.resolved_public_url
     settings = OAuthSettings(
-        client_id=_setting(deps, "WARMINTRO_SLACK_CLIENT_ID"), client_secret=_setting(deps, "WARMINTRO_SLACK_CLIENT_SECRET"),
+        client_id=_setting(deps, "slack_client_id"), client_secret=_setting(deps, "slack_client_secret"),
         scopes=bot_scopes(deps), installation_store=installations, state_store=states,
         install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH, redirect_uri=f"{base}{REDIRECT_PATH}",
         state_cookie_name="warmintro-slack-oauth-state",
@@ -233,20 +234,6 @@ def bot_token(deps: Any, team_id: str | None, enterprise_id: str | None = None) 
     bot = installations.find_bot(enterprise_id=enterprise_id, team_id=team_id,
                                  is_enterprise_install=bool(enterprise_id and not team_id))
     return bot.bot_token if bot is not None else None
-
-
-def client_for(deps: Any, team_id: str | None, enterprise_id: str | None = None) -> Any:
-    """A Web API client for sends outside a request (digest, notices, replays) into one installed workspace:
-    `deps.client`'s base URL, timeout, headers and retry handlers with that workspace's bot token. None when
-    OAuth is off, no workspace is named, or that workspace never installed the app."""
-    if not configured(deps) or not (team_id or enterprise_id) or deps.client is None:
-        return None
-    token = bot_token(deps, team_id, enterprise_id)
-    if token is None:
-        return None
-    from slackapp.app import copy_client
-
-    return copy_client(deps.client, token, team_id)
 
 
 def installed_bots(deps: Any) -> dict[str, str]:
@@ -263,123 +250,11 @@ def installed_bots(deps: Any) -> dict[str, str]:
     return {team: token for team, token in tokens.items() if token}
 
 
-_TARGET_KEYS = ("channel", "user", "users")
-
-
-class WorkspaceRouter:
-    """A Web API client for sends that name no workspace (digests, SLA notices, hook-opened cards, replays
-    of old clicks) when several workspaces installed the app: each call goes out with the token of the
-    workspace its recipient (a user id, or a DM/channel seen before) belongs to, found once with users.info
-    per installed workspace and remembered. Calls it cannot place use `fallback` (SLACK_BOT_TOKEN, or the only
-    installed workspace), else raise ConfigError. Only `api_call` and the WebClient methods built on it are
-    routed: the product's sends are all of that kind."""
-
-    def __init__(self, deps: Any, fallback: Any | None) -> None:
-        from slack_sdk import WebClient
-
-        self._deps = deps
-        self._fallback = fallback
-        self._team_of: dict[str, str] = {}
-        self._methods = WebClient(token=None)  # only for its method wrappers (chat_postMessage -> api_call)
-
-    def __getattr__(self, name: str) -> Any:
-        wrapper = getattr(type(self._methods), name, None)
-        if wrapper is None or not callable(wrapper):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: wrapper(self, *args, **kwargs)  # the wrapper calls self.api_call
-
-    def api_call(self, api_method: str, **kwargs: Any) -> Any:
-        target = None
-        for part in ("json", "data", "params"):
-            body = kwargs.get(part) or {}
-            if isinstance(body, dict):
-                target = next((str(body[k]).split(",")[0] for k in _TARGET_KEYS if body.get(k)), None)
-            if target:
-                break
-        web, team = self._client(target)
-        response = web.api_call(api_method, **kwargs)
-        channel = response.get("channel") if team else None
-        channel = channel.get("id") if isinstance(channel, dict) else channel
-        if team and isinstance(channel, str) and channel:  # a DM opened or posted to: later sends find it too
-            self._team_of[channel] = team
-        return response
-
-    def _client(self, target: str | None) -> tuple[Any, str | None]:
-        team = self._team_of.get(target) if target else None
-        if team is None and target and target[:1] in ("U", "W"):
-            team = self._find(target)
-        if team is not None:
-            placed = client_for(self._deps, team)
-            if placed is not None:
-                return placed, team
-        if self._fallback is not None and getattr(self._fallback, "token", None):
-            return self._fallback, None
-        bots = installed_bots(self._deps)
-        if len(bots) == 1:
-            [(only, token)] = bots.items()
-            return self._with(token, only), only
-        from warmintro.errors import ConfigError
-
-        raise ConfigError(f"no installed workspace knows {target or 'this recipient'} and SLACK_BOT_TOKEN is not set")
-
-    def _with(self, token: str, team: str) -> Any:
-        from slackapp.app import copy_client
-
-        return copy_client(self._deps.client, token, team)
-
-    def _find(self, user_id: str) -> str | None:
-        from slack_sdk.errors import SlackApiError
-
-        for team, token in installed_bots(self._deps).items():
-            try:
-                self._with(token, team).users_info(user=user_id)
-            except SlackApiError:
-                continue  # user_not_found: another workspace's member
-            self._team_of[user_id] = team
-            return team
-        return None
-
-
 def authorize(deps: Any) -> Any:
     """For `slack_bolt.App(authorize=...)`: each request runs with its own workspace's token."""
     from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 
     installations, _ = stores(deps)
-    return InstallationStoreAuthorize(installation_store=installations, client_id=_setting(deps, "WARMINTRO_SLACK_CLIENT_ID"),
-                                      client_secret=_setting(deps, "WARMINTRO_SLACK_CLIENT_SECRET"),
+    return InstallationStoreAuthorize(installation_store=installations, client_id=_setting(deps, "slack_client_id"),
+                                      client_secret=_setting(deps, "slack_client_secret"),
                                       client=deps.client, logger=logging.getLogger("slackapp.oauth.authorize"))
-
-
-def _response(resp: Any) -> Response:
-    """A bolt response with every header, Set-Cookie included (the OAuth state cookie)."""
-    out = Response(status_code=resp.status, content=resp.body)
-    for name, values in resp.headers.items():
-        if name.lower() == "content-length":
-            continue
-        for value in values:
-            out.headers.append(name, value)
-    return out
-
-
-def routes(deps: Any) -> list[BaseRoute]:
-    if not configured(deps):
-        return []
-    from web.server import to_bolt_request
-
-    state: dict[str, Any] = {}
-
-    def flow() -> Any:
-        with _lock:
-            if "flow" not in state:
-                state["flow"] = oauth_flow(deps)
-            return state["flow"]
-
-    async def install(request: Request) -> Response:
-        req = to_bolt_request(await request.body(), request)
-        return _response(await run_in_threadpool(lambda: flow().handle_installation(req)))
-
-    async def redirect(request: Request) -> Response:
-        req = to_bolt_request(await request.body(), request)
-        return _response(await run_in_threadpool(lambda: flow().handle_callback(req)))
-
-    return [Route(INSTALL_PATH, install, methods=["GET"]), Route(REDIRECT_PATH, redirect, methods=["GET"])]

@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, text
 
 from warmintro.store.db import Store
 
+pytest_plugins = ["slackfixtures"]  # the Slack app harness fixtures, for tests/slack, tests/web and the rest
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

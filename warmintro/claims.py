@@ -3,13 +3,14 @@
 `claim(store, key, at)` inserts `key` (a primary key) and says whether this caller was first; `release`
 gives a claim back when the work it guarded failed and may be tried again. Every surface uses it: Slack
 event dedupe, the daily digest per CSM per day, a champion's one answer to an ask, referral notices, hook
-cards and identical hook deliveries.
+cards and identical hook deliveries. Every key starts with its kind (`ClaimKind`), the one registry of them.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +22,31 @@ from warmintro.store.db import Store
 log = logging.getLogger(__name__)
 
 KEY_MAX = 128  # slack_events.event_id is String(128)
+
+
+class ClaimKind(StrEnum):
+    """Every kind of claim key, `{kind}:{part}:{part}...`, and who takes it."""
+
+    EVENT = "event"  # a Slack event id, taken by the dedupe middleware (pruned after 3 days)
+    DIGEST = "digest"  # a CSM's daily digest on one UTC day (pruned after 3 days)
+    ANSWER = "answer"  # a champion's one answer to an ask, on any surface (kept)
+    NOTIFY = "notify"  # the CSM's line about a champion's answer, per job (kept)
+    NOTICE = "notice"  # a referral notice or handoff (kept: a reminder must not be re-sent next week)
+    HOOK_CARD = "hookask"  # the queue card for an ask a signal hook opened (kept)
+    HOOK_EVAL = "hookeval"  # the durable evaluation job of a hook batch, by a digest of its trigger ids (kept)
+    HOOK_BODY = "hookbody"  # an identical signed usage delivery (forgotten after the hooks' tolerance window)
+    INTRO = "intro"  # a rep's "Request intro" for one connector and target (kept)
+    DECIDE = "decide"  # an agent write action approved or cancelled (kept)
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.value}:"
+
+    def key(self, *parts: object) -> str:
+        return ":".join([self.value, *(str(p) for p in parts)])
+
+
+PRUNED = (ClaimKind.EVENT, ClaimKind.DIGEST)  # only matter for a while; prune_events forgets them
 
 
 def claim(store: Store, key: str, at: datetime) -> bool:
@@ -50,5 +76,5 @@ def prune_events(store: Store, older_than: datetime) -> int:
     with store.session() as s:
         result = s.execute(delete(m.SlackEvent).where(
             m.SlackEvent.received_at < older_than,
-            or_(m.SlackEvent.event_id.like("event:%"), m.SlackEvent.event_id.like("digest:%"))))
+            or_(*(m.SlackEvent.event_id.like(kind.prefix + "%") for kind in PRUNED))))
         return int(getattr(result, "rowcount", 0) or 0)

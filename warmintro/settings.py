@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         default="https://slack.com/api/", validation_alias="SLACK_API_URL"
     )
+    # Slack's OAuth install flow (several workspaces; docs/deploy.md): on when the client id and secret are set.
+    # Not SLACK_CLIENT_ID/SECRET: bolt's App() reads those itself and would switch to its own OAuth mode.
+    slack_client_id: str | None = Field(default=None, validation_alias="WARMINTRO_SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, validation_alias="WARMINTRO_SLACK_CLIENT_SECRET")
+    slack_scopes: str | None = Field(default=None, validation_alias="WARMINTRO_SLACK_SCOPES")  # comma-separated
     port: int = Field(default=3000, validation_alias="PORT")
     public_url: str | None = Field(
         default=None, validation_alias="WARMINTRO_PUBLIC_URL"

@@ -35,10 +35,9 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -46,7 +45,6 @@ from starlette.routing import BaseRoute, Route
 
 from slackapp.deps import Deps
 from slackapp.hook_cards import run_job
-from warmintro.claims import claim, release
 from warmintro.engines.webhooks import sign  # one signing scheme for incoming hooks and outgoing webhooks
 from warmintro.flows import jobs
 from warmintro.flows.signal_intake import (
@@ -61,11 +59,10 @@ from warmintro.flows.signal_intake import (
     resolve_accounts,
     start_job,
     store_signals,
-    store_usage,
+    store_usage_once,
     validate_rows,
 )
 from warmintro.importer.schema import FILES
-from warmintro.store import models as m
 
 log = logging.getLogger(__name__)
 
@@ -264,16 +261,8 @@ class HookService:
                 raise Rejected(errors)
         except Rejected as exc:
             return JSONResponse({"errors": [e.to_json() for e in exc.errors]}, status_code=422)
-        with self.deps.store.session() as s:
-            s.execute(delete(m.SlackEvent).where(m.SlackEvent.event_id.like(BODY_KEY + "%"),
-                                                 m.SlackEvent.received_at < now - timedelta(seconds=4 * TOLERANCE_S)))
-        if not claim(self.deps.store, key, now):
+        if not store_usage_once(self.deps.store, frame, source=source, key=key, at=now):
             return JSONResponse({"accepted": 0, "duplicates": frame.height, "asks_opened": []})
-        try:
-            store_usage(self.deps.store, frame, source=source, at=now)
-        except Exception:
-            release(self.deps.store, key)
-            raise
         out: dict[str, Any] = {"accepted": frame.height, "duplicates": 0, "asks_opened": []}
         if warnings:
             out["warnings"] = warnings

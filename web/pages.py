@@ -21,13 +21,8 @@ import html
 import json
 import logging
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -35,13 +30,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from slackapp.blocks import NoteDraft, mailto_url
+from slackapp.blocks import mailto_url
 from slackapp.deps import Deps
+from slackapp.notices import notify_csm, send_handoff
 from warmintro import weblinks
 from warmintro.errors import ConfigError
 from warmintro.flows import approval
+from warmintro.flows.approval import NoteDraft
+from warmintro.flows.queue import target_emails
 from warmintro.program import load_program
 from warmintro.store import models as m
+from web.csrf import cross_site
+from web.ratelimit import Limits, RateLimiter
+from web.templates import template
 
 log = logging.getLogger(__name__)
 
@@ -52,83 +53,7 @@ MAX_FIELD = 200
 
 
 # ---------------------------------------------------------------------------------------------------
-# Rate limiting (in memory, per process): a sliding window per key
-
-
-@dataclass(frozen=True)
-class Limits:
-    per_ip: int = 120  # requests per window from one IP, over every page
-    per_link: int = 60  # requests per window on one link or code
-    window_s: float = 60.0
-
-
-class RateLimiter:
-    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window_s, self.clock = limit, window_s, clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            if len(self._hits) > 50_000:  # forget idle keys rather than grow without bound
-                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window_s}
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window_s:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
-
-
-# ---------------------------------------------------------------------------------------------------
 # HTML
-
-CSS = """
-*{box-sizing:border-box}
-body{margin:0;font:16px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
-color:#1d2330;background:#f4f5f7}
-main{max-width:640px;margin:0 auto;padding:20px 16px 48px}
-header{font-weight:600;color:#5b6472;font-size:14px;letter-spacing:.02em;margin-bottom:8px}
-h1{font-size:22px;line-height:1.3;margin:0 0 8px}
-p{margin:0 0 12px}
-.muted{color:#5b6472;font-size:14px}
-.card{background:#fff;border:1px solid #dfe2e7;border-radius:12px;padding:16px;margin:14px 0}
-.who{display:flex;gap:12px;align-items:flex-start}
-.who input[type=checkbox]{width:22px;height:22px;margin:2px 0 0;flex:none}
-.name{font-weight:600}
-.reason{color:#3d6b4f;font-size:14px;margin-top:2px}
-label{display:block;font-size:14px;font-weight:600;margin:12px 0 4px}
-input[type=text],input[type=email],textarea{width:100%;font:inherit;padding:10px 12px;border:1px solid #c9ced6;
-border-radius:8px;background:#fff;color:inherit}
-textarea{min-height:180px;resize:vertical}
-textarea[readonly]{background:#f8f9fa}
-.actions{display:flex;flex-wrap:wrap;gap:10px;margin-top:18px}
-button,.button{display:inline-block;font:inherit;font-weight:600;padding:12px 18px;border-radius:8px;
-border:1px solid #c9ced6;background:#fff;color:#1d2330;text-decoration:none;cursor:pointer;text-align:center}
-.primary{background:#1f6f4a;border-color:#1f6f4a;color:#fff}
-.actions .primary{flex:1 1 100%}
-.actions .secondary{flex:1 1 0}
-.error{background:#fdecea;border:1px solid #f5c2bd;color:#8a1c12;border-radius:8px;padding:10px 12px;margin:12px 0}
-.ok{background:#e8f4ec;border:1px solid #bfe0cb;color:#1f5135;border-radius:8px;padding:10px 12px;margin:12px 0}
-.field-error{color:#8a1c12;font-size:14px;margin-top:4px}
-footer{margin-top:28px;color:#8a919c;font-size:12px}
-"""
-
-COPY_JS = """
-document.querySelectorAll('[data-copy]').forEach(function (b) {
-  b.addEventListener('click', function () {
-    var t = document.getElementById(b.getAttribute('data-copy'));
-    var done = function () { b.textContent = 'Copied'; };
-    var fallback = function () { t.select(); try { document.execCommand('copy'); done(); } catch (e) {} };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(t.value).then(done, fallback);
-    } else { fallback(); }
-  });
-});
-"""
-
 
 def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
@@ -139,7 +64,7 @@ def page(title: str, body: str, *, status: int = 200, script: str | None = None,
     js = f'<script nonce="{nonce}">{script}</script>' if script else ""
     doc = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-           f'<meta name="robots" content="noindex"><title>{esc(title)}</title><style>{CSS}</style></head>'
+           f'<meta name="robots" content="noindex"><title>{esc(title)}</title><style>{template("pages.css")}</style></head>'
            f'<body><main>{f"<header>{esc(vendor)}</header>" if vendor else ""}{body}'
            f'<footer>This page is private to you. Please don\'t share its link.</footer></main>{js}</body></html>')
     headers = {
@@ -198,13 +123,6 @@ class Web:
     def limited(self, request: Request, link: str) -> bool:
         ip = request.client.host if request.client else "unknown"
         return not (self.by_ip.allow(ip) and self.by_link.allow(hashlib.sha256(link.encode()).hexdigest()))
-
-    @staticmethod
-    def cross_site(request: Request) -> bool:
-        origin = request.headers.get("origin")
-        if not origin or origin == "null":  # no Origin, or an opaque one: the CSRF token decides
-            return False
-        return urlsplit(origin).netloc.lower() != (request.headers.get("host") or "").lower()
 
     @staticmethod
     async def read_form(request: Request) -> dict[str, list[str]] | None:
@@ -270,8 +188,6 @@ class Web:
                                 "team will be in touch.", status=200, vendor=vendor)
         notes = approval.draft_for_ask(deps.store, deps.settings, ask, targets, deps.now())
         with deps.store.session() as s:
-            from warmintro.flows.queue import target_emails
-
             lines, emails, _note = target_emails(s, ask.contact_email, deps.now(), max(deps.target_limit, len(targets)))
             reasons = {e: line for e, line in zip(emails, lines, strict=False)}
             people = {t: s.get(m.Person, t) for t in targets}
@@ -346,7 +262,7 @@ class Web:
                      f"{'is your note' if len(notes) == 1 else 'are your notes'}, ready to forward.</div>{extra}"
                      f"{''.join(cards)}<p class='muted'>Your account team follows up within a day of each "
                      "introduction, and you'll hear how it went.</p>")
-        return page(f"{vendor}: your notes", body_html, script=COPY_JS, vendor=vendor)
+        return page(f"{vendor}: your notes", body_html, script=template("copy.js"), vendor=vendor)
 
     def approval_post(self, token: str, payload: dict[str, Any], form: dict[str, list[str]]) -> Response:
         from warmintro.engines.cadence import CadenceViolation
@@ -420,17 +336,13 @@ class Web:
 
     def _handoff(self, referral_id: str) -> None:
         if self.deps.client is not None:
-            from slackapp.notices import send_handoff
-
             send_handoff(self.deps, self.deps.client, referral_id)
 
     def _tell_csm(self, ask: m.Ask, text: str) -> None:
         if self.deps.client is None:
             return
         try:
-            from slackapp.listeners.actions import _notify_csm
-
-            _notify_csm(self.deps, self.deps.client, ask.asked_by, text)
+            notify_csm(self.deps, self.deps.client, ask.asked_by, text)
         except Exception as exc:
             log.warning("could not tell the CSM", extra={"fields": {"error": type(exc).__name__}})
 
@@ -592,7 +504,7 @@ def routes(deps: Deps, limits: Limits | None = None) -> list[BaseRoute]:
                 return not_configured()
             except weblinks.BadLink as exc:
                 return bad_link(exc.reason)
-            if request.method == "POST" and web.cross_site(request):
+            if request.method == "POST" and cross_site(request):
                 return message_page("Not allowed", "This form can only be sent from its own page.", status=403)
             return await handler(request, token, payload)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import logging
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -27,6 +27,8 @@ from starlette.routing import BaseRoute, Route
 from slackapp.deps import Deps
 from warmintro.errors import ConfigError, WarmintroError
 from warmintro.store import models as m
+from web.csrf import cross_site
+from web.templates import template
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +37,6 @@ MAX_FORM = 8_000
 STAGE_LABEL = {"held": "in review", "suggested": "received", "asked": "received", "approved": "with our team",
                "intro_sent": "contacted", "meeting": "meeting held", "opportunity": "opportunity", "won": "won",
                "lost": "closed, not won", "declined": "not pursued", "no_response": "no response"}
-CSS = """body{font:16px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2733}
-main{max-width:560px;margin:0 auto;padding:16px}h1{font-size:1.35rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
-section{background:#fff;border-radius:10px;padding:12px 14px;margin:10px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}
-label{display:block;font-size:.9rem;margin:.5rem 0 .2rem}input{width:100%;box-sizing:border-box;font-size:1rem;padding:10px;border:1px solid #c7ccd4;border-radius:8px}
-button{margin-top:12px;width:100%;font-size:1rem;padding:12px;border:0;border-radius:8px;background:#1d3b53;color:#fff}
-table{width:100%;border-collapse:collapse;font-size:.92rem}td,th{text-align:left;padding:6px 4px;border-bottom:1px solid #eceef1}
-.num{text-align:right;white-space:nowrap}.link{word-break:break-all;font-family:ui-monospace,monospace;font-size:.9rem}
-.notice{background:#e8f4ea;border-left:4px solid #2e7d32}.problem{background:#fdecea;border-left:4px solid #c62828}
-.muted{color:#667085;font-size:.9rem}footer{color:#667085;font-size:.8rem;margin:18px 0}"""
-
-
 def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
@@ -53,7 +44,7 @@ def esc(value: object) -> str:
 def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
     doc = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
            f'<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">'
-           f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>{body}"
+           f"<title>{esc(title)}</title><style>{template('portal.css')}</style></head><body><main>{body}"
            "<footer>This page is private to your company. Please don't share its link.</footer></main></body></html>")
     headers = {"Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                            "base-uri 'none'; frame-ancestors 'none'"),
@@ -194,13 +185,6 @@ def _submit(deps: Deps, partner_id: str, form: dict[str, str]) -> tuple[str | No
     return f"Thank you! {name} is with our team now.", None
 
 
-def _cross_site(request: Request) -> bool:
-    origin = request.headers.get("origin")
-    if not origin or origin == "null":
-        return origin == "null"
-    return urlsplit(origin).netloc != request.headers.get("host", "")
-
-
 def routes(deps: Deps) -> list[BaseRoute]:
     from warmintro import weblinks
 
@@ -221,7 +205,7 @@ def routes(deps: Deps) -> list[BaseRoute]:
         notice = problem = None
         status = 200
         if request.method == "POST":
-            if _cross_site(request):
+            if cross_site(request, opaque_origin_is_cross_site=True):
                 return message("Not allowed", "This form can only be sent from its own page.", 403)
             body = await request.body()
             if len(body) > MAX_FORM:

@@ -29,7 +29,7 @@ MAX_BODY = 1_000_000  # Slack payloads are a few KB; refuse anything absurd befo
 
 # Other surfaces served on the same port: each module has `routes(deps) -> list[BaseRoute]` (signal hooks,
 # web pages). Imported when the app is built, never at import time.
-ROUTE_MODULES: tuple[str, ...] = ("web.hooks", "web.ops", "web.pages", "slackapp.oauth", "web.portal", "mcpserver.http")
+ROUTE_MODULES: tuple[str, ...] = ("web.hooks", "web.ops", "web.pages", "web.slack_oauth", "web.portal", "mcpserver.http")
 
 
 def mounted_routes(deps: Deps) -> list[BaseRoute]:

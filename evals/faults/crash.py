@@ -2,7 +2,7 @@
 message, restart it, click again (as the champion does when nothing happened, or as Slack redelivers), and count.
 
 Real processes: `python bot.py` (HTTP mode, `--no-digest`) on a free 127.0.0.1 port, against the mock Slack Web
-API (tests/slack/mock_slack_api.py) in this process, on SQLite and on PostgreSQL when reachable. Each trial has
+API (warmintro/testing/mock_slack_api.py) in this process, on SQLite and on PostgreSQL when reachable. Each trial has
 its own champion (so the cadence never interferes), an ask recorded with the real `record_ask` and the ASK_SENT
 audit row the CSM's Send ask writes, and the champion's DM blocks built by `slackapp.blocks.champion_ask_blocks`;
 the click is the block_actions payload Slack sends for the Approve button, signed as Slack signs it.

@@ -400,21 +400,11 @@ def fuzz_imports(url: str, workdir: Path, log: Callable[[str], None], seed: int,
 
 
 def slack_conftest() -> Any:
-    """tests/slack/conftest.py (signing, the small workspace, the fake agent, serve()) as a module of its own."""
-    import importlib.util
+    """The Slack app harness the tests use (signing, the small workspace, the fake agent, serve()):
+    warmintro.testing.slack_harness."""
+    from warmintro.testing import slack_harness
 
-    name = "warmintro_faults_slack_conftest"
-    if name in sys.modules:
-        return sys.modules[name]
-    for p in (ROOT / "tests", ROOT / "tests" / "slack", ROOT):
-        if str(p) not in sys.path:
-            sys.path.append(str(p))
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "slack" / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return slack_harness
 
 
 def _garbage(rnd: random.Random) -> Any:

@@ -1,6 +1,6 @@
 """Slack faults, against the real Starlette + bolt app served by uvicorn on 127.0.0.1 and a real store
-(SQLite, and PostgreSQL when reachable), with a mock Slack Web API (tests/slack/mock_slack_api.py, extended
-here with connection resets):
+(SQLite, and PostgreSQL when reachable), with the shared mock Slack Web API (warmintro/testing/mock_slack_api.py, which can also reset
+connections):
 
 - `forged_requests` / `forged_accepted`: signed-request variants Slack would never send (wrong secret, old
   and future timestamps, altered bodies, missing headers, malformed signatures, replays of an old signature)
@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
-import struct
-import sys
 import threading
 import time
 import uuid
@@ -26,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from evals.faults import FaultContext
@@ -43,107 +40,31 @@ USERS = {DANA: "dana@vendor.example", OMAR: "omar@vendor.example", ALEX: "alex@v
          PRIYA: "priya@northwind.example", MEI: "mei@kestrel.example"}
 
 
-def test_paths() -> None:
-    """tests/ (the Workspace builder) and tests/slack (the mock Slack Web API), appended, never shadowing."""
-    for p in (ROOT / "tests", ROOT / "tests" / "slack"):
-        if str(p) not in sys.path:
-            sys.path.append(str(p))
-
-
 # ---------------------------------------------------------------------------------------------------
 # The mock Slack Web API, plus connection resets
 
 
 def start_mock() -> Any:
-    test_paths()
-    from mock_slack_api import MockSlackAPI
+    """The shared mock Slack Web API (warmintro.testing.mock_slack_api; `reset_next` resets a connection) with
+    the workspace's users and a Slack Connect guest."""
+    from warmintro.testing.mock_slack_api import MockSlackAPI
 
-    class ResettingMock(MockSlackAPI):
-        """`reset_next(method)`: the next call to `method` gets its TCP connection reset (RST) before any reply,
-        and is not processed (recorded with method "reset:<method>")."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.resets: list[str] = []
-
-        def reset_next(self, method: str) -> None:
-            with self._cond:
-                self.resets.append(method)
-
-        def _handle(self, h: Any, verb: str) -> None:
-            path = h.path.split("?", 1)[0]
-            method = path[len("/api/"):] if path.startswith("/api/") else path
-            with self._cond:
-                hit = method in self.resets
-                if hit:
-                    self.resets.remove(method)
-            if not hit:
-                super()._handle(h, verb)
-                return
-            length = int(h.headers.get("Content-Length") or 0)
-            if length:
-                h.rfile.read(length)
-            with self._cond:
-                self.calls.append(_call(f"reset:{method}", path))
-                self._cond.notify_all()
-            with contextlib.suppress(OSError):
-                h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                h.connection.close()
-            h.close_connection = True
-
-    mock = ResettingMock().start()
-    mock._server.handle_error = lambda *_a: None  # a reset connection is the point, not an error
+    mock = MockSlackAPI().start()
     for uid, email in USERS.items():
         mock.add_user(uid, email)
     mock.add_user(EXTERNAL, "guest@elsewhere.example", team_id="T0CUSTOMER")  # Slack Connect, not a contact
     return mock
 
 
-def _call(method: str, path: str) -> Any:
-    from mock_slack_api import Call
-
-    return Call(method, path, {}, {})
-
-
 # ---------------------------------------------------------------------------------------------------
-# A small workspace (as tests/slack/conftest.py builds it), with hostile text in names and notes
+# A small workspace (as warmintro/testing/slack_harness.py builds it), with hostile text in names and notes
 
 
 def small_workspace() -> Any:
-    test_paths()
-    from workspace import Workspace
+    """The Slack tests' small workspace (warmintro.testing.slack_harness), with hostile text in Sam's NPS note."""
+    from warmintro.testing.slack_harness import small_workspace as tests_workspace
 
-    ws = Workspace()
-    ws.account("A", name="Northwind Logistics", domain="northwind.example", industry="Logistics", employees=1200,
-               csm_email="dana@vendor.example")
-    ws.account("B", name="Bluebird & Co <Foods>", domain="bluebird.example", industry="Logistics", employees=400,
-               csm_email="dana@vendor.example")
-    ws.account("C", name="Kestrel Health", domain="kestrel.example", industry="Logistics", employees=300,
-               csm_email="omar@vendor.example")
-    ws.contact("priya@northwind.example", "A", name="Priya Natarajan", title="VP Operations",
-               crm_role="economic_buyer", slack_user_id=PRIYA)
-    ws.contact("sam@bluebird.example", "B", name="Sam <!channel> Okafor", title="Operations Analyst")
-    ws.contact("mei@kestrel.example", "C", name="Mei Chen", title="Head of RevOps", slack_user_id=MEI)
-    for acc, email in (("A", "priya@northwind.example"), ("B", "sam@bluebird.example"), ("C", "mei@kestrel.example")):
-        ws.daily_usage(acc, email, days=45, end=NOW)
-    ws.signal("S1", "A", "nps", NOW - 18 * H, contact_email="priya@northwind.example", score=10,
-              notes="Cut our dispatch planning from 3 hours to 20 minutes")
-    ws.signal("S2", "B", "nps", NOW - 3 * H, contact_email="sam@bluebird.example", score=9,
-              notes="<!channel> =HYPERLINK(\"http://evil.example\",\"click\") great")
-    ws.signal("S3", "C", "nps", NOW - 5 * H, contact_email="mei@kestrel.example", score=10)
-    for email, name, role, slack in (("dana@vendor.example", "Dana Whitfield", "csm", DANA),
-                                     ("omar@vendor.example", "Omar Haddad", "csm", OMAR),
-                                     ("alex@vendor.example", "Alex Romero", "ae", ALEX)):
-        ws.add("team.csv", email=email, name=name, role=role, slack_user_id=slack)
-    for email, name, company, domain, title in (
-            ("jo@acme-freight.example", "Jo Park", "Acme Freight", "acme-freight.example", "VP Operations"),
-            ("lee@roadrunner.example", "Lee Fox", "Roadrunner", "roadrunner.example", "Director of Logistics")):
-        ws.add("people.csv", email=email, name=name, company=company, domain=domain, title=title,
-               seniority="vp" if "VP" in title else "director", function="ops", industry="Logistics",
-               company_employees=900)
-        ws.add("relationships.csv", a_email="priya@northwind.example", b_email=email, kind="coworker", weight=12,
-               first_at=NOW - timedelta(days=900), last_at=NOW - timedelta(days=30))
-    return ws
+    return tests_workspace(s2_notes="<!channel> =HYPERLINK(\"http://evil.example\",\"click\") great")
 
 
 def reset(store: Any) -> None:
@@ -181,25 +102,13 @@ class RecordingAgent:
         return AgentReply(text="Done.")
 
 
-def serve(app: Any, *, lifespan: str = "off") -> tuple[Any, threading.Thread, int]:
+def serve(app: Any, *, lifespan: Literal["auto", "on", "off"] = "off") -> tuple[Any, threading.Thread, int]:
     """`app` on a free port of 127.0.0.1 in a thread: (the uvicorn server, its thread, the port).
     `lifespan="on"` for apps that run something while they serve (the MCP endpoint's session manager)."""
-    import uvicorn
+    from warmintro.testing.slack_harness import serve as serve_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     # log_level critical: the faults' own 5xx are counted (forged_server_errors), not printed
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan=lifespan, access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn-faults", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    return server, thread, port
+    return serve_app(app, log_level="critical", start_timeout=15, thread_name="uvicorn-faults", lifespan=lifespan)
 
 
 def signature(body: str, ts: str, secret: str = SECRET) -> str:
@@ -219,11 +128,9 @@ def signed_headers(body: str, *, secret: str = SECRET, timestamp: int | None = N
 
 
 def event_body(event: dict[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID) -> str:
-    return json.dumps({
-        "token": "legacy", "team_id": team_id, "api_app_id": "A0APP", "type": "event_callback",
-        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}", "event_time": int(time.time()),
-        "event": event, "authorizations": [{"team_id": team_id, "user_id": "U0BOT", "is_bot": True}],
-    })
+    from warmintro.testing.slack_harness import event_body as harness_event_body
+
+    return harness_event_body(event, event_id=event_id, team_id=team_id)
 
 
 def mention(user: str, text: str = "<@U0BOT> who knows someone at Acme Freight?", *, channel: str = "C0SALES",

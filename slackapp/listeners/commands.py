@@ -16,7 +16,8 @@ from slack_sdk import WebClient
 from agent.identity import Identity
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.listeners import guarded, identity_of, refusal_for, reply_blocks
+from slackapp.listeners.common import guarded, identity_of, refusal_for, reply_blocks
+from slackapp.listeners.payouts import show_due
 from tools.common import find_contact
 from warmintro.flows.queue import csm_queue
 
@@ -173,8 +174,6 @@ def register(app: App, deps: Deps) -> None:
             _draft(deps, who, arg, respond)
             return
         if sub == "payouts":
-            from slackapp.listeners.payouts import show_due
-
             show_due(deps, who, respond)
             return
         text = AGENT_SUBCOMMANDS[sub].format(arg=arg)

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.listeners import guarded, identity_of
+from slackapp.listeners.common import guarded, identity_of
 
 log = logging.getLogger(__name__)
 

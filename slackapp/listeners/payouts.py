@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from agent.identity import Identity
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.listeners import guarded, identity_of, refusal_for, tell
+from slackapp.listeners.common import guarded, identity_of, refusal_for, tell
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from slack_sdk import WebClient
 from agent.identity import Identity
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.listeners import guarded, identity_of, refusal_for
+from slackapp.listeners.common import guarded, identity_of, refusal_for
+from slackapp.notices import send_due_notices, send_handoff
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +59,13 @@ def parse_submission(text: str) -> Submission | None:
 
 
 def can_refer(who: Identity) -> bool:
-    from warmintro.engines.ledger import VENDOR_ROLES
+    from warmintro.engines.referrers import VENDOR_ROLES
 
     return who.is_vendor and bool(who.email) and who.role in VENDOR_ROLES
 
 
 def submit(deps: Deps, client: WebClient, who: Identity, sub: Submission, key: str) -> str:
     """Log the referral and start its notices; the line to tell the submitter."""
-    from slackapp.notices import send_due_notices, send_handoff
     from warmintro.engines.ledger import ReferralBlocked, create_referral
 
     assert who.email

@@ -12,7 +12,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import (
+from starlette.testclient import TestClient
+
+from slackapp import oauth
+from slackapp.app import build_bolt_app
+from slackapp.client import send_client
+from slackapp.deps import Deps
+from warmintro.errors import ConfigError
+from warmintro.settings import Settings
+from warmintro.store.db import Store
+from warmintro.testing.mock_slack_api import Call, MockSlackAPI
+from warmintro.testing.slack_harness import (
     ALEX,
     DANA,
     NOW,
@@ -26,16 +36,6 @@ from conftest import (
     serve,
     stop_harness,
 )
-from mock_slack_api import Call, MockSlackAPI
-from starlette.testclient import TestClient
-
-from slackapp import oauth
-from slackapp.app import build_bolt_app
-from slackapp.deps import Deps
-from slackapp.digest import _client
-from warmintro.errors import ConfigError
-from warmintro.settings import Settings
-from warmintro.store.db import Store
 from web.server import create_web_app
 
 pytestmark = pytest.mark.store
@@ -157,13 +157,13 @@ def test_sends_outside_a_request_use_the_named_workspace_token(multi: tuple[Harn
         install(browser, code)
     assert h.deps.client is not None
     for team, (_code, token) in WORKSPACES.items():
-        web = _client(h.deps, None, team)
+        web = send_client(h.deps, None, team)
         assert web.token == token and web.base_url == h.deps.client.base_url
         web.chat_postMessage(channel=f"D{team}", text="digest")
         [sent] = h.mock.wait_for("chat.postMessage", where=lambda c, ch=f"D{team}": c.body.get("channel") == ch)
         assert sent.headers["authorization"] == f"Bearer {token}"
     with pytest.raises(ConfigError):
-        _client(h.deps, None, "T0NOPE")
+        send_client(h.deps, None, "T0NOPE")
 
 
 
@@ -175,7 +175,7 @@ def test_sends_that_name_no_workspace_go_with_their_recipients_workspace_token(m
         install(browser, code)
     h.mock.add_user("U0CSM", "casey@vendor.example", team_id="T0CS")
     h.mock.add_user("U0REP", "riley@vendor.example", team_id="T0SALES")
-    web = _client(h.deps, None)
+    web = send_client(h.deps, None)
     assert web is not h.deps.client
     web.chat_postMessage(channel="U0CSM", text="your queue")
     web.chat_postMessage(channel="U0REP", text="first touch due")
@@ -209,13 +209,13 @@ def test_oauth_mode_needs_no_single_bot_token(workspace_store: Store, mock_slack
 def test_single_token_mode_is_unchanged(slack: Harness, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("WARMINTRO_SLACK_CLIENT_ID", raising=False)
     assert slack.bolt_app.client is slack.deps.client and slack.deps.client.token == TOKEN
-    assert _client(slack.deps, None, "T0ANY") is slack.deps.client  # OAuth off: the team is not looked up
+    assert send_client(slack.deps, None, "T0ANY") is slack.deps.client  # OAuth off: the team is not looked up
 
 
 def test_a_replayed_answer_is_sent_in_the_workspace_the_click_came_from(multi: tuple[Harness, TestClient]):
     # A process died after acknowledging a champion's click in the CS workspace: the replay (bot.py's jobs
     # loop, which has no request to take a token from) must answer there with that workspace's token.
-    from slackapp.listeners.actions import _job_client
+    from slackapp.jobs_runner import _job_client
     from warmintro.store import models as m
 
     h, browser = multi

@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 import pytest
-from conftest import ALEX, DANA, NOW, TEAM_ID, Harness, click, make_settings
 from fakes import ScriptedChatModel, tool_call
 from langchain_core.messages import AIMessage
 
@@ -17,6 +16,8 @@ from agent.identity import Identity
 from agent.service import AgentService
 from agent.types import AgentReply
 from warmintro.store import models as m
+from warmintro.testing.mock_slack_api import TEAM_ID
+from warmintro.testing.slack_harness import ALEX, DANA, NOW, Harness, click, make_settings
 
 pytestmark = pytest.mark.store
 

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from conftest import ROOT, SECRET, TOKEN, signed_headers
-from mock_slack_api import MockSlackAPI
+
+from warmintro.testing.mock_slack_api import MockSlackAPI
+from warmintro.testing.slack_harness import ROOT, SECRET, TOKEN, signed_headers
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -102,7 +103,6 @@ def test_oauth_mode_serves_without_a_single_bot_token(tmp_path: Path, mock_slack
 
 
 def test_socket_mode_dispatches_without_a_signing_secret(tmp_path: Path, mock_slack: MockSlackAPI):
-    from conftest import ALEX, FakeAgent, event_body, mention
     from slack_bolt import BoltRequest
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -110,6 +110,7 @@ def test_socket_mode_dispatches_without_a_signing_secret(tmp_path: Path, mock_sl
     from slackapp.deps import Deps
     from warmintro.settings import Settings
     from warmintro.store.db import Store
+    from warmintro.testing.slack_harness import ALEX, FakeAgent, event_body, mention
 
     store = Store.open(f"sqlite:///{tmp_path / 's.sqlite3'}")
     try:

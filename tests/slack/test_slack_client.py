@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ALEX, TOKEN, Harness, make_settings, mention
-from mock_slack_api import MockSlackAPI
 
 from slackapp.app import build_slack_client
+from warmintro.testing.mock_slack_api import MockSlackAPI
+from warmintro.testing.slack_harness import ALEX, TOKEN, Harness, make_settings, mention
 
 
 def test_rate_limit_retry_after_is_honoured(mock_slack: MockSlackAPI, tmp_path: Path):

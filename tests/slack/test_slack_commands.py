@@ -6,9 +6,9 @@ import json
 import re
 
 import pytest
-from conftest import ALEX, DANA, PRIYA, Harness
 
 from slackapp.listeners.commands import parse
+from warmintro.testing.slack_harness import ALEX, DANA, PRIYA, Harness
 
 pytestmark = pytest.mark.store
 

@@ -13,14 +13,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, SECRET, TOKEN, action_body, event_body, home_click, mention, signed_headers
-from mock_slack_api import MockSlackAPI
 from sqlalchemy import select
 from test_slack_bot import _env, running_bot
 
 from warmintro.engines.whoknows import who_knows
 from warmintro.store import models as m
 from warmintro.store.db import Store
+from warmintro.testing.mock_slack_api import MockSlackAPI
+from warmintro.testing.slack_harness import (
+    ROOT,
+    SECRET,
+    TOKEN,
+    action_body,
+    event_body,
+    home_click,
+    mention,
+    signed_headers,
+)
 
 pytestmark = pytest.mark.slow
 

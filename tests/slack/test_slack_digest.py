@@ -6,14 +6,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import NOW, FakeAgent, make_deps, reset
-from mock_slack_api import MockSlackAPI
 
 from slackapp.app import build_bolt_app
 from slackapp.digest import digest_key, send_daily_digests
 from warmintro.claims import claim
 from warmintro.store import models as m
 from warmintro.store.db import Store
+from warmintro.testing.mock_slack_api import MockSlackAPI
+from warmintro.testing.slack_harness import NOW, FakeAgent, make_deps, reset
 
 pytestmark = pytest.mark.store
 

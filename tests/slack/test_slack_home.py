@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ALEX, DANA, NOW, PRIYA, Harness, click, home_click
 from sqlalchemy import select
 
 from slackapp import blocks as b
 from warmintro.store import models as m
+from warmintro.testing.slack_harness import ALEX, DANA, NOW, PRIYA, Harness, click, home_click
 
 pytestmark = pytest.mark.store
 

@@ -13,8 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import NOW, SECRET, TOKEN, FakeAgent, serve, small_workspace
-from mock_slack_api import MockSlackAPI
 
 from slackapp.app import build_bolt_app
 from slackapp.deps import Deps
@@ -23,6 +21,8 @@ from warmintro.engines.scan import scan
 from warmintro.settings import Settings
 from warmintro.store import models as m
 from warmintro.store.db import Store
+from warmintro.testing.mock_slack_api import MockSlackAPI
+from warmintro.testing.slack_harness import NOW, SECRET, TOKEN, FakeAgent, serve, small_workspace
 from web.hooks import service_of, sign
 from web.server import create_web_app
 

@@ -7,8 +7,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import ALEX, DANA, SECRET, Harness, event_body, mention
-from conftest import signed_headers as signed_headers_for
+
+from warmintro.testing.slack_harness import ALEX, DANA, SECRET, Harness, event_body, mention
+from warmintro.testing.slack_harness import signed_headers as signed_headers_for
 
 pytestmark = pytest.mark.store
 
@@ -100,7 +101,7 @@ def test_forged_signature_is_rejected(slack: Harness):
 
 
 def test_tampered_body_is_rejected(slack: Harness):
-    from conftest import signed_headers
+    from warmintro.testing.slack_harness import signed_headers
 
     body = event_body(mention(ALEX))
     headers = signed_headers(body)

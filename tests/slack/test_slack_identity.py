@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DANA, Harness, mention
+
+from warmintro.testing.slack_harness import DANA, Harness, mention
 
 pytestmark = pytest.mark.store
 

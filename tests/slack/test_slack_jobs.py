@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import NOW, PRIYA, Harness
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
@@ -14,9 +13,11 @@ from test_slack_home import asks, champion_click, sent_dm
 
 from agent.identity import Identity
 from slackapp import blocks as b
-from slackapp.listeners.actions import replay_champion_jobs, start_champion_answer
+from slackapp.jobs_runner import replay_champion_jobs
+from slackapp.listeners.actions.champion import start_champion_answer
 from warmintro.flows import jobs
 from warmintro.store import models as m
+from warmintro.testing.slack_harness import NOW, PRIYA, Harness
 
 pytestmark = pytest.mark.store
 
@@ -80,7 +81,7 @@ def test_a_click_the_store_cannot_record_is_not_acknowledged(slack: Harness, mon
 
 
 def _click_status(slack: Harness, dm_blocks: list[dict]) -> int:
-    from conftest import click
+    from warmintro.testing.slack_harness import click
 
     actions = dm_blocks[-1]
     element = next(e for e in actions["elements"] if e["action_id"] == b.CHAMPION_APPROVE)

@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import ALEX, DANA, NOW, PRIYA, Harness, click, event_body, mention
 from sqlalchemy import select
 from test_slack_home import asks, card_actions, open_home, sent_dm
 
 from slackapp import blocks as b
 from warmintro.store import models as m
+from warmintro.testing.slack_harness import ALEX, DANA, NOW, PRIYA, Harness, click, event_body, mention
 
 pytestmark = pytest.mark.store
 

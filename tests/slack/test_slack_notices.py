@@ -9,14 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW, FakeAgent, make_deps
-from mock_slack_api import MockSlackAPI
 from slack_sdk import WebClient
 
 from slackapp.app import build_bolt_app
 from slackapp.notices import outreach_opener, send_due_notices, send_handoff
 from warmintro.engines.ledger import create_referral, update_referral
 from warmintro.store.db import Store
+from warmintro.testing.mock_slack_api import MockSlackAPI
+from warmintro.testing.slack_harness import NOW, FakeAgent, make_deps
 
 pytestmark = pytest.mark.store
 H = timedelta(hours=1)

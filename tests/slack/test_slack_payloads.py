@@ -12,7 +12,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from conftest import Harness, action_body
+
+from warmintro.testing.slack_harness import Harness, action_body
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "slack_payloads"
 FILES = sorted(p for d in ("bolt_python", "java_sdk_schema_samples") for p in (DATA / d).glob("*")

@@ -6,12 +6,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import ALEX, DANA, NOW, Harness, click
 from sqlalchemy import select
 
 from slackapp import blocks as b
 from warmintro.engines.ledger import create_referral
 from warmintro.store import models as m
+from warmintro.testing.slack_harness import ALEX, DANA, NOW, Harness, click
 
 pytestmark = pytest.mark.store
 ROOT = "U0ROOT"

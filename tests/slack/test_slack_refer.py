@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from conftest import ALEX, DANA, NOW, PRIYA, Harness, form_body
-from mock_slack_api import TEAM_ID, MockSlackAPI
 from sqlalchemy import delete, select
 
 from slackapp.listeners.refer import parse_submission
@@ -17,6 +15,8 @@ from slackapp.notices import send_due_notices
 from warmintro.engines.ledger import update_referral
 from warmintro.store import models as m
 from warmintro.store.db import Store
+from warmintro.testing.mock_slack_api import TEAM_ID, MockSlackAPI
+from warmintro.testing.slack_harness import ALEX, DANA, NOW, PRIYA, Harness, form_body
 
 pytestmark = pytest.mark.store
 H = timedelta(hours=1)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
-from mock_slack_api import MockSlackAPI
 
 from slackapp.app import build_slack_client
+from warmintro.testing.mock_slack_api import MockSlackAPI
+from warmintro.testing.slack_harness import make_settings
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

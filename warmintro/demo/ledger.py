@@ -39,12 +39,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from warmintro.claims import ClaimKind
 from warmintro.demo.programs import PROGRAM_OF_SOURCE
 from warmintro.store import models as m
 from warmintro.store.db import Store
 
 PRE_FILES = ("program.toml", "team.csv", "partners.csv")
-NOTICE_PREFIX = "notice:"  # warmintro.flows.notices.NOTICE_PREFIX: the sender's claim keys in slack_events
+NOTICE_PREFIX = ClaimKind.NOTICE.prefix  # the referral notices' claim keys in slack_events
 EMPTY = {"accounts.csv": "account_id,name,domain\n", "contacts.csv": "contact_id,account_id,name,email\n"}
 
 

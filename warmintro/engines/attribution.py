@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmintro.engines.referrers import infer_program
 from warmintro.engines.timeutil import iso, utc
 from warmintro.program import Rules, load_program
 from warmintro.store import models as m
@@ -213,8 +214,6 @@ def load_referral_rows(session: Session) -> list[ReferralRow]:
 
 
 def load_opportunity_rows(session: Session) -> list[OpportunityRow]:
-    from warmintro.engines.ledger import infer_program
-
     contact_domain: dict[str, str] = {
         email: domain for email, domain in session.execute(
             select(m.Contact.email, m.Account.domain).join(m.Account, m.Account.account_id == m.Contact.account_id))}

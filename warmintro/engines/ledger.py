@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from warmintro.engines.partners import partner_quality, partner_referrals, qualify_lead
+from warmintro.engines.referrers import domain_of, infer_program
 from warmintro.engines.timeutil import iso, utc
 from warmintro.engines.webhooks import enqueue, referral_payload
 from warmintro.errors import NotFoundError, WarmintroError
@@ -31,7 +33,6 @@ STATUSES = ("suggested", "asked", "approved", "intro_sent", "meeting", "opportun
 # no SLA) until someone moves it on (update_referral to approved routes it then).
 HELD = "held"
 BLOCK_REASONS = ("same_domain", "customer", "do_not_contact", "competitor")
-VENDOR_ROLES = ("csm", "ae", "sdr", "revops", "admin", "employee")
 OPEN = ("suggested", "asked", "approved", "intro_sent", "meeting", "opportunity")
 
 
@@ -63,10 +64,6 @@ class ReferralView:
                 "referee_email": self.referee_email, "program": self.program, "created_at": iso(self.created_at)}
 
 
-def domain_of(email: str) -> str:
-    return email.rsplit("@", 1)[-1].lower()
-
-
 def _view(r: m.Referral, created: bool) -> ReferralView:
     return ReferralView(r.referral_id, r.status, r.owner_email, r.sla_due_at, r.referrer_email, r.referee_email,
                         r.program, r.created_at, created)
@@ -94,22 +91,6 @@ def block_reason(session: Session, program: Program, referrer: str, referee: str
     if ref_domain in set(program.icp.exclude_domains):
         return "competitor", f"{ref_domain} is on the competitor list"
     return None
-
-
-def infer_program(session: Session, referrer: str) -> str:
-    """customer contact -> customer; vendor team member -> employee; partner contact or partner domain -> partner."""
-    if session.scalars(select(m.Contact.email).where(m.Contact.email == referrer)).first():
-        return "customer"
-    member = session.get(m.TeamMember, referrer)
-    if member is not None and member.role in VENDOR_ROLES:
-        return "employee"
-    if member is not None and member.role == "partner":
-        return "partner"
-    partner = session.scalars(select(m.Partner).where(
-        (m.Partner.contact_email == referrer) | (m.Partner.domain == domain_of(referrer)))).first()
-    if partner is not None:
-        return "partner"
-    return "customer"
 
 
 def route_owner(session: Session, referee_domain: str, pool: list[str] | None = None) -> str | None:
@@ -193,8 +174,6 @@ def _create_referral(store: Store, *, referrer_email: str, referee_email: str, a
         domain = domain_of(referee)
         extra: dict[str, Any] = {}
         if kind == "partner" and status == "approved" and program.qualification.enabled:
-            from warmintro.engines.partners import qualify_lead
-
             check = qualify_lead(s, program, referrer, referee, at)
             extra["qualification"] = check.to_json()
             if check.held:
@@ -337,8 +316,6 @@ def referral_flags(session: Session, as_of: datetime | None = None) -> dict[str,
                     rid, "high_conversion", f"{referrer}: {sum(converted[x] for x in rids)} of {n} referrals reached "
                     f"an opportunity ({share:.0%}; program {program_share:.0%})"))
     if any(r.program == "partner" for r in refs):
-        from warmintro.engines.partners import partner_quality, partner_referrals
-
         qual_rules = load_program(session).qualification
         when = utc(as_of) if as_of is not None else max(utc(r.created_at) for r in refs)
         wanted = {r.referral_id for r in refs}

@@ -25,8 +25,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from warmintro.engines.attribution import attribution
 from warmintro.engines.timeutil import utc
-from warmintro.program import ICP, PartnerRewards, PartnerTier, Program, Qualification
+from warmintro.program import ICP, PartnerRewards, PartnerTier, Program, Qualification, load_program
 from warmintro.store import models as m
 
 # Ranks for "the furthest stage a referral reached" (held and declined count as nothing reached).
@@ -215,8 +216,6 @@ def qualify_lead(session: Session, program: Program, referrer_email: str, refere
 
 def partner_summary(session: Session, as_of: datetime, *, credits: list[Any] | None = None) -> list[dict[str, Any]]:
     """Per partner: kind, tier now, rate now, won deals in the tier window, lead quality and a flag."""
-    from warmintro.engines.attribution import attribution
-    from warmintro.program import load_program
 
     as_of = utc(as_of)
     program = load_program(session)

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmintro.champion_text import csm_intro
-from warmintro.claims import claim, release
+from warmintro.claims import ClaimKind, claim, release
 from warmintro.engines.cadence import record_outcome
+from warmintro.flows.queue import target_emails
 from warmintro.program import Program, load_program
 from warmintro.settings import Settings
 from warmintro.store import models as m
@@ -45,7 +46,7 @@ class NoteDraft:
 
 
 def answer_key(ask_id: int) -> str:
-    return f"answer:{ask_id}"
+    return ClaimKind.ANSWER.key(ask_id)
 
 
 def claim_answer(store: Store, ask_id: int, now: datetime) -> bool:
@@ -82,8 +83,6 @@ def solved_for(s: Session, ask: m.Ask, program: Program) -> str | None:
 
 def ask_targets(store: Store, ask: m.Ask, now: datetime, limit: int) -> list[str]:
     """The names this ask carried (recorded when it was sent), else today's targets for the champion."""
-    from warmintro.flows.queue import target_emails
-
     with store.session() as s:
         sent = s.scalars(select(m.AuditLog).where(m.AuditLog.action == ASK_SENT, m.AuditLog.subject == ask.contact_email)
                          .order_by(m.AuditLog.id.desc())).all()

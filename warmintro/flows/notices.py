@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmintro.claims import ClaimKind
 from warmintro.store import models as m
 
-NOTICE_PREFIX = "notice:"  # claim keys; never pruned (a reminder must not be re-sent next week)
+NOTICE_PREFIX = ClaimKind.NOTICE.prefix  # never pruned (a reminder must not be re-sent next week)
 
 
 @dataclass
@@ -39,7 +40,7 @@ class DueNotice:
 
 
 def handoff_key(referral_id: str) -> str:
-    return f"{NOTICE_PREFIX}{referral_id}:handoff"
+    return ClaimKind.NOTICE.key(referral_id, "handoff")
 
 
 def display_name(s: Session, email: str | None) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmintro.champion_text import human_reason
+from warmintro.errors import NotFoundError
 from warmintro.store import models as m
 from warmintro.store.db import Store
 
@@ -86,9 +87,9 @@ def target_emails(session: Session, champion_email: str, now: datetime, limit: i
         return [], [], TARGETS_NOT_AVAILABLE
     try:
         result = find_targets(session, champion_email, limit=limit, as_of=now)
-    except Exception as exc:
-        if type(exc).__name__ == "NotFoundError":
-            return [], [], "no one from their network is in the data yet"
+    except NotFoundError:
+        return [], [], "no one from their network is in the data yet"
+    except Exception:
         log.exception("targets engine failed")
         return [], [], "targets unavailable right now"
     lines: list[TargetLine] = []

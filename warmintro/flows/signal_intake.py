@@ -36,9 +36,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from warmintro.claims import ClaimKind, claim, release
+from warmintro.engines.scan import TRIGGER_TYPES, scan
+from warmintro.engines.timeutil import utc
+from warmintro.errors import WarmintroError
 from warmintro.flows import jobs
 from warmintro.importer.schema import FileSpec
 from warmintro.importer.validate import ROW, validate_batch
@@ -50,11 +54,9 @@ log = logging.getLogger(__name__)
 TOLERANCE_S = 300  # a hook's timestamp may be this far off (signature check; a moment stamped ahead)
 MAX_ROWS = 5000
 MAX_ERRORS = 50
-CARD_KEY = "hookask:{signal_id}:{contact}"
 JOB_KIND = "hook_eval"
-JOB_KEY = "hookeval:"  # + a digest of the batch's stored trigger signal ids
-BODY_KEY = "hookbody:"  # identical signed usage deliveries, forgotten after the tolerance window
-TRIGGER_TYPES = ("nps", "qbr", "go_live", "expansion", "renewal", "public_win", "milestone", "offboarding")
+JOB_KEY = ClaimKind.HOOK_EVAL.prefix  # + a digest of the batch's stored trigger signal ids
+BODY_KEY = ClaimKind.HOOK_BODY.prefix  # identical signed usage deliveries, forgotten after the tolerance window
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -71,7 +73,7 @@ class RowError:
         return {"index": self.index, "field": self.field, "reason": self.reason}
 
 
-class Rejected(Exception):
+class Rejected(WarmintroError):
     def __init__(self, errors: Sequence[RowError]) -> None:
         super().__init__("; ".join(e.reason for e in errors[:3]))
         self.errors = list(errors)[:MAX_ERRORS]
@@ -334,6 +336,22 @@ def store_usage(store: Store, frame: pl.DataFrame, *, source: str, at: datetime)
     return len(records)
 
 
+def store_usage_once(store: Store, frame: pl.DataFrame, *, source: str, key: str, at: datetime) -> bool:
+    """`store_usage` once per identical signed delivery (`key`, under BODY_KEY): False when it was stored
+    already. Delivery keys older than the hooks' tolerance window (four times over) are forgotten first."""
+    with store.session() as s:
+        s.execute(delete(m.SlackEvent).where(m.SlackEvent.event_id.like(BODY_KEY + "%"),
+                                             m.SlackEvent.received_at < at - timedelta(seconds=4 * TOLERANCE_S)))
+    if not claim(store, key, at):
+        return False
+    try:
+        store_usage(store, frame, source=source, at=at)
+    except Exception:
+        release(store, key)
+        raise
+    return True
+
+
 # ---------------------------------------------------------------------------------------------------
 # Evaluation and the CSM's card
 
@@ -356,9 +374,6 @@ def evaluate(store: Store, signal_ids: Sequence[str], now: datetime) -> list[Any
     one of them. Its cost follows the batch, not the store."""
     if not signal_ids:
         return []
-    from warmintro.engines.scan import scan
-    from warmintro.engines.timeutil import utc
-
     ids = set(signal_ids)
     with store.session() as s:
         rows = s.execute(select(m.Signal.type, m.Signal.occurred_at).where(m.Signal.signal_id.in_(sorted(ids)))).all()
@@ -391,4 +406,4 @@ def job_signal_count(store: Store, job_id: str) -> int:
 
 
 def card_key(ask: Any) -> str:
-    return CARD_KEY.format(signal_id=ask.trigger.signal_id, contact=ask.contact_email)
+    return ClaimKind.HOOK_CARD.key(ask.trigger.signal_id, ask.contact_email)

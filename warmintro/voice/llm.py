@@ -29,6 +29,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from warmintro import metrics
 from warmintro.champion_text import strongest_history
+from warmintro.errors import WarmintroError
 from warmintro.voice.drafting import Draft, DraftFacts, Exemplar
 from warmintro.voice.grounding import Grounding, Violation
 from warmintro.voice.offline import NoteText, OfflineDrafter, compose_note, expand_contractions, finish_draft
@@ -44,7 +45,7 @@ MESSAGE_OVERHEAD = 4  # tokens a chat format adds per message (role, separators)
 REPLY_OVERHEAD = 3
 
 
-class ModelError(RuntimeError):
+class ModelError(WarmintroError):
     """The model could not be used for this draft (timeout, error, empty answer)."""
 
 
@@ -87,13 +88,9 @@ def _truncate(text: str, max_tokens: int) -> str:
 
 
 def _load(name: str) -> tuple[str, str]:
-    path = Path(__file__).resolve().parents[2] / "prompts" / name
-    try:
-        import prompts
+    import prompts
 
-        text = prompts.load(name)
-    except (ImportError, OSError):
-        text = path.read_text(encoding="utf-8")
+    text = prompts.load(name)
     system, _, user = text.partition("---user---")
     return system.strip(), user.strip()
 

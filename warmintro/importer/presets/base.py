@@ -360,25 +360,3 @@ def config_values(preset: str, program: dict[str, Any] | None, key: str, add: Ad
         add(ImportIssue("program.toml", None, f"presets.{preset}.{key}", "must be a table of \"CRM value\" = \"contract value\""))
         return {}
     return {" ".join(k.split()).lower(): v.strip().lower() for k, v in raw.items()}
-
-
-def translate(folder: Path, entries: dict[str, Path], preset: str | None, program: dict[str, Any] | None,
-              store_people: list[tuple[str, str]], store_domains: dict[str, str], add: AddIssue,
-              warnings: list[str]) -> Translation:
-    """Translate a preset's CRM files and any `.ics` calendars; the caller must `cleanup()` the result."""
-    from warmintro.importer.presets import calendar, crm
-
-    t = Translation(dict(entries))
-
-    def add_direct(issue: ImportIssue) -> None:
-        t.direct.append(issue)
-        add(issue)
-
-    try:
-        if preset is not None:
-            crm.translate_crm(t, preset, program, store_people, add_direct, warnings)
-        calendar.translate_calendars(t, store_domains, add_direct, warnings)
-    except BaseException:
-        t.cleanup()
-        raise
-    return t
