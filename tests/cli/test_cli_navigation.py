@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from tests.test_cli import FIXTURE, run
+from test_cli import FIXTURE, run
 
 from warmintro.commands.layout import Column, person, print_records
 from warmintro.engines.eligibility import explain_contact
