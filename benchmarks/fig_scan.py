@@ -108,11 +108,11 @@ def phases(session: Any, as_of: datetime, sentiment: Any) -> dict[str, float]:
 
     def load() -> tuple[dict[str, Any], list[str]]:
         contacts = {}
-        for chunk in sc._chunks(emails):
+        for chunk in sc.chunks(emails):
             for c in session.scalars(select(m.Contact).where(m.Contact.email.in_(chunk))):
                 contacts[c.email] = c
         accs = sorted({c.account_id for c in contacts.values()})
-        for chunk in sc._chunks(accs):
+        for chunk in sc.chunks(accs):
             list(session.scalars(select(m.Account).where(m.Account.account_id.in_(chunk))))
         return contacts, accs
 

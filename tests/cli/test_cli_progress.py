@@ -79,7 +79,7 @@ def test_json_on_a_terminal_and_a_pipe_are_quiet(home):
     assert code == 0 and "Scanning" not in shown
     assert json.loads(shown)["asks"]  # nothing but the JSON
     done = piped(["report", "--as-of", "2026-11-25T09:00:00Z"], home[0])
-    assert done.returncode == 0 and "Program report" in done.stdout
+    assert done.returncode == 0 and "Referral program" in done.stdout
     assert "Computing" not in done.stdout + done.stderr
     done = piped(["scan", "--as-of", "2026-11-25T09:00:00Z"], home[0])
     assert done.returncode == 0 and "Scanning" not in done.stdout + done.stderr

@@ -255,7 +255,7 @@ def test_vectors_say_how_many_of_the_stored_emails_are_indexed(tmp_path):
     from warmintro.voice.index import index_emails, open_email_index
 
     folder = tmp_path / "folder"
-    shutil.copytree(Path(__file__).parent / "fixtures" / "northwind", folder)
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "northwind", folder)
     with (folder / "emails" / "emails.jsonl").open("a", encoding="utf-8") as fh:
         for k in range(3):
             fh.write(json.dumps({"message_id": f"<s{k}@northwind.example>", "from": "sam.okafor@northwind.example",

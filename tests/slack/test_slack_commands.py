@@ -99,7 +99,7 @@ def test_champions_and_strangers_get_no_report(slack: Harness, user: str):
 
 def test_draft_answers_a_csm_with_the_ask_and_the_notes(slack: Harness):
     resp = slack.command(DANA, "draft priya@northwind.example")
-    assert resp.status_code == 200 and resp.text == ""  # acknowledged at once; the drafts follow
+    assert resp.status_code == 200 and resp.text == "Working on it…"  # acknowledged at once; the drafts replace it
     [reply] = slack.mock.wait_for("response_url")
     assert reply.body["response_type"] == "ephemeral", reply.body
     assert "blocks" in reply.body, reply.body
