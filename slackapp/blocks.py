@@ -388,6 +388,12 @@ def agent_status(role: str) -> tuple[str, list[str]]:
     return "is looking into it…", list(_LOADING[key])
 
 
+def agent_working_text(role: str) -> str:
+    """The placeholder reply posted in a channel thread at once (a channel has no thread status); the answer
+    replaces it (chat.update)."""
+    return f":hourglass_flowing_sand: _{agent_status(role)[1][0]}_"
+
+
 def pending_blocks(action_id: str, summary: str, *, thread_id: str, requester: str | None) -> list[Block]:
     value = encode_value({"t": thread_id, "u": requester or ""})
     return [

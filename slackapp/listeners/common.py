@@ -82,8 +82,10 @@ def reply_blocks(reply: AgentReply, who: Identity) -> list[dict[str, Any]] | Non
 
 
 def post_reply(client: WebClient, *, channel: str, thread_ts: str, reply: AgentReply, thread_id: str,
-               requester: str | None, who: Identity | None = None, feedback: bool = False) -> None:
-    """The agent's reply in the thread; `feedback`: with thumbs up / down under it (not under refusals)."""
+               requester: str | None, who: Identity | None = None, feedback: bool = False,
+               replace_ts: str | None = None) -> None:
+    """The agent's reply in the thread; `feedback`: with thumbs up / down under it (not under refusals);
+    `replace_ts`: the placeholder it replaces (chat.update) instead of a new message."""
     pending = reply.pending
     blocks = b.agent_reply_blocks(
         reply.text, blocks=reply_blocks(reply, who) if who is not None else reply.blocks, thread_id=thread_id,
@@ -92,8 +94,11 @@ def post_reply(client: WebClient, *, channel: str, thread_ts: str, reply: AgentR
     )
     if feedback and reply.mode != "refusal":
         blocks = [*blocks[: b.MESSAGE_BLOCKS_MAX - 1], b.feedback_block(reply.mode, reply.intent)]
-    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=b.truncate(b.defang(reply.text), 3000),
-                            blocks=blocks)
+    text = b.truncate(b.defang(reply.text), 3000)
+    if replace_ts:
+        client.chat_update(channel=channel, ts=replace_ts, text=text, blocks=blocks)
+        return
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
 
 
 def refusal_for(who: Identity, context: BoltContext | None = None) -> str:

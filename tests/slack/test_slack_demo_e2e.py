@@ -1,6 +1,6 @@
 """The whole product path, as a user would run it: `warmintro demo` imports the demo company, `python bot.py`
-serves it, and a rep's signed app_mention "who knows someone at stripe.com?" is answered in the thread by
-the real agent service (offline router, no model) with the connectors' names. A Slack retry of the same
+serves it, and a rep's signed app_mention "who knows someone at stripe.com?" is answered in the thread (a
+placeholder at once, replaced by the answer) by the real agent service (offline router, no model) with the connectors' names. A Slack retry of the same
 event is not answered twice; forged and stale requests get 401."""
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ def test_rep_asks_who_knows_stripe_and_gets_the_connectors_once(demo_home: Path,
     with httpx.Client(timeout=10) as http:
         resp = http.post(bot + "/slack/events", content=body, headers=signed_headers(body))
         assert resp.status_code == 200  # acked before the answer is written (ack time: benchmarks/)
-        [answer] = mock_slack.wait_for("chat.postMessage", timeout=60)
-        assert answer.body["thread_ts"] == "1764061200.000100"
+        [answer] = mock_slack.wait_for("chat.update", timeout=60)  # in the place of the placeholder
+        [placeholder] = mock_slack.calls_to("chat.postMessage")
+        assert placeholder.body["thread_ts"] == "1764061200.000100" and answer.body["ts"] == "1700000.000100"
         for name in connectors:
             assert name in answer.body["text"], (name, answer.body["text"])
 
@@ -90,9 +91,10 @@ def test_rep_asks_who_knows_stripe_and_gets_the_connectors_once(demo_home: Path,
         assert retry.status_code == 200
         marker = event_body(mention(rep, "<@U0BOT> help", ts="1764061300.000100"), event_id="EvMARKER0001")
         assert http.post(bot + "/slack/events", content=marker, headers=signed_headers(marker)).status_code == 200
-        replies = mock_slack.wait_for("chat.postMessage", 2, timeout=60)
-        assert [c.body["thread_ts"] for c in replies] == ["1764061200.000100", "1764061300.000100"]
-        assert len(mock_slack.calls_to("chat.postMessage")) == 2
+        mock_slack.wait_for("chat.update", 2, timeout=60)
+        placeholders = mock_slack.calls_to("chat.postMessage")
+        assert [c.body["thread_ts"] for c in placeholders] == ["1764061200.000100", "1764061300.000100"]
+        assert len(mock_slack.calls_to("chat.update")) == 2  # one placeholder and one answer per event
 
         forged = http.post(bot + "/slack/events", content=body, headers=signed_headers(body, secret="not-the-secret"))
         stale = http.post(bot + "/slack/events", content=body,

@@ -117,7 +117,7 @@ def test_csm_edits_the_ask_and_the_champion_reads_the_edited_words(slack: Harnes
 
 def _rep_asks_who_knows(slack: Harness) -> list[dict[str, Any]]:
     slack.post(event_body(mention(ALEX, "<@U0BOT> who knows someone at acme-freight.example?")))
-    [answer] = slack.mock.wait_for("chat.postMessage")
+    [answer] = slack.mock.wait_for("chat.update")  # in the placeholder's place
     blocks = answer.json_field("blocks")
     assert "Jo Park" in json.dumps(blocks)
     assert "<@U0DANA>" in json.dumps(blocks)  # the CSM who routes it, by @mention
@@ -154,7 +154,7 @@ def test_rep_requests_an_intro_and_the_owning_csm_is_asked_once(real_agent: Harn
     again = slack.mock.wait_for("response_url", 2)[-1]
     assert "Already requested" in again.body["text"]
     slack.drain()
-    assert len(slack.mock.calls_to("chat.postMessage")) == 2
+    assert len(slack.mock.calls_to("chat.postMessage")) == 2  # the placeholder, the CSM's DM
     with slack.deps.store.session() as s:
         rows = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "intro_requested")).all()
         assert [(r.actor, r.subject, r.detail["routed_to"]) for r in rows] == [
@@ -171,4 +171,4 @@ def test_a_request_intro_through_a_recently_asked_champion_is_refused_with_the_r
     reply = slack.mock.wait_for("response_url")[-1]
     assert "Asked Dana" not in reply.body["text"] and "Priya" in reply.body["text"]
     slack.drain()
-    assert len(slack.mock.calls_to("chat.postMessage")) == 1  # only the who-knows answer
+    assert len(slack.mock.calls_to("chat.postMessage")) == 1  # only the who-knows placeholder (then its answer)
