@@ -405,6 +405,15 @@ def pending_blocks(action_id: str, summary: str, *, thread_id: str, requester: s
     ]
 
 
+def in_progress_blocks(blocks: Sequence[Block], block_id: str | None, text: str) -> list[Block] | None:
+    """`blocks` (a message's or the App Home's) with the clicked buttons' block replaced by what is happening
+    ("Sending the ask…"), shown while the click's work runs; None when that block is not among them."""
+    if not block_id or not any(blk.get("block_id") == block_id for blk in blocks):
+        return None
+    line = context(f":hourglass_flowing_sand: _{escape(text)}_")
+    return [line if blk.get("block_id") == block_id else dict(blk) for blk in blocks]
+
+
 def decided_blocks(decision: str, actor_user_id: str | None, result_text: str) -> list[Block]:
     """Appended to a pending-action message once someone clicked Approve or Cancel (buttons removed)."""
     who = f" by <@{actor_user_id}>" if actor_user_id and re.fullmatch(r"[UW][A-Z0-9]+", actor_user_id) else ""

@@ -15,7 +15,7 @@ from agent.identity import Identity
 from agent.types import AgentReply
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.messaging import tell
+from slackapp.messaging import show_in_progress, tell, update_message
 
 log = logging.getLogger("slackapp.listeners")  # the name these lines have always had
 
@@ -122,9 +122,10 @@ def tell_failure(deps: Deps) -> Callable[..., None]:
 
 
 def csm_only(deps: Deps, fn: Callable[[Deps, WebClient, dict[str, Any], Identity, Any], None],
-             field: str) -> Callable[..., None]:
+             field: str, progress: str | None = None) -> Callable[..., None]:
     """A lazy listener that runs `fn` for a CSM or admin of the vendor (others are told no): the action's value
-    (`field` "value") or the whole action."""
+    (`field` "value") or the whole action. `progress`: shown in place of the card's buttons while `fn` runs
+    (the answer republishes the App Home; a message gets its buttons back, with the answer under it)."""
 
     @guarded(fn.__name__, tell_failure(deps))
     def run(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -132,7 +133,13 @@ def csm_only(deps: Deps, fn: Callable[[Deps, WebClient, dict[str, Any], Identity
         if not (who.role in SENDER_ROLES and who.is_vendor and who.email):
             tell(deps, client, body, who, refusal_for(who))
             return
-        fn(deps, client, body, who, action.get("value") if field == "value" else action)
+        shown = show_in_progress(client, body, progress) if progress else None
+        try:
+            fn(deps, client, body, who, action.get("value") if field == "value" else action)
+        finally:
+            if shown is not None and (body.get("container") or {}).get("type") != "view":
+                message = body.get("message") or {}
+                update_message(client, body, str(message.get("text") or progress), shown)
 
     run.__name__ = f"lazy_{fn.__name__}"
     return run

@@ -115,6 +115,48 @@ def test_champion_without_slack_is_recorded_and_the_csm_told(slack: Harness):
     assert slack.mock.calls_to("conversations.open") == []
 
 
+def test_send_ask_shows_sending_on_the_card_at_once_then_the_answer_replaces_the_home(slack: Harness):
+    view = open_home(slack, DANA)
+    actions = card_actions(view)["priya@northwind.example"]
+    click_on = home_click(DANA, actions["elements"][0], actions["block_id"], view={**view, "hash": "h1"})
+    assert slack.action(click_on).status_code == 200
+    slack.mock.wait_for("views.publish", 2)
+    slack.drain()
+    # in order: the card's buttons give way to "Sending the ask…" on the Home as it was (its hash), then the
+    # champion's DM, then the Home republished with the answer
+    assert [c.method for c in slack.mock.calls if c.method in ("views.update", "chat.postMessage", "views.publish")
+            ] == ["views.publish", "views.update", "chat.postMessage", "views.publish"]
+    [working] = slack.mock.calls_to("views.update")
+    assert working.body["view_id"] == "V0VIEW" and working.body["hash"] == "h1"
+    shown = working.json_field("view")["blocks"]
+    assert set(card_actions({"blocks": shown})) == {"sam@bluebird.example"}  # only the clicked card changed
+    assert "Sending the ask…" in json.dumps(shown, ensure_ascii=False)
+    home = slack.mock.calls_to("views.publish")[-1].json_field("view")
+    assert "Ask sent to Priya Natarajan" in json.dumps(home)
+
+
+def test_send_ask_from_a_message_shows_sending_then_gives_the_buttons_back_with_the_answer(slack: Harness):
+    view = open_home(slack, DANA)
+    actions = card_actions(view)["priya@northwind.example"]
+    blocks = [blk for blk in view["blocks"] if blk["type"] != "actions" or blk is actions]
+    payload = click(DANA, {"action_id": b.SEND_ASK, "block_id": actions["block_id"], "type": "button",
+                           "value": actions["elements"][0]["value"]},
+                    container={"type": "message", "message_ts": "1764061900.000100", "channel_id": "D0DANA"},
+                    message={"ts": "1764061900.000100", "text": "Your queue", "blocks": blocks},
+                    response_url=slack.mock.response_url("digest"))
+    assert slack.action(payload).status_code == 200
+    slack.mock.wait_for("chat.update", 2)
+    slack.drain()
+    assert [c.method for c in slack.mock.calls if c.method in ("chat.update", "chat.postMessage", "response_url")
+            ] == ["chat.update", "chat.postMessage", "response_url", "chat.update"]
+    working, back = slack.mock.calls_to("chat.update")
+    assert working.body["ts"] == "1764061900.000100" and "Sending the ask…" in json.dumps(working.json_field("blocks"),
+                                                                                         ensure_ascii=False)
+    assert card_actions({"blocks": working.json_field("blocks")}) == {}
+    assert back.json_field("blocks") == blocks  # the card as it was; the answer is the line under it
+    assert "Ask sent to Priya Natarajan" in slack.mock.calls_to("response_url")[0].body["text"]
+
+
 def test_snooze_and_not_now_hide_the_card(slack: Harness):
     view = open_home(slack, DANA)
     actions = card_actions(view)["priya@northwind.example"]

@@ -196,7 +196,10 @@ def test_pending_action_buttons_decide_once(slack: Harness):
     assert slack.agent.decisions == []
 
     assert slack.action(click_approve(DANA)).status_code == 200
-    [_answer, update] = slack.mock.wait_for("chat.update", 2)
+    [_answer, working, update] = slack.mock.wait_for("chat.update", 3)
+    # first the buttons give way to "Approving…" (at once), then the decision's result replaces that
+    assert working.body["ts"] == "1764061600.000100" and "Approving…" in json.dumps(working.json_field("blocks"), ensure_ascii=False)
+    assert not any(blk["type"] == "actions" for blk in working.json_field("blocks"))
     assert update.body["ts"] == "1764061600.000100"
     new_blocks = update.json_field("blocks")
     assert not any(blk["type"] == "actions" for blk in new_blocks)
@@ -208,7 +211,7 @@ def test_pending_action_buttons_decide_once(slack: Harness):
     slack.drain()
     assert [d[2:] for d in slack.agent.decisions] == [("pa-42", True), ("pa-42", True)]
     assert slack.agent.decisions[0][1] == "C0SALES:1764061500.000100"
-    assert len(slack.mock.calls_to("chat.update")) == 2  # the answer, then the decision once
+    assert len(slack.mock.calls_to("chat.update")) == 3  # the answer, then "Approving…" and the decision once
     assert "Already decided" in slack.mock.calls_to("response_url")[-1].body["text"]
     assert b.AGENT_APPROVE_PREFIX == "agent_approve:"
 

@@ -106,11 +106,20 @@ def test_csm_edits_the_ask_and_the_champion_reads_the_edited_words(slack: Harnes
     assert "Priya" in text_input["element"]["initial_value"]  # the drafted ask, ready to edit
 
     words = "Priya, thank you for the kind NPS note! Could you introduce us to one of these?"
-    slack.action(_view_submission(DANA, modal, {b.ASK_TEXT_BLOCK: {b.ASK_TEXT_INPUT: words}}))
+    resp = slack.action(_view_submission(DANA, modal, {b.ASK_TEXT_BLOCK: {b.ASK_TEXT_INPUT: words}}))
+    # the ack keeps the modal open saying the ask is on its way; the answer then replaces it
+    sending = resp.json()
+    assert sending["response_action"] == "update"
+    assert "Sending the ask…" in json.dumps(sending["view"], ensure_ascii=False)
     [dm] = slack.mock.wait_for("chat.postMessage")
     dm_text = json.dumps(dm.json_field("blocks"))
     assert "thank you for the kind NPS note" in dm_text and "Use this note" in dm_text
+    [_drafted, answered] = slack.mock.wait_for("views.update", 2)
+    assert answered.body["view_id"] == "V0MODAL"
+    assert "Ask sent to Priya Natarajan" in json.dumps(answered.json_field("view"))
     slack.drain()
+    assert [c.method for c in slack.mock.calls if c.method in ("chat.postMessage", "views.update")] == [
+        "views.update", "chat.postMessage", "views.update"]
     [ask] = asks(slack)
     assert ask.contact_email == "priya@northwind.example" and ask.asked_by == "dana@vendor.example"
 
