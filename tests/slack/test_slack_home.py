@@ -265,16 +265,16 @@ def test_someone_else_cannot_answer_the_champions_ask(slack: Harness):
 def test_a_slow_queue_shows_working_on_it_first_then_replaces_it(slack: Harness, monkeypatch: pytest.MonkeyPatch):
     import threading
 
-    from slackapp.listeners import events
+    from slackapp import home
 
     gate = threading.Event()
-    real = events.csm_queue
+    real = home.csm_queue
 
     def slow(*args: Any, **kwargs: Any) -> Any:  # a queue that is not ready at once (cold process, big store)
         assert gate.wait(60)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(events, "csm_queue", slow)
+    monkeypatch.setattr(home, "csm_queue", slow)
     slack.deps.home_placeholder_s = 0.0
     try:
         slack.event({"type": "app_home_opened", "user": DANA, "channel": "D0HOME", "tab": "home", "event_ts": "1"})
