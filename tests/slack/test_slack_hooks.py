@@ -235,7 +235,7 @@ def test_an_evaluation_a_dead_process_left_is_replayed_once_across_processes(
     second = Store.open(database_url)
     try:
         later = NOW + timedelta(minutes=1)
-        replicas = [Deps(settings=p.deps.settings, store=store, agent=FakeAgent(), clock=lambda: later)
+        replicas = [Deps(settings=p.deps.settings, store=store, agent=FakeAgent(), clock=lambda: later, client=p.deps.client)
                     for store in (hook_store, second)]
         barrier = threading.Barrier(2)
         done: list[int] = []
