@@ -19,7 +19,8 @@ process); requests are signed as Slack and the hook senders sign them.
 
 `WARMINTRO_BENCH_CODE=<folder>` runs `bot.py` and the CLI from another checkout (an export of an older
 commit, for before/after figures); the default is this repository. `WARMINTRO_BENCH_COLD_ACCOUNTS=300` sets the
-demo's size (default: the size's accounts, at most 300; S = 60).
+demo's size (default: the size's `cold_accounts`, else its accounts, at most 300; S, the quick run, = 30 with 3
+warm samples and 5 s of load; M and L: 5 warm samples and 20 s of load).
 """
 
 from __future__ import annotations
@@ -47,8 +48,6 @@ from warmintro.testing.mock_slack_api import TEAM_ID, MockSlackAPI
 SIGNING_SECRET = "bench-signing-secret"
 HOOK_SECRET = "bench-hook-secret"
 MAX_ACCOUNTS = 300
-WARM_REPEATS = 5
-LOAD_SECONDS = 20.0
 LOAD_CONCURRENCY = 16
 SLACK_LIMIT_MS = 3000.0
 
@@ -69,7 +68,7 @@ def _env(home: Path, mock: MockSlackAPI | None = None) -> dict[str, str]:
 
 def demo_home(ws: Workspace) -> tuple[Path, int]:
     """The demo store of today (built when missing)."""
-    accounts = int(os.environ.get("WARMINTRO_BENCH_COLD_ACCOUNTS") or
+    accounts = int(os.environ.get("WARMINTRO_BENCH_COLD_ACCOUNTS") or ws.size.cold_accounts or
                    min(int(ws.size.generator.get("accounts", MAX_ACCOUNTS)), MAX_ACCOUNTS))
     today = datetime.now(UTC).date().isoformat()
     other = "-other-code" if os.environ.get("WARMINTRO_BENCH_CODE") else ""  # hooks write: keep before/after apart
@@ -226,7 +225,7 @@ def run_home(ws: Workspace) -> dict[str, Any]:
             first = time.perf_counter()
             ready = _ready_at(client, base, started)
             warm: list[float] = []
-            for i in range(WARM_REPEATS):
+            for i in range(ws.size.warm_repeats):
                 body = home_opened(user)
                 t0 = time.perf_counter()
                 client.post(base + "/slack/events", content=body, headers=_slack_headers(body))
@@ -284,7 +283,7 @@ def run_hook(ws: Workspace) -> dict[str, Any]:
             card_s = time.perf_counter() - started if cards else None  # from the bot's start
             _ready_at(client, base, started)
             warm: list[float] = []
-            for i in range(WARM_REPEATS):
+            for i in range(ws.size.warm_repeats):
                 contact, account, _csm = asks[(1 + i) % len(asks)]
                 body = _hook_body(contact, account)
                 t0 = time.perf_counter()
@@ -343,7 +342,7 @@ def run_load(ws: Workspace) -> dict[str, Any]:
             _post_when_up(client, base + "/slack/events", body, _slack_headers(body))
             if _ready_at(client, base, started) is None:
                 raise RuntimeError("the bot never became ready")
-            stop_at = time.perf_counter() + LOAD_SECONDS
+            stop_at = time.perf_counter() + ws.size.load_seconds
             counter = iter(range(1, 10**9))
 
             def worker() -> None:

@@ -25,6 +25,11 @@ class Size:
     retrieval_queries: int
     drafts: int
     slack_rounds: int  # rounds of 50 concurrent events
+    # cold start (fig_coldstart): the demo's accounts (None: the generator's, at most 300), the warm samples
+    # beside each cold one, and how long slack_load keeps the load on
+    cold_accounts: int | None = None
+    warm_repeats: int = 5
+    load_seconds: float = 20.0
     notes: list[str] = field(default_factory=list)
 
 
@@ -39,10 +44,12 @@ def get_size(name: str) -> Size:
     if name == "XS":
         return Size("XS", {"accounts": 30, "people": 600, "ties": 1_500, "emails": 300, "usage_rows": None},
                     champions=5, queries=5, naive_contacts=None, naive_seconds=20, scan_repeats=1,
-                    index_emails=100, retrieval_queries=10, drafts=2, slack_rounds=1)
+                    index_emails=100, retrieval_queries=10, drafts=2, slack_rounds=1, cold_accounts=30,
+                    warm_repeats=3, load_seconds=5.0)
     if name == "S":
         return Size("S", _gen("S"), champions=30, queries=30, naive_contacts=None, naive_seconds=60, scan_repeats=3,
-                    index_emails=1_000, retrieval_queries=100, drafts=10, slack_rounds=4)
+                    index_emails=1_000, retrieval_queries=100, drafts=10, slack_rounds=4,
+                    cold_accounts=30, warm_repeats=3, load_seconds=5.0)  # the quick run: each figure, smaller
     if name == "M":
         return Size("M", _gen("M"), champions=100, queries=60, naive_contacts=1_500, naive_seconds=90,
                     scan_repeats=3, index_emails=5_000, retrieval_queries=200, drafts=20, slack_rounds=10)

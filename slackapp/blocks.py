@@ -388,6 +388,12 @@ def agent_status(role: str) -> tuple[str, list[str]]:
     return "is looking into it…", list(_LOADING[key])
 
 
+def agent_working_text(role: str) -> str:
+    """The placeholder reply posted in a channel thread at once (a channel has no thread status); the answer
+    replaces it (chat.update)."""
+    return f":hourglass_flowing_sand: _{agent_status(role)[1][0]}_"
+
+
 def pending_blocks(action_id: str, summary: str, *, thread_id: str, requester: str | None) -> list[Block]:
     value = encode_value({"t": thread_id, "u": requester or ""})
     return [
@@ -397,6 +403,15 @@ def pending_blocks(action_id: str, summary: str, *, thread_id: str, requester: s
             button("Cancel", AGENT_CANCEL_PREFIX + action_id, value),
         ]},
     ]
+
+
+def in_progress_blocks(blocks: Sequence[Block], block_id: str | None, text: str) -> list[Block] | None:
+    """`blocks` (a message's or the App Home's) with the clicked buttons' block replaced by what is happening
+    ("Sending the ask…"), shown while the click's work runs; None when that block is not among them."""
+    if not block_id or not any(blk.get("block_id") == block_id for blk in blocks):
+        return None
+    line = context(f":hourglass_flowing_sand: _{escape(text)}_")
+    return [line if blk.get("block_id") == block_id else dict(blk) for blk in blocks]
 
 
 def decided_blocks(decision: str, actor_user_id: str | None, result_text: str) -> list[Block]:

@@ -77,12 +77,39 @@ def update_message(client: WebClient, body: dict[str, Any], text: str, blocks: l
         WebhookClient(body["response_url"]).send(text=b.truncate(text, 3000), blocks=blocks, replace_original=True)
 
 
+def show_in_progress(client: WebClient, body: dict[str, Any], text: str) -> list[dict[str, Any]] | None:
+    """The clicked buttons replaced by `text` where they were clicked (the App Home, or the message), while the
+    click's work runs; the blocks that were there (to put back), or None when nothing was shown."""
+    block_id = ((body.get("actions") or [{}])[0]).get("block_id")
+    view = body.get("view") or {}
+    if (body.get("container") or {}).get("type") == "view" and view.get("type") == "home":
+        blocks = b.in_progress_blocks(view.get("blocks") or [], block_id, text)
+        if blocks is None or not view.get("id"):
+            return None
+        try:  # the hash: never over a Home published since the click (its answer publishes it again anyway)
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view={"type": "home", "blocks": blocks})
+        except SlackApiError as exc:
+            log.warning("progress not shown", extra={"fields": {"error": exc.response.get("error")}})
+            return None
+        return list(view.get("blocks") or [])
+    message = body.get("message") or {}
+    blocks = b.in_progress_blocks(message.get("blocks") or [], block_id, text)
+    if blocks is None:
+        return None
+    update_message(client, body, str(message.get("text") or text), blocks)
+    return list(message.get("blocks") or [])
+
+
 def tell(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, text: str) -> None:
     """One line to the person who clicked, where they clicked: the App Home gets a banner; a message
-    (including an ephemeral one) gets an ephemeral reply."""
+    (including an ephemeral one) gets an ephemeral reply; a submitted modal kept open by its ack shows it."""
     container = body.get("container") or {}
     user_id = (body.get("user") or {}).get("id")
     view = body.get("view") or {}
+    if body.get("type") == "view_submission" and view.get("id"):
+        title = str((view.get("title") or {}).get("text") or "warmintro")
+        client.views_update(view_id=view["id"], view=b.modal_view(title, [b.section(text)]))
+        return
     if container.get("type") == "view" and view.get("type") == "home" and user_id:
         publish_home(deps, client, user_id, who, notice=text)
         return

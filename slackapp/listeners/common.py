@@ -15,7 +15,7 @@ from agent.identity import Identity
 from agent.types import AgentReply
 from slackapp import blocks as b
 from slackapp.deps import Deps
-from slackapp.messaging import tell
+from slackapp.messaging import show_in_progress, tell, update_message
 
 log = logging.getLogger("slackapp.listeners")  # the name these lines have always had
 
@@ -82,8 +82,10 @@ def reply_blocks(reply: AgentReply, who: Identity) -> list[dict[str, Any]] | Non
 
 
 def post_reply(client: WebClient, *, channel: str, thread_ts: str, reply: AgentReply, thread_id: str,
-               requester: str | None, who: Identity | None = None, feedback: bool = False) -> None:
-    """The agent's reply in the thread; `feedback`: with thumbs up / down under it (not under refusals)."""
+               requester: str | None, who: Identity | None = None, feedback: bool = False,
+               replace_ts: str | None = None) -> None:
+    """The agent's reply in the thread; `feedback`: with thumbs up / down under it (not under refusals);
+    `replace_ts`: the placeholder it replaces (chat.update) instead of a new message."""
     pending = reply.pending
     blocks = b.agent_reply_blocks(
         reply.text, blocks=reply_blocks(reply, who) if who is not None else reply.blocks, thread_id=thread_id,
@@ -92,8 +94,11 @@ def post_reply(client: WebClient, *, channel: str, thread_ts: str, reply: AgentR
     )
     if feedback and reply.mode != "refusal":
         blocks = [*blocks[: b.MESSAGE_BLOCKS_MAX - 1], b.feedback_block(reply.mode, reply.intent)]
-    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=b.truncate(b.defang(reply.text), 3000),
-                            blocks=blocks)
+    text = b.truncate(b.defang(reply.text), 3000)
+    if replace_ts:
+        client.chat_update(channel=channel, ts=replace_ts, text=text, blocks=blocks)
+        return
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
 
 
 def refusal_for(who: Identity, context: BoltContext | None = None) -> str:
@@ -117,9 +122,10 @@ def tell_failure(deps: Deps) -> Callable[..., None]:
 
 
 def csm_only(deps: Deps, fn: Callable[[Deps, WebClient, dict[str, Any], Identity, Any], None],
-             field: str) -> Callable[..., None]:
+             field: str, progress: str | None = None) -> Callable[..., None]:
     """A lazy listener that runs `fn` for a CSM or admin of the vendor (others are told no): the action's value
-    (`field` "value") or the whole action."""
+    (`field` "value") or the whole action. `progress`: shown in place of the card's buttons while `fn` runs
+    (the answer republishes the App Home; a message gets its buttons back, with the answer under it)."""
 
     @guarded(fn.__name__, tell_failure(deps))
     def run(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -127,7 +133,13 @@ def csm_only(deps: Deps, fn: Callable[[Deps, WebClient, dict[str, Any], Identity
         if not (who.role in SENDER_ROLES and who.is_vendor and who.email):
             tell(deps, client, body, who, refusal_for(who))
             return
-        fn(deps, client, body, who, action.get("value") if field == "value" else action)
+        shown = show_in_progress(client, body, progress) if progress else None
+        try:
+            fn(deps, client, body, who, action.get("value") if field == "value" else action)
+        finally:
+            if shown is not None and (body.get("container") or {}).get("type") != "view":
+                message = body.get("message") or {}
+                update_message(client, body, str(message.get("text") or progress), shown)
 
     run.__name__ = f"lazy_{fn.__name__}"
     return run

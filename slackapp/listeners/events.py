@@ -1,7 +1,8 @@
 """Events API: mentions and DMs go to the agent (ack at once, answer lazily in the thread); App Home; the
 agent's own thread view (the Messages tab): suggested prompts per role when a thread starts.
 
-While the agent works, a DM thread shows a status (assistant.threads.setStatus, the first call made). An answer
+While the agent works, a DM thread shows a status (assistant.threads.setStatus, the first call made); a
+channel thread gets a placeholder reply at once, which the answer replaces (chat.update). An answer
 a model writes is streamed into the thread as it is written (chat.startStream / appendStream / stopStream); an
 offline answer is whole at once and posted at once. Every answer carries feedback buttons. Each of these is
 a Web API call through the app's client, so a 429 is retried after its Retry-After like any other."""
@@ -43,13 +44,26 @@ def answer(deps: Deps, client: WebClient, who: Identity, event: dict[str, Any], 
         return
     if event.get("channel_type") == "im" or channel.startswith("D"):
         show_status(client, channel, thread_ts, who)
-    stream = ReplyStream(client, channel=channel, thread_ts=thread_ts, user_id=event.get("user"),
-                         team_id=context.team_id or event.get("team"))
-    reply = deps.agent.respond(who, thread_id, event.get("text") or "", stream=stream)
-    if stream.finish(reply, thread_id=thread_id, requester=who.slack_user_id, who=who):
+        stream = ReplyStream(client, channel=channel, thread_ts=thread_ts, user_id=event.get("user"),
+                             team_id=context.team_id or event.get("team"))
+        reply = deps.agent.respond(who, thread_id, event.get("text") or "", stream=stream)
+        if stream.finish(reply, thread_id=thread_id, requester=who.slack_user_id, who=who):
+            return
+        post_reply(client, channel=channel, thread_ts=thread_ts, reply=reply, thread_id=thread_id,
+                   requester=who.slack_user_id, who=who, feedback=True)
+        return
+    # A channel thread has no status line: a placeholder reply at once, replaced by the whole answer (not
+    # streamed, so the answer lands in the placeholder's place with its buttons).
+    placeholder_ts = str(client.chat_postMessage(channel=channel, thread_ts=thread_ts,
+                                                 text=b.agent_working_text(who.role))["ts"])
+    try:
+        reply = deps.agent.respond(who, thread_id, event.get("text") or "")
+    except Exception as exc:  # the placeholder says so, rather than "working on it" forever
+        log.exception("listener failed", extra={"fields": {"listener": "app_mention", "error": type(exc).__name__}})
+        client.chat_update(channel=channel, ts=placeholder_ts, text=b.ERROR_TEXT)
         return
     post_reply(client, channel=channel, thread_ts=thread_ts, reply=reply, thread_id=thread_id,
-               requester=who.slack_user_id, who=who, feedback=True)
+               requester=who.slack_user_id, who=who, feedback=True, replace_ts=placeholder_ts)
 
 
 STREAM_BUFFER = 100  # characters per stream call: text appears every sentence or so, within the rate limits

@@ -102,9 +102,11 @@ def test_each_workspace_is_answered_with_its_own_bot_token(multi: tuple[Harness,
         ts = f"1764061200.00010{n}"
         event = mention(ALEX, ts=ts, channel=f"C{team}", team=team)
         assert h.post(event_body(event, team_id=team)).status_code == 200
-        [answer] = h.mock.wait_for("chat.postMessage", where=lambda c, ch=f"C{team}": c.body.get("channel") == ch)
+        [answer] = h.mock.wait_for("chat.update", where=lambda c, ch=f"C{team}": c.body.get("channel") == ch)
         assert answer.headers["authorization"] == f"Bearer {token}"
-        assert answer.body["thread_ts"] == ts and "what I found" in answer.body["text"]
+        assert "what I found" in answer.body["text"]
+        [placeholder] = h.mock.calls_to("chat.postMessage", where=lambda c, ch=f"C{team}": c.body.get("channel") == ch)
+        assert placeholder.body["thread_ts"] == ts and placeholder.headers["authorization"] == f"Bearer {token}"
         assert h.mock.calls_to("auth.test", where=bearer(token))  # authorize checked that workspace's token
 
         # A slash command from the same workspace is authorized with its token and answered (help: in the ack).

@@ -191,3 +191,9 @@ def test_request_intro_offers_no_dead_end_button() -> None:
     assert "Naomi Petrov via Iris Lorenz: ask Iris Lorenz (iris@northpeak.vc) directly" in words
     assert b.request_intro_blocks([investor])[0]["type"] == "context"  # nothing to press at all
     assert not any(blk["type"] == "actions" for blk in b.request_intro_blocks([investor]))
+
+
+def test_the_channel_placeholder_says_what_the_agent_is_doing_for_the_role():
+    assert b.agent_working_text("ae") == ":hourglass_flowing_sand: _Looking for warm paths…_"
+    assert b.agent_working_text("csm") == ":hourglass_flowing_sand: _Checking today's happy moments…_"
+    assert b.agent_working_text("champion") == ":hourglass_flowing_sand: _Finding your introduction request…_"

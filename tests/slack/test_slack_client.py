@@ -38,7 +38,8 @@ def test_server_error_is_retried(mock_slack: MockSlackAPI, tmp_path: Path):
 def test_rate_limited_reply_still_reaches_the_thread(slack: Harness):
     slack.mock.fail_next("chat.postMessage", 429, retry_after=1)
     slack.event(mention(ALEX))
-    calls = slack.mock.wait_for("chat.postMessage", 2, timeout=15)
+    calls = slack.mock.wait_for("chat.postMessage", 2, timeout=15)  # the placeholder, refused then posted
     assert calls[1].body["thread_ts"] == calls[0].body["thread_ts"]
+    slack.mock.wait_for("chat.update")  # the answer in its place
     slack.drain()
     assert len(slack.agent.calls) == 1

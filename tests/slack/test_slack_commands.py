@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from slackapp import blocks as b
 from slackapp.listeners.commands import parse
 from warmintro.testing.slack_harness import ALEX, DANA, PRIYA, Harness
 
@@ -99,9 +100,10 @@ def test_champions_and_strangers_get_no_report(slack: Harness, user: str):
 
 def test_draft_answers_a_csm_with_the_ask_and_the_notes(slack: Harness):
     resp = slack.command(DANA, "draft priya@northwind.example")
-    assert resp.status_code == 200 and resp.text == "Working on it…"  # acknowledged at once; the drafts replace it
+    assert resp.status_code == 200 and resp.text == b.WORKING_TEXT  # acknowledged at once; the drafts follow
     [reply] = slack.mock.wait_for("response_url")
     assert reply.body["response_type"] == "ephemeral", reply.body
+    assert reply.body.get("replace_original") is True  # in the place of "Working on it…"
     assert "blocks" in reply.body, reply.body
     blocks = json.dumps(reply.body["blocks"], ensure_ascii=False)
     assert "The ask to Priya Natarajan" in blocks and "Hi Priya," in blocks and "who in your network" in blocks

@@ -15,10 +15,19 @@ from warmintro.testing.slack_harness import ALEX, DANA, NOW, PRIYA, Harness, cli
 pytestmark = pytest.mark.store
 
 
+def is_loading(call: Any) -> bool:
+    """The "working on it" Home a slow queue shows first (on a busy CPU)."""
+    return b.HOME_LOADING_TEXT in json.dumps(call.json_field("view"), ensure_ascii=False)
+
+
 def open_home(slack: Harness, user: str) -> dict[str, Any]:
-    before = len(slack.mock.calls_to("views.publish"))
+    """The Home published for `user` (past the "working on it" view, if one came first)."""
+    def final(c: Any) -> bool:
+        return not is_loading(c)
+
+    before = len(slack.mock.calls_to("views.publish", where=final))
     slack.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": "1"})
-    call = slack.mock.wait_for("views.publish", before + 1)[-1]
+    call = slack.mock.wait_for("views.publish", before + 1, where=final)[-1]
     assert call.body["user_id"] == user
     return call.json_field("view")
 
@@ -115,6 +124,48 @@ def test_champion_without_slack_is_recorded_and_the_csm_told(slack: Harness):
     assert slack.mock.calls_to("conversations.open") == []
 
 
+def test_send_ask_shows_sending_on_the_card_at_once_then_the_answer_replaces_the_home(slack: Harness):
+    view = open_home(slack, DANA)
+    actions = card_actions(view)["priya@northwind.example"]
+    click_on = home_click(DANA, actions["elements"][0], actions["block_id"], view={**view, "hash": "h1"})
+    assert slack.action(click_on).status_code == 200
+    slack.mock.wait_for("views.publish", where=lambda c: "Ask sent" in str(c.body.get("view")))
+    slack.drain()
+    # in order: the card's buttons give way to "Sending the ask…" on the Home as it was (its hash), then the
+    # champion's DM, then the Home republished with the answer
+    assert [c.method for c in slack.mock.calls if c.method in ("views.update", "chat.postMessage", "views.publish")
+            and not is_loading(c)] == ["views.publish", "views.update", "chat.postMessage", "views.publish"]
+    [working] = slack.mock.calls_to("views.update")
+    assert working.body["view_id"] == "V0VIEW" and working.body["hash"] == "h1"
+    shown = working.json_field("view")["blocks"]
+    assert set(card_actions({"blocks": shown})) == {"sam@bluebird.example"}  # only the clicked card changed
+    assert "Sending the ask…" in json.dumps(shown, ensure_ascii=False)
+    home = slack.mock.calls_to("views.publish")[-1].json_field("view")
+    assert "Ask sent to Priya Natarajan" in json.dumps(home)
+
+
+def test_send_ask_from_a_message_shows_sending_then_gives_the_buttons_back_with_the_answer(slack: Harness):
+    view = open_home(slack, DANA)
+    actions = card_actions(view)["priya@northwind.example"]
+    blocks = [blk for blk in view["blocks"] if blk["type"] != "actions" or blk is actions]
+    payload = click(DANA, {"action_id": b.SEND_ASK, "block_id": actions["block_id"], "type": "button",
+                           "value": actions["elements"][0]["value"]},
+                    container={"type": "message", "message_ts": "1764061900.000100", "channel_id": "D0DANA"},
+                    message={"ts": "1764061900.000100", "text": "Your queue", "blocks": blocks},
+                    response_url=slack.mock.response_url("digest"))
+    assert slack.action(payload).status_code == 200
+    slack.mock.wait_for("chat.update", 2)
+    slack.drain()
+    assert [c.method for c in slack.mock.calls if c.method in ("chat.update", "chat.postMessage", "response_url")
+            ] == ["chat.update", "chat.postMessage", "response_url", "chat.update"]
+    working, back = slack.mock.calls_to("chat.update")
+    assert working.body["ts"] == "1764061900.000100" and "Sending the ask…" in json.dumps(working.json_field("blocks"),
+                                                                                         ensure_ascii=False)
+    assert card_actions({"blocks": working.json_field("blocks")}) == {}
+    assert back.json_field("blocks") == blocks  # the card as it was; the answer is the line under it
+    assert "Ask sent to Priya Natarajan" in slack.mock.calls_to("response_url")[0].body["text"]
+
+
 def test_snooze_and_not_now_hide_the_card(slack: Harness):
     view = open_home(slack, DANA)
     actions = card_actions(view)["priya@northwind.example"]
@@ -176,7 +227,11 @@ def test_champion_not_now_records_a_decline(slack: Harness):
 def test_champion_approve_gives_a_note_with_mailto_and_an_audit_row(slack: Harness):
     blocks = sent_dm(slack)
     champion_click(slack, blocks, b.CHAMPION_APPROVE)
-    [update] = slack.mock.wait_for("chat.update")
+    # at once the buttons give way to "Drafting your note…" in the DM; then the notes replace it
+    [working, update] = slack.mock.wait_for("chat.update", 2)
+    assert working.body["ts"] == update.body["ts"] == "1764061200.000500"
+    assert "Drafting your note…" in json.dumps(working.json_field("blocks"), ensure_ascii=False)
+    assert not [blk for blk in working.json_field("blocks") if blk["type"] == "actions"]
     new_blocks = update.json_field("blocks")
     urls = [e.get("url", "") for blk in new_blocks if blk["type"] == "actions" for e in blk["elements"]]
     assert len(urls) == 2 and all(u.startswith("mailto:") for u in urls)

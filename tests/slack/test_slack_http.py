@@ -29,10 +29,15 @@ def test_healthz(slack: Harness):
 def test_rep_mention_is_answered_in_the_thread(slack: Harness):
     resp = slack.event(mention(ALEX, ts="1764061200.000100"))
     assert resp.status_code == 200
-    [call] = slack.mock.wait_for("chat.postMessage")
-    assert call.body["channel"] == "C0SALES"
-    assert call.body["thread_ts"] == "1764061200.000100"
+    [call] = slack.mock.wait_for("chat.update")
+    # a placeholder reply at once (a channel thread has no status line), then the answer in its place
+    assert [c.method for c in slack.mock.calls if c.method.startswith("chat.")] == ["chat.postMessage", "chat.update"]
+    [placeholder] = slack.mock.calls_to("chat.postMessage")
+    assert placeholder.body["channel"] == "C0SALES" and placeholder.body["thread_ts"] == "1764061200.000100"
+    assert placeholder.body["text"] == ":hourglass_flowing_sand: _Looking for warm paths…_"
+    assert call.body["channel"] == "C0SALES" and call.body["ts"] == "1700000.000100"  # the mock's first message
     assert "what I found" in call.body["text"]
+    assert call.json_field("blocks")[-1]["type"] == "context_actions"  # the feedback buttons, as before
     [(who, thread_id, text)] = slack.agent.calls
     assert who.role == "ae" and who.email == "alex@vendor.example" and not who.external
     assert thread_id == "C0SALES:1764061200.000100"
@@ -40,9 +45,24 @@ def test_rep_mention_is_answered_in_the_thread(slack: Harness):
     assert call.headers["authorization"] == "Bearer xoxb-test-token-0000"
 
 
+def test_a_failed_answer_replaces_the_placeholder_with_the_error(slack: Harness, monkeypatch: pytest.MonkeyPatch):
+    from slackapp import blocks as b
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the model fell over")
+
+    monkeypatch.setattr(slack.agent, "respond", broken)
+    slack.event(mention(ALEX, ts="1764061200.000300"))
+    [update] = slack.mock.wait_for("chat.update")
+    slack.drain()
+    assert [c.method for c in slack.mock.calls if c.method.startswith("chat.")] == ["chat.postMessage", "chat.update"]
+    assert update.body["text"] == b.ERROR_TEXT  # not "working on it" forever, and no second message
+
+
 def test_a_mention_inside_a_thread_keeps_the_thread(slack: Harness):
     slack.event(mention(ALEX, ts="1764061300.000200", thread_ts="1764061200.000100"))
-    [call] = slack.mock.wait_for("chat.postMessage")
+    slack.mock.wait_for("chat.update")
+    [call] = slack.mock.calls_to("chat.postMessage")  # the placeholder, in the thread the answer replaces
     assert call.body["thread_ts"] == "1764061200.000100"
     assert slack.agent.calls[0][1] == "C0SALES:1764061200.000100"
 
@@ -69,13 +89,14 @@ def test_dm_thread_reply_goes_to_the_agent_and_bot_messages_and_edits_do_not(sla
 def test_a_retried_event_is_answered_once(slack: Harness):
     body = event_body(mention(ALEX), event_id="EvRETRY1")
     assert slack.post(body).status_code == 200
-    slack.mock.wait_for("chat.postMessage")
+    slack.mock.wait_for("chat.postMessage")  # the placeholder
     retry = slack.post(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     assert retry.status_code == 200
     # the retry is dropped in middleware, before any listener starts: nothing more can come of it
+    slack.mock.wait_for("chat.update")  # the answer
     slack.drain()
     assert len(slack.agent.calls) == 1
-    assert len(slack.mock.calls_to("chat.postMessage")) == 1
+    assert [c.method for c in slack.mock.calls if c.method.startswith("chat.")] == ["chat.postMessage", "chat.update"]
     with slack.deps.store.session() as s:
         from warmintro.store.models import SlackEvent
 
@@ -88,9 +109,10 @@ def test_the_same_event_delivered_concurrently_is_answered_once(slack: Harness):
         codes = list(pool.map(lambda i: slack.post(body, headers={"X-Slack-Retry-Num": str(i)} if i else None).status_code,
                               range(8)))
     assert codes == [200] * 8
-    slack.mock.wait_for("chat.postMessage")
+    slack.mock.wait_for("chat.update")
     slack.drain()
     assert len(slack.agent.calls) == 1
+    assert [c.method for c in slack.mock.calls if c.method.startswith("chat.")] == ["chat.postMessage", "chat.update"]
 
 
 def test_forged_signature_is_rejected(slack: Harness):
@@ -151,7 +173,7 @@ def test_pending_action_buttons_decide_once(slack: Harness):
 
     slack.agent.next_pending = PendingAction("pa-42", "send_ask", {"contact_email": "x"}, "Send the ask to Priya")
     slack.event(mention(DANA, ts="1764061500.000100"))
-    [posted] = slack.mock.wait_for("chat.postMessage")
+    [posted] = slack.mock.wait_for("chat.update")  # the answer, in the placeholder's place
     blocks = posted.json_field("blocks")
     actions = next(blk for blk in blocks if blk["type"] == "actions")
     approve = actions["elements"][0]
@@ -174,7 +196,10 @@ def test_pending_action_buttons_decide_once(slack: Harness):
     assert slack.agent.decisions == []
 
     assert slack.action(click_approve(DANA)).status_code == 200
-    [update] = slack.mock.wait_for("chat.update")
+    [_answer, working, update] = slack.mock.wait_for("chat.update", 3)
+    # first the buttons give way to "Approving…" (at once), then the decision's result replaces that
+    assert working.body["ts"] == "1764061600.000100" and "Approving…" in json.dumps(working.json_field("blocks"), ensure_ascii=False)
+    assert not any(blk["type"] == "actions" for blk in working.json_field("blocks"))
     assert update.body["ts"] == "1764061600.000100"
     new_blocks = update.json_field("blocks")
     assert not any(blk["type"] == "actions" for blk in new_blocks)
@@ -186,7 +211,7 @@ def test_pending_action_buttons_decide_once(slack: Harness):
     slack.drain()
     assert [d[2:] for d in slack.agent.decisions] == [("pa-42", True), ("pa-42", True)]
     assert slack.agent.decisions[0][1] == "C0SALES:1764061500.000100"
-    assert len(slack.mock.calls_to("chat.update")) == 1
+    assert len(slack.mock.calls_to("chat.update")) == 3  # the answer, then "Approving…" and the decision once
     assert "Already decided" in slack.mock.calls_to("response_url")[-1].body["text"]
     assert b.AGENT_APPROVE_PREFIX == "agent_approve:"
 
@@ -208,7 +233,7 @@ def test_50_concurrent_signed_events_are_all_acked_and_answered(slack: Harness):
     print(f"\nack latency over 50 concurrent signed events: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
           f"max {latencies[-1] * 1000:.0f} ms")
     # Latency is measured by the benchmarks (`slack_ack`), not asserted here; here: all acked and all answered.
-    slack.mock.wait_for("chat.postMessage", 51, timeout=30)
+    slack.mock.wait_for("chat.update", 51, timeout=30)
     assert SECRET
 
 

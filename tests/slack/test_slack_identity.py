@@ -14,7 +14,7 @@ pytestmark = pytest.mark.store
 def test_external_user_with_a_contact_email_is_treated_as_champion(slack: Harness):
     slack.mock.add_user("U0SAMEXT", "Sam@Bluebird.example", team_id="T0BLUEBIRD")
     slack.event(mention("U0SAMEXT", user_team="T0BLUEBIRD"))
-    slack.mock.wait_for("chat.postMessage")
+    slack.mock.wait_for("chat.update")  # the answer, in the placeholder's place
     [(who, _, _)] = slack.agent.calls
     assert who.role == "champion" and who.external and who.email == "sam@bluebird.example"
     assert who.account_id == "B" and not who.is_vendor
@@ -39,7 +39,7 @@ def test_stranger_flag_makes_a_user_external(slack: Harness):
 
 def test_team_member_by_slack_id_needs_no_lookup(slack: Harness):
     slack.event(mention(DANA))
-    slack.mock.wait_for("chat.postMessage")
+    slack.mock.wait_for("chat.update")  # the answer, in the placeholder's place
     assert slack.agent.calls[0][0].role == "csm"
     assert slack.mock.calls_to("users.info") == []
 
@@ -47,7 +47,7 @@ def test_team_member_by_slack_id_needs_no_lookup(slack: Harness):
 def test_a_foreign_team_hint_is_checked_with_users_info(slack: Harness):
     # the payload says another team; users.info says this workspace (e.g. an Enterprise Grid sibling)
     slack.event(mention(DANA, user_team="T0SIBLING"))
-    slack.mock.wait_for("chat.postMessage")
+    slack.mock.wait_for("chat.update")  # the answer, in the placeholder's place
     assert slack.agent.calls[0][0].role == "csm" and not slack.agent.calls[0][0].external
     assert slack.mock.calls_to("users.info")
 
@@ -55,10 +55,10 @@ def test_a_foreign_team_hint_is_checked_with_users_info(slack: Harness):
 def test_member_matched_by_email_when_team_csv_has_no_slack_id(slack: Harness):
     slack.mock.add_user("U0NEWCSM", "OMAR@vendor.example")
     slack.event(mention("U0NEWCSM"))
-    slack.mock.wait_for("chat.postMessage")
+    slack.mock.wait_for("chat.update")  # the answer, in the placeholder's place
     who = slack.agent.calls[0][0]
     assert who.role == "csm" and who.email == "omar@vendor.example"
     # users.info answers are cached: a second request does not look the user up again
     slack.event(mention("U0NEWCSM", ts="1764061299.000100"))
-    slack.mock.wait_for("chat.postMessage", 2)
+    slack.mock.wait_for("chat.update", 2)
     assert len(slack.mock.calls_to("users.info")) == 1

@@ -3,6 +3,7 @@ whose process died is finished by the replay (bot.py runs it in every process) �
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -133,7 +134,8 @@ def test_an_answer_that_keeps_failing_is_given_back_and_the_champion_can_answer_
     assert asks(slack)[0].outcome == "pending"
     # The claim is free again: the champion's next click is a fresh answer, and it is done.
     champion_click(slack, sent_blocks(slack), b.CHAMPION_APPROVE)
-    [update] = slack.mock.wait_for("chat.update")
+    [working, update] = slack.mock.wait_for("chat.update", 2)  # "Drafting your note…", then the notes
+    assert "Drafting your note…" in json.dumps(working.json_field("blocks"), ensure_ascii=False)
     assert "note" in update.body["text"].lower()
     assert asks(slack)[0].outcome == "accepted"
 
@@ -145,7 +147,7 @@ def test_a_click_on_an_exhausted_job_becomes_a_fresh_answer(slack: Harness):
         s.execute(sql_update(m.SlackJob).where(m.SlackJob.job_id == job_id).values(attempts=jobs.MAX_LEASES + 1))
     slack.deps.clock = lambda: NOW + timedelta(seconds=30)
     champion_click(slack, sent_blocks(slack), b.CHAMPION_APPROVE)  # the ack: "pending"; the lazy half retries it
-    [update] = slack.mock.wait_for("chat.update")
+    [_working, update] = slack.mock.wait_for("chat.update", 2)
     assert "note" in update.body["text"].lower()
     slack.drain()
     with slack.deps.store.session() as s:

@@ -106,18 +106,27 @@ def test_csm_edits_the_ask_and_the_champion_reads_the_edited_words(slack: Harnes
     assert "Priya" in text_input["element"]["initial_value"]  # the drafted ask, ready to edit
 
     words = "Priya, thank you for the kind NPS note! Could you introduce us to one of these?"
-    slack.action(_view_submission(DANA, modal, {b.ASK_TEXT_BLOCK: {b.ASK_TEXT_INPUT: words}}))
+    resp = slack.action(_view_submission(DANA, modal, {b.ASK_TEXT_BLOCK: {b.ASK_TEXT_INPUT: words}}))
+    # the ack keeps the modal open saying the ask is on its way; the answer then replaces it
+    sending = resp.json()
+    assert sending["response_action"] == "update"
+    assert "Sending the ask…" in json.dumps(sending["view"], ensure_ascii=False)
     [dm] = slack.mock.wait_for("chat.postMessage")
     dm_text = json.dumps(dm.json_field("blocks"))
     assert "thank you for the kind NPS note" in dm_text and "Use this note" in dm_text
+    [_drafted, answered] = slack.mock.wait_for("views.update", 2)
+    assert answered.body["view_id"] == "V0MODAL"
+    assert "Ask sent to Priya Natarajan" in json.dumps(answered.json_field("view"))
     slack.drain()
+    assert [c.method for c in slack.mock.calls if c.method in ("chat.postMessage", "views.update")] == [
+        "views.update", "chat.postMessage", "views.update"]
     [ask] = asks(slack)
     assert ask.contact_email == "priya@northwind.example" and ask.asked_by == "dana@vendor.example"
 
 
 def _rep_asks_who_knows(slack: Harness) -> list[dict[str, Any]]:
     slack.post(event_body(mention(ALEX, "<@U0BOT> who knows someone at acme-freight.example?")))
-    [answer] = slack.mock.wait_for("chat.postMessage")
+    [answer] = slack.mock.wait_for("chat.update")  # in the placeholder's place
     blocks = answer.json_field("blocks")
     assert "Jo Park" in json.dumps(blocks)
     assert "<@U0DANA>" in json.dumps(blocks)  # the CSM who routes it, by @mention
@@ -154,7 +163,7 @@ def test_rep_requests_an_intro_and_the_owning_csm_is_asked_once(real_agent: Harn
     again = slack.mock.wait_for("response_url", 2)[-1]
     assert "Already requested" in again.body["text"]
     slack.drain()
-    assert len(slack.mock.calls_to("chat.postMessage")) == 2
+    assert len(slack.mock.calls_to("chat.postMessage")) == 2  # the placeholder, the CSM's DM
     with slack.deps.store.session() as s:
         rows = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "intro_requested")).all()
         assert [(r.actor, r.subject, r.detail["routed_to"]) for r in rows] == [
@@ -171,4 +180,4 @@ def test_a_request_intro_through_a_recently_asked_champion_is_refused_with_the_r
     reply = slack.mock.wait_for("response_url")[-1]
     assert "Asked Dana" not in reply.body["text"] and "Priya" in reply.body["text"]
     slack.drain()
-    assert len(slack.mock.calls_to("chat.postMessage")) == 1  # only the who-knows answer
+    assert len(slack.mock.calls_to("chat.postMessage")) == 1  # only the who-knows placeholder (then its answer)

@@ -167,12 +167,14 @@ def click(user: str, action: dict[str, Any], *, container: dict[str, Any] | None
     return payload
 
 
-def home_click(user: str, element: dict[str, Any], block_id: str) -> dict[str, Any]:
-    """A click on an element of the App Home (taken from a published view)."""
+def home_click(user: str, element: dict[str, Any], block_id: str,
+               view: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A click on an element of the App Home (taken from a published view; `view`: that view, which Slack
+    sends with the click, with its id and hash)."""
     action = {"action_id": element["action_id"], "block_id": block_id, "type": element["type"]}
     if "value" in element:
         action["value"] = element["value"]
-    return click(user, action, view={"id": "V0VIEW", "type": "home", "blocks": []})
+    return click(user, action, view={"type": "home", "blocks": [], **(view or {}), "id": "V0VIEW"})
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from slackapp.listeners.common import (
     tell,
     tell_failure,
 )
-from slackapp.messaging import update_message
+from slackapp.messaging import show_in_progress, update_message
 from warmintro.claims import ClaimKind, claim, release
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ def decide(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity, a
         return
     key = ClaimKind.DECIDE.key(pending_id)
     first = claim(deps.store, key, deps.now())
+    if first:  # the buttons give way to what is happening until the decision's result replaces it
+        show_in_progress(client, body, "Approving…" if approve else "Cancelling…")
     try:
         reply = deps.agent.decide(who, thread_id, pending_id, approve)
     except Exception:

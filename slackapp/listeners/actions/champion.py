@@ -25,7 +25,7 @@ from slackapp.listeners.common import (
     tell,
     tell_failure,
 )
-from slackapp.messaging import ask_context, audit, dm
+from slackapp.messaging import ask_context, audit, dm, show_in_progress
 from slackapp.notices import notify_csm
 from warmintro.claims import claim, release
 from warmintro.engines.cadence import record_outcome
@@ -174,6 +174,8 @@ def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Id
         fresh = jobs.pending_for(deps.store, key)
         job = jobs.lease(deps.store, fresh, deps.now()) if fresh else None
     if job is not None:
+        if kind == "approve":  # drafting the notes takes a moment: the buttons give way to that, then to the notes
+            show_in_progress(client, body, "Drafting your note…")
         run_champion_job(deps, client, job)
 
 

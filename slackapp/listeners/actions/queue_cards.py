@@ -34,6 +34,7 @@ from warmintro.flows.queue import SET_ASIDE, SNOOZE_HOURS, SNOOZED, target_email
 log = logging.getLogger(__name__)
 
 
+EDIT_TITLE = "Edit the ask"
 ASK_SENT = approval.ASK_SENT  # audit row written with every ask sent from Slack: which names it carried
 
 
@@ -121,12 +122,12 @@ def edit_ask(deps: Deps, client: WebClient, body: dict[str, Any], who: Identity,
     if not email:
         tell(deps, client, body, who, "That card is out of date; open the Home tab again.")
         return
-    opened = client.views_open(trigger_id=body["trigger_id"], view=b.loading_modal("Edit the ask"))
+    opened = client.views_open(trigger_id=body["trigger_id"], view=b.loading_modal(EDIT_TITLE))
     view_id = opened["view"]["id"]
     with deps.store.session() as s:
         ctx = ask_context(s, email, str(data.get("s") or "") or None)
         if ctx is None:
-            client.views_update(view_id=view_id, view=b.loading_modal("Edit the ask", "That champion is no longer in the data."))
+            client.views_update(view_id=view_id, view=b.loading_modal(EDIT_TITLE, "That champion is no longer in the data."))
             return
         _lines, emails, _note = target_emails(s, email, deps.now(), deps.target_limit)
         text = _drafted_ask_text(deps, s, ctx, emails, who)
@@ -154,10 +155,12 @@ def edit_submitted(deps: Deps, client: WebClient, body: dict[str, Any], who: Ide
 
 
 def register(app: App, deps: Deps) -> None:
-    app.action(b.SEND_ASK)(ack=ack_only, lazy=[csm_only(deps, send_ask, "value")])
+    # The card shows what is happening until the answer (the App Home republished, or a line under the message);
+    # Edit opens its modal at once instead.
+    app.action(b.SEND_ASK)(ack=ack_only, lazy=[csm_only(deps, send_ask, "value", "Sending the ask…")])
     app.action(b.EDIT_ASK)(ack=ack_only, lazy=[csm_only(deps, edit_ask, "value")])
-    app.action(b.SNOOZE)(ack=ack_only, lazy=[csm_only(deps, snooze, "value")])
-    app.action(b.NOT_NOW)(ack=ack_only, lazy=[csm_only(deps, set_aside, "action")])
+    app.action(b.SNOOZE)(ack=ack_only, lazy=[csm_only(deps, snooze, "value", "Snoozing…")])
+    app.action(b.NOT_NOW)(ack=ack_only, lazy=[csm_only(deps, set_aside, "action", "Setting it aside…")])
 
     @guarded("home_refresh")
     def refresh(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
