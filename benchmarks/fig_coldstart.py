@@ -44,6 +44,7 @@ from typing import Any
 from benchmarks.util import log, pct
 from benchmarks.workspace import Workspace
 from warmintro.testing.mock_slack_api import TEAM_ID, MockSlackAPI
+from warmintro.testing.processes import stop_process
 
 SIGNING_SECRET = "bench-signing-secret"
 HOOK_SECRET = "bench-hook-secret"
@@ -102,12 +103,7 @@ def bot_process(home: Path, mock: MockSlackAPI) -> Iterator[tuple[subprocess.Pop
     try:
         yield proc, f"http://127.0.0.1:{port}", started
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         logfile.close()
 
 

@@ -150,7 +150,7 @@ def build(fixture: dict[str, Any] | None = None, *, hostile: bool = True) -> Wor
     """Generate the demo folder, import it (and a planted copy) into fresh SQLite stores in a temp home."""
     import time
 
-    from warmintro.importer.run import import_folder
+    from warmintro.testing.workspace import imported_sqlite_store
 
     fixture = fixture or load_fixture()
     root = Path(tempfile.mkdtemp(prefix="warmintro-evals-"))
@@ -164,8 +164,7 @@ def build(fixture: dict[str, Any] | None = None, *, hostile: bool = True) -> Wor
     truth = generate(folder, fixture)
     timings["generate"] = time.perf_counter() - t
     t = time.perf_counter()
-    clean = Store.open(f"sqlite:///{root / 'clean.sqlite3'}")
-    import_folder(clean, folder)
+    clean = imported_sqlite_store(root / "clean.sqlite3", folder)
     timings["import_clean"] = time.perf_counter() - t
     hostile_store: Store | None = None
     if hostile and fixture.get("plants"):
@@ -173,8 +172,7 @@ def build(fixture: dict[str, Any] | None = None, *, hostile: bool = True) -> Wor
         planted = root / "hostile"
         shutil.copytree(folder, planted)
         apply_plants(planted, fixture["plants"])
-        hostile_store = Store.open(f"sqlite:///{root / 'hostile.sqlite3'}")
-        import_folder(hostile_store, planted)
+        hostile_store = imported_sqlite_store(root / "hostile.sqlite3", planted)
         timings["import_hostile"] = time.perf_counter() - t
     return Workspace(root, folder, truth, clean, hostile_store, home, timings, old)
 

@@ -17,7 +17,6 @@ server (no build, a few lines of JS for the copy button) and every value is esca
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
 import secrets
@@ -42,7 +41,7 @@ from warmintro.program import load_program
 from warmintro.store import models as m
 from web.csrf import cross_site
 from web.ratelimit import Limits, RateLimiter
-from web.templates import template
+from web.templates import Html, join, render, template
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +54,11 @@ MAX_FIELD = 200
 # ---------------------------------------------------------------------------------------------------
 # HTML
 
-def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def page(title: str, body: str, *, status: int = 200, script: str | None = None, vendor: str | None = None) -> HTMLResponse:
+def page(title: str, body: Html, *, status: int = 200, script: str | None = None, vendor: str | None = None) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
-    js = f'<script nonce="{nonce}">{script}</script>' if script else ""
-    doc = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-           f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-           f'<meta name="robots" content="noindex"><title>{esc(title)}</title><style>{template("pages.css")}</style></head>'
-           f'<body><main>{f"<header>{esc(vendor)}</header>" if vendor else ""}{body}'
-           f'<footer>This page is private to you. Please don\'t share its link.</footer></main>{js}</body></html>')
+    doc = render("page.html", title=title, css=Html(template("pages.css")), body=body,
+                 header=render("vendor_header.html", vendor=vendor) if vendor else "",
+                 script=render("script.html", nonce=nonce, script=Html(script)) if script else "")
     headers = {
         "Content-Security-Policy": (f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; "
                                     "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
@@ -79,7 +71,7 @@ def page(title: str, body: str, *, status: int = 200, script: str | None = None,
 
 
 def message_page(title: str, text: str, *, status: int, vendor: str | None = None) -> HTMLResponse:
-    return page(title, f"<h1>{esc(title)}</h1><p>{esc(text)}</p>", status=status, vendor=vendor)
+    return page(title, render("message.html", title=title, text=text), status=status, vendor=vendor)
 
 
 def bad_link(reason: str) -> HTMLResponse:
@@ -192,8 +184,8 @@ class Web:
             reasons = {e: line for e, line in zip(emails, lines, strict=False)}
             people = {t: s.get(m.Person, t) for t in targets}
         csrf = weblinks.csrf_token(deps.settings, token)
-        intro = (f"{esc(csm_name)} from {esc(vendor)} thought these people in your network might want to hear about "
-                 f"{esc(vendor)}." if csm_name else f"These people in your network might want to hear about {esc(vendor)}.")
+        intro = (render("approval_intro.html", csm_name=csm_name, vendor=vendor) if csm_name
+                 else render("approval_intro_no_csm.html", vendor=vendor))
         cards = []
         picked = set((form or {}).get("pick", [str(i) for i in range(len(targets))]))
         for i, (email, note) in enumerate(zip(targets, notes, strict=True)):
@@ -201,33 +193,16 @@ class Web:
             line = reasons.get(email)
             detail = " at ".join(x for x in ((person.title, person.company) if person else ()) if x)
             reason = line.champion_reason if line is not None else ""  # human terms only, never counts
-            subject = (form or {}).get(f"subject_{i}", [note.subject])[0]
-            body = (form or {}).get(f"body_{i}", [note.body])[0]
-            cards.append(
-                f'<div class="card" data-target="{esc(email)}"><div class="who">'
-                f'<input type="checkbox" name="pick" value="{i}" id="pick_{i}" aria-label="Introduce {esc(note.to_name)}"'
-                f'{" checked" if str(i) in picked else ""}>'
-                f'<div><label for="pick_{i}" class="name" style="margin:0">{esc(note.to_name)}</label>'
-                f'<div class="muted">{esc(detail)}</div>'
-                f'{f"<div class=reason>{esc(reason)}</div>" if reason else ""}</div></div>'
-                f'<label for="subject_{i}">Subject</label>'
-                f'<input type="text" id="subject_{i}" name="subject_{i}" maxlength="{MAX_SUBJECT}" value="{esc(subject)}">'
-                f'<label for="body_{i}">Your note to {esc(first_name(note.to_name))}</label>'
-                f'<textarea id="body_{i}" name="body_{i}" maxlength="{MAX_BODY}">{esc(body)}</textarea>'
-                f'<input type="hidden" name="src_{i}" value="{esc(note.source)}">'
-                f'<input type="hidden" name="h_{i}" value="{note_hash(note.subject, note.body)}">'
-                f'</div>')
-        err = f'<div class="error" role="alert">{esc(error)}</div>' if error else ""
-        body_html = (
-            f"<h1>Hi {esc(first_name(champ_name))}, would you introduce us?</h1><p>{intro} Keep the ones you'd like to "
-            f"introduce, edit each note as you like, and approve. Nothing is sent for you: you forward each note "
-            f"yourself.</p>{err}"
-            f'<form method="post" action="/a/{esc(token)}"><input type="hidden" name="csrf" value="{esc(csrf)}">'
-            f'{"".join(cards)}<div class="actions">'
-            f'<button type="submit" name="action" value="approve" class="primary">Approve</button>'
-            f'<button type="submit" name="action" value="not_a_fit" class="secondary">Not a fit</button>'
-            f'<button type="submit" name="action" value="not_now" class="secondary">Not now</button>'
-            f"</div></form>")
+            cards.append(render(
+                "approval_card.html", index=i, email=email, to_name=note.to_name, detail=detail,
+                checked=Html(" checked") if str(i) in picked else "",
+                reason=render("approval_reason.html", reason=reason) if reason else "",
+                first_name=first_name(note.to_name), max_subject=MAX_SUBJECT, max_body=MAX_BODY,
+                subject=(form or {}).get(f"subject_{i}", [note.subject])[0],
+                body=(form or {}).get(f"body_{i}", [note.body])[0],
+                source=note.source, hash=note_hash(note.subject, note.body)))
+        body_html = render("approval.html", first_name=first_name(champ_name), intro=intro, token=token, csrf=csrf,
+                           error=render("error.html", text=error) if error else "", cards=join(cards))
         return page(f"{vendor}: introductions", body_html, status=status, vendor=vendor)
 
     def answered(self, ask: m.Ask, champ_name: str | None, vendor: str) -> Response:
@@ -243,25 +218,15 @@ class Web:
         if not notes:
             return message_page("Thank you!", f"Thanks {first}, you already answered this one. Your notes are in your "
                                 "messages from us.", status=200, vendor=vendor)
-        cards = []
-        for i, n in enumerate(notes):
-            full = f"Subject: {n['subject']}\n\n{n['body']}"
-            cards.append(
-                f'<div class="card" data-note="{esc(n["to_email"])}"><div class="name">To {esc(n["to_name"])}</div>'
-                f'<div class="muted">{esc(n["to_email"])}</div>'
-                f'<label for="note_{i}">Your note, ready to forward</label>'
-                f'<textarea id="note_{i}" readonly>{esc(full)}</textarea><div class="actions">'
-                f'<a class="button primary secondary mailto" href="{esc(mailto_url(n["to_email"], n["subject"], n["body"]))}">'
-                f"Open in email</a>"
-                f'<button type="button" class="secondary copy" data-copy="note_{i}">Copy note</button></div></div>')
+        cards = [render("answered_card.html", index=i, to_email=n["to_email"], to_name=n["to_name"],
+                        note=f"Subject: {n['subject']}\n\n{n['body']}",
+                        mailto=mailto_url(n["to_email"], n["subject"], n["body"]))
+                 for i, n in enumerate(notes)]
         blocked = (done or {}).get("blocked") or {}
-        extra = (f'<p class="muted">{len(blocked)} name{"s" if len(blocked) != 1 else ""} could not be referred '
-                 "(already a customer, or not someone we may contact), so nothing was recorded for them.</p>"
-                 if blocked else "")
-        body_html = (f"<h1>Thank you, {esc(first)}!</h1><div class='ok'>Your approval is recorded. Here "
-                     f"{'is your note' if len(notes) == 1 else 'are your notes'}, ready to forward.</div>{extra}"
-                     f"{''.join(cards)}<p class='muted'>Your account team follows up within a day of each "
-                     "introduction, and you'll hear how it went.</p>")
+        body_html = render("answered.html", first_name=first, cards=join(cards),
+                           which="is your note" if len(notes) == 1 else "are your notes",
+                           blocked=render("answered_blocked.html", count=len(blocked),
+                                          plural="s" if len(blocked) != 1 else "") if blocked else "")
         return page(f"{vendor}: your notes", body_html, script=template("copy.js"), vendor=vendor)
 
     def approval_post(self, token: str, payload: dict[str, Any], form: dict[str, list[str]]) -> Response:
@@ -361,22 +326,17 @@ class Web:
         values, errors = values or {}, errors or {}
         csrf = weblinks.csrf_token(deps.settings, token)
 
-        def field(key: str, label: str, kind: str, auto: str) -> str:
+        def field(key: str, label: str, kind: str, auto: str) -> Html:
             bad = errors.get(key)
-            return (f'<label for="{key}">{label}</label><input type="{kind}" id="{key}" name="{key}" required '
-                    f'maxlength="{MAX_FIELD}" autocomplete="{auto}" value="{esc(values.get(key, ""))}"'
-                    f'{" aria-invalid=true" if bad else ""}>'
-                    f'{f"<div class=field-error>{esc(bad)}</div>" if bad else ""}')
+            return render("refer_field.html", key=key, label=label, kind=kind, auto=auto, max_field=MAX_FIELD,
+                          value=values.get(key, ""), invalid=Html(" aria-invalid=true") if bad else "",
+                          error=render("refer_field_error.html", text=bad) if bad else "")
 
-        note = f'<div class="error" role="alert">{esc(notice)}</div>' if notice else ""
-        body_html = (
-            f"<h1>Introduce someone to {esc(vendor)}</h1><p>Hi {esc(first_name(name))}, who should we talk to? Three "
-            f"fields, and we'll take it from there.</p>{note}"
-            f'<form method="post" action="/refer/{esc(token)}" class="card" novalidate>'
-            f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
-            f'{field("name", "Their name", "text", "off")}{field("email", "Their work email", "email", "off")}'
-            f'{field("company", "Their company", "text", "off")}'
-            f'<div class="actions"><button type="submit" class="primary">Send the introduction</button></div></form>')
+        body_html = render("refer.html", vendor=vendor, first_name=first_name(name), token=token, csrf=csrf,
+                           notice=render("error.html", text=notice) if notice else "",
+                           fields=join([field("name", "Their name", "text", "off"),
+                                        field("email", "Their work email", "email", "off"),
+                                        field("company", "Their company", "text", "off")]))
         return page(f"{vendor}: introduce someone", body_html, status=status, vendor=vendor)
 
     def refer_post(self, token: str, referrer: str, form: dict[str, list[str]]) -> Response:
@@ -420,12 +380,9 @@ class Web:
             return self.refer_page(token, referrer, values=values, notice=why + " Nothing was recorded.", status=422)
         if view.created:
             self._handoff(view.referral_id)
-        body_html = (f"<h1>Thank you!</h1><div class='ok'>We've got your introduction to {esc(values['name'])} at "
-                     f"{esc(values['company'])}.</div><p><strong>What happens next:</strong> someone from our team "
-                     f"reaches out to {esc(first_name(values['name']))} within {rules.first_touch_sla_hours} hours, "
-                     f"mentioning you. You'll hear how it went within {rules.close_loop_days} days.</p>"
-                     f"<p class='muted'>Reference {esc(view.referral_id)}</p>"
-                     f'<p><a class="button" href="/refer/{esc(token)}">Introduce someone else</a></p>')
+        body_html = render("refer_thanks.html", name=values["name"], company=values["company"],
+                           first_name=first_name(values["name"]), sla_hours=rules.first_touch_sla_hours,
+                           close_days=rules.close_loop_days, referral_id=view.referral_id, token=token)
         return page(f"{program.vendor.name}: thank you", body_html, vendor=program.vendor.name)
 
     # --- tracking links ------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ Origin is refused. Every value is HTML-escaped.
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,7 +27,8 @@ from slackapp.deps import Deps
 from warmintro.errors import ConfigError, WarmintroError
 from warmintro.store import models as m
 from web.csrf import cross_site
-from web.templates import template
+from web.templates import Html, join, template
+from web.templates import render as render_html
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +37,10 @@ MAX_FORM = 8_000
 STAGE_LABEL = {"held": "in review", "suggested": "received", "asked": "received", "approved": "with our team",
                "intro_sent": "contacted", "meeting": "meeting held", "opportunity": "opportunity", "won": "won",
                "lost": "closed, not won", "declined": "not pursued", "no_response": "no response"}
-def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
-def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
-    doc = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-           f'<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">'
-           f"<title>{esc(title)}</title><style>{template('portal.css')}</style></head><body><main>{body}"
-           "<footer>This page is private to your company. Please don't share its link.</footer></main></body></html>")
+def page(title: str, body: Html, *, status: int = 200) -> HTMLResponse:
+    doc = render_html("portal_page.html", title=title, css=Html(template("portal.css")), body=body)
     headers = {"Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                            "base-uri 'none'; frame-ancestors 'none'"),
                "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
@@ -54,7 +49,7 @@ def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
 
 
 def message(title: str, text: str, status: int) -> HTMLResponse:
-    return page(title, f"<h1>{esc(title)}</h1><p>{esc(text)}</p>", status=status)
+    return page(title, render_html("message.html", title=title, text=text), status=status)
 
 
 # --- the page ------------------------------------------------------------------------------------------
@@ -121,37 +116,23 @@ def _view(deps: Deps, partner_id: str) -> dict[str, Any] | None:
 
 def render(data: dict[str, Any], token: str, csrf: str, *, notice: str | None = None, problem: str | None = None,
            status: int = 200) -> HTMLResponse:
-    parts = [f"<h1>{esc(data['name'])}: your referrals" + (f" with {esc(data['vendor'])}" if data["vendor"] else "")
-             + "</h1>"]
-    if notice:
-        parts.append(f'<section class="notice" role="status">{esc(notice)}</section>')
-    if problem:
-        parts.append(f'<section class="problem" role="alert">{esc(problem)}</section>')
-    if data["tracking_url"]:
-        parts.append(f'<section><h2>Your tracking link</h2><p class="link">{esc(data["tracking_url"])}</p>'
-                     '<p class="muted">Share it anywhere: sign-ups through it are credited to you.</p></section>')
-    if data["contact"]:
-        parts.append(
-            f'<section><h2>Refer someone</h2><form method="post" action="/p/{esc(token)}">'
-            f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
-            '<label for="name">Name</label><input id="name" name="name" required maxlength="256" autocomplete="off">'
-            '<label for="email">Email</label><input id="email" name="email" type="email" required maxlength="320">'
-            '<label for="company">Company</label><input id="company" name="company" maxlength="256">'
-            "<button type=\"submit\">Send the referral</button></form></section>")
-    rows = "".join(f"<tr><td>{esc(x['name'])}<div class=\"muted\">{esc(x['company'])}</div></td>"
-                   f"<td>{esc(x['created_at'].date().isoformat() if x['created_at'] else '')}</td>"
-                   f"<td>{esc(x['stage'])}</td></tr>" for x in data["submissions"])
-    parts.append("<section><h2>Your submissions</h2>" + (
-        f"<table><tr><th>Who</th><th>Sent</th><th>Stage</th></tr>{rows}</table>" if rows
-        else '<p class="muted">None yet.</p>') + "</section>")
+    none_yet = render_html("none_yet.html")
+    rows = [render_html("portal_submission.html", name=x["name"], company=x["company"], stage=x["stage"],
+                   sent=x["created_at"].date().isoformat() if x["created_at"] else "")
+            for x in data["submissions"]]
     total = sum(c["amount"] for c in data["commissions"] if c["status"] in ("due", "paid"))
-    crow = "".join(f"<tr><td>{esc((c['due_at'] or '')[:10] or 'on close')}</td><td>{esc(c['status'])}</td>"
-                   f"<td class=\"num\">{c['amount']:,.2f}</td></tr>" for c in data["commissions"])
-    parts.append("<section><h2>Your commissions</h2>" + (
-        f"<table><tr><th>Due</th><th>Status</th><th class=\"num\">Amount</th></tr>{crow}</table>"
-        f"<p>Earned so far: <strong>{total:,.2f}</strong></p>" if crow else '<p class="muted">None yet.</p>')
-        + "</section>")
-    return page(f"{data['name']}: referrals", "".join(parts), status=status)
+    crows = [render_html("portal_commission.html", due=(c["due_at"] or "")[:10] or "on close", status=c["status"],
+                    amount=f"{c['amount']:,.2f}") for c in data["commissions"]]
+    body = render_html(
+        "portal.html", name=data["name"],
+        with_vendor=render_html("portal_with_vendor.html", vendor=data["vendor"]) if data["vendor"] else "",
+        notice=render_html("portal_notice.html", text=notice) if notice else "",
+        problem=render_html("portal_problem.html", text=problem) if problem else "",
+        tracking=render_html("portal_tracking.html", url=data["tracking_url"]) if data["tracking_url"] else "",
+        form=render_html("portal_form.html", token=token, csrf=csrf) if data["contact"] else "",
+        submissions=render_html("portal_submissions.html", rows=join(rows)) if rows else none_yet,
+        commissions=render_html("portal_commissions.html", rows=join(crows), total=f"{total:,.2f}") if crows else none_yet)
+    return page(f"{data['name']}: referrals", body, status=status)
 
 
 def _submit(deps: Deps, partner_id: str, form: dict[str, str]) -> tuple[str | None, str | None]:

@@ -53,19 +53,10 @@ def fresh_database(ctx: FaultContext, url: str, name: str) -> Iterator[str]:
     if url.startswith("sqlite"):
         yield ctx.sqlite_url(f"{name}-{uuid.uuid4().hex[:6]}")
         return
-    from sqlalchemy import create_engine, text
+    from warmintro.testing.databases import postgres_schema
 
-    base = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    schema = f"f_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(url, f"f_{name.replace('-', '_')}") as db:
+        yield db
 
 
 def backend(url: str) -> str:

@@ -35,6 +35,7 @@ from typing import Any
 
 from evals.faults.import_fuzz import ROOT, backend, isolated_url, slack_conftest
 from warmintro.store.db import Store
+from warmintro.testing.processes import stop_process
 
 TRIALS = int(os.environ.get("WARMINTRO_FAULTS_CRASH_TRIALS", "50"))  # SIGKILLs, split over the databases
 PER_KILL = 2  # approvals in flight at each kill, started at staggered moments
@@ -90,12 +91,7 @@ class Bot:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)
 
 
 def _workspace(conftest: Any, n: int, now: datetime) -> Any:

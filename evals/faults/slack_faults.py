@@ -13,7 +13,6 @@ connections):
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 import uuid
@@ -165,7 +164,9 @@ def click(user: str, action: dict[str, Any], *, container: dict[str, Any] | None
 
 
 def action_body(payload: dict[str, Any]) -> str:
-    return urlencode({"payload": json.dumps(payload)})
+    from warmintro.testing.slack_harness import action_body as harness_action_body
+
+    return harness_action_body(payload)
 
 
 @dataclass

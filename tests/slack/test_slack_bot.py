@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from warmintro.testing.mock_slack_api import MockSlackAPI
+from warmintro.testing.processes import stop_process
 from warmintro.testing.slack_harness import ROOT, SECRET, TOKEN, signed_headers
 
 
@@ -73,12 +74,7 @@ def running_bot(env: dict[str, str], *, timeout_s: float = 60) -> Iterator[str]:
                 time.sleep(0.1)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def test_bot_serves_slack_events_over_http(tmp_path: Path, mock_slack: MockSlackAPI):

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ import httpx
 import uvicorn
 from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import delete
 
 from agent.identity import Identity
 from agent.types import AgentReply, PendingAction
@@ -31,6 +31,7 @@ from slackapp.deps import Deps
 from warmintro.settings import Settings
 from warmintro.store import models as m
 from warmintro.store.db import Store
+from warmintro.testing.databases import postgres_schema
 from warmintro.testing.mock_slack_api import TEAM_ID, MockSlackAPI
 from warmintro.testing.workspace import Workspace
 from web.server import create_web_app
@@ -285,24 +286,13 @@ def stop_harness(h: Harness) -> None:
 def slack_database(backend: str, tmp: Path, pg_url: str | None = None) -> Iterator[tuple[str, Store]]:
     """The small workspace imported into a fresh database: a SQLite file under `tmp`, or on PostgreSQL (`pg_url`)
     a schema of its own, dropped at the end."""
-    admin = None
-    schema = None
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp / 'store.sqlite3'}"
-    else:
-        assert pg_url, "PostgreSQL needs a server URL"
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{pg_url}{'&' if '?' in pg_url else '?'}options=-csearch_path%3D{schema}"
-    store = Store.open(url)
-    try:
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp / 'store.sqlite3'}"
+        else:
+            assert pg_url, "PostgreSQL needs a server URL"
+            url = stack.enter_context(postgres_schema(pg_url))
+        store = Store.open(url)
+        stack.callback(store.close)
         small_workspace().load(store, tmp / "ws")
         yield url, store
-    finally:
-        store.close()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()

@@ -1,4 +1,7 @@
-"""Build small contract folders in tests, file by file, and import them through the real importer."""
+"""Build small contract folders in tests, file by file, and import them through the real importer; and the
+fresh SQLite store with a folder imported that the eval workspace builds (evals/workspace.py: the demo folder,
+clean and with its planted copy). The benchmarks' sized, cached workspace (benchmarks/workspace.py) opens its
+store apart from the import, because the import alone is the figure it measures."""
 
 from __future__ import annotations
 
@@ -89,3 +92,10 @@ class Workspace:
 
     def load(self, store: Store, folder: Path) -> None:
         import_folder(store, self.write(folder))
+
+
+def imported_sqlite_store(db: Path, folder: Path) -> Store:
+    """A fresh SQLite store at `db` with the contract `folder` imported through the real importer."""
+    store = Store.open(f"sqlite:///{db}")
+    import_folder(store, folder)
+    return store
