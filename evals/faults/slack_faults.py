@@ -13,6 +13,7 @@ connections):
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 import uuid
@@ -358,8 +359,9 @@ def forged(h: Harness) -> dict[str, int]:
 
 
 def web_api_faults(store: Any, mock: Any, home: Path) -> dict[str, int]:
-    """Each fault on chat.postMessage while the bot answers a mention: the reply is posted exactly once, after
-    the retries (Retry-After honoured for a 429), and never replaced by an error message."""
+    """Each fault on the call that carries the answer to a channel mention (chat.update, which replaces the
+    "working on it" reply): the answer lands exactly once, after the retries (Retry-After honoured for a 429),
+    and is never replaced by an error message."""
     faults: list[tuple[str, list[Any]]] = [
         ("429", [("status", 429, 1)]), ("500", [("status", 500, None)]), ("502", [("status", 502, None)]),
         ("503", [("status", 503, None)]), ("504", [("status", 504, None)]),
@@ -369,33 +371,30 @@ def web_api_faults(store: Any, mock: Any, home: Path) -> dict[str, int]:
     out = Counter()
     with harness(store, mock, home) as h:
         for i, (_name, inject) in enumerate(faults):
+            before = len(mock.calls_to("chat.update"))
             for kind, status, retry_after in inject:
                 if kind == "reset":
-                    mock.reset_next("chat.postMessage")
+                    mock.reset_next("chat.update")
                 else:
-                    mock.fail_next("chat.postMessage", status, retry_after=retry_after)
+                    mock.fail_next("chat.update", status, retry_after=retry_after)
             statuses = sum(1 for kind, _s, _r in inject if kind == "status")
             ts = f"1764070000.{i:06d}"
             h.event(mention(ALEX, f"<@U0BOT> who knows someone at Acme Freight {i}?", ts=ts))
-
-            def in_thread(c: Any, ts: str = ts) -> bool:
-                return bool(c.body.get("thread_ts") == ts)
-
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                posts = mock.calls_to("chat.postMessage", in_thread)
-                if len(posts) > statuses and not mock.faults and not mock.resets:
+                updates = mock.calls_to("chat.update")[before:]
+                if len(updates) > statuses and not mock.faults and not mock.resets:
                     break
                 time.sleep(0.05)
-            posts = mock.calls_to("chat.postMessage", in_thread)
-            answers = [c for c in posts if str(c.body.get("text", "")).startswith("Here is what")]
-            errors = [c for c in posts if c not in answers]
-            ok = len(answers) + len(errors) - statuses  # every status fault was answered to one of these posts
+            updates = mock.calls_to("chat.update")[before:]  # the cases run one after another
+            answers = [c for c in updates if str(c.body.get("text", "")).startswith("Here is what")]
+            errors = [c for c in updates if c not in answers]
+            ok = len(answers) + len(errors) - statuses  # every status fault was answered to one of these calls
             out["cases"] += 1
             out["lost"] += 1 if (ok < 1 or errors) else 0
             out["duplicates"] += max(0, ok - 1)
             if any(r is not None for _k, _s, r in inject):
-                gaps = [b_.at - a.at for a, b_ in zip(posts, posts[1:], strict=False)]
+                gaps = [b_.at - a.at for a, b_ in zip(updates, updates[1:], strict=False)]
                 if not gaps or max(gaps) < 0.95:
                     out["retry_after_ignored"] += 1
     return dict(out)
@@ -425,9 +424,17 @@ def retried_events(store: Any, mock: Any, home: Path) -> dict[str, int]:
 
 
 def _open_home(h: Harness, user: str) -> dict[str, Any]:
-    before = len(h.mock.calls_to("views.publish"))
+    """The Home published for `user`, past the "working on it" view a slow queue shows first."""
+    import json
+
+    from slackapp import blocks as b
+
+    def final(c: Any) -> bool:
+        return b.HOME_LOADING_TEXT not in json.dumps(c.json_field("view"), ensure_ascii=False)
+
+    before = len(h.mock.calls_to("views.publish", final))
     h.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": "1"})
-    return dict(h.mock.wait_for("views.publish", before + 1, timeout=20)[-1].json_field("view"))
+    return dict(h.mock.wait_for("views.publish", before + 1, where=final, timeout=20)[-1].json_field("view"))
 
 
 def _card(view: dict[str, Any], email: str) -> dict[str, Any]:
@@ -473,7 +480,9 @@ def champion_double_click(store: Any, mock: Any, home: Path, clicks: int) -> dic
             approvals = int(s.scalar(select(func.count()).select_from(m.AuditLog).where(
                 m.AuditLog.action == "champion_approved")) or 0)
         champion_dms = len(h.mock.calls_to("chat.postMessage", lambda c: c.body.get("channel") == "D0PRIYA"))
-        updates = len(h.mock.calls_to("chat.update", lambda c: c.body.get("channel") == "D0PRIYA"))
+        # the notes' update, not the "Drafting your note…" that shows the answer is under way
+        updates = len(h.mock.calls_to("chat.update", lambda c: c.body.get("channel") == "D0PRIYA"
+                                      and "Drafting your note" not in json.dumps(c.body, ensure_ascii=False)))
         handoffs = Counter(c.body.get("text") for c in h.mock.calls_to(
             "chat.postMessage", lambda c: c.body.get("channel") == "D0ALEX"))
     out["cases"] = 2
@@ -492,8 +501,10 @@ def agent_double_click(store: Any, mock: Any, home: Path, clicks: int) -> dict[s
     out = Counter()
     with harness(store, mock, home, agent="real") as h:
         h.event(mention(DANA, "<@U0BOT> send the ask to priya@northwind.example"))
-        posted = h.mock.wait_for("chat.postMessage", timeout=20)[0]
-        blocks = posted.json_field("blocks")
+        # a channel mention's answer replaces its "working on it" reply (chat.update) with the proposal
+        answered = h.mock.wait_for("chat.update", timeout=20)[0]
+        blocks = answered.json_field("blocks")
+        before_clicks = len(h.mock.calls_to("chat.update"))
         actions = next(blk for blk in blocks if blk["type"] == "actions")
         approve = actions["elements"][0]
         payload = click(DANA, {"action_id": approve["action_id"], "block_id": actions["block_id"],
@@ -503,11 +514,15 @@ def agent_double_click(store: Any, mock: Any, home: Path, clicks: int) -> dict[s
                         channel="C0SALES")
         with ThreadPoolExecutor(clicks) as pool:
             list(pool.map(lambda _i: h.action(payload), range(clicks)))
-        h.mock.wait_for("chat.update", timeout=20)
+
+        def decided(c: Any) -> bool:  # the decision's own update, not the "Approving…" that shows it is under way
+            return "Approving…" not in json.dumps(c.body, ensure_ascii=False)
+
+        h.mock.wait_for("chat.update", before_clicks + 1, where=decided, timeout=20)
         h.drain()
         with store.session() as s:
             asks = int(s.scalar(select(func.count()).select_from(m.Ask).where(m.Ask.source == "product")) or 0)
-        updates = len(h.mock.calls_to("chat.update"))
+        updates = len(h.mock.calls_to("chat.update", decided)) - before_clicks
     out["cases"] = 1
     out["duplicates"] = max(0, asks - 1) + max(0, updates - 1)
     out["lost"] = 1 if asks != 1 else 0
