@@ -223,12 +223,16 @@ class AgentService:
         it (the same drafting code as `/referrals draft`)."""
         if tool != "send_ask":
             return None
+        from warmintro.errors import NotFoundError
         from warmintro.voice.service import ask_with_notes
 
         try:
             with self.store.session() as s:
                 result = ask_with_notes(s, str(args.get("champion_email") or ""), settings=self.settings,
                                         now=self.clock(), limit=5, offline=True)
+        except NotFoundError as exc:  # nothing to preview yet (e.g. no one in their network fits the ICP)
+            log.info("no ask preview", extra={"fields": {"reason": type(exc).__name__}})
+            return None
         except Exception as exc:  # a preview must never block the proposal itself
             log.warning("ask preview failed", extra={"fields": {"error": type(exc).__name__}})
             return None

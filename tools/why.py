@@ -67,8 +67,10 @@ def run(ctx: AgentContext, account: str) -> ToolOutput:
             lines.append(f"• Not {escape_mrkdwn(k.contact_email)}: {REASON_TEXT.get(k.reason, k.reason)}{extra}")
             continue
         # the values behind each reason and when they can be asked (warmintro.engines.eligibility)
+        # the rule first (REASON_TEXT is ours, not data), then the values that broke it
         why = "; ".join(escape_mrkdwn(r.detail) for r in e.reasons)
-        lines.append(f"• Not {escape_mrkdwn(k.contact_email)}: {why}. Can be asked {escape_mrkdwn(e.next_eligible)}.")
+        lines.append(f"• Not {escape_mrkdwn(k.contact_email)}: {REASON_TEXT.get(k.reason, k.reason)} ({why}). "
+                     f"Can be asked {escape_mrkdwn(e.next_eligible)}.")
     if data["contacts_without_moment"]:
         lines.append(f"• No happy moment in the last 30 days for {len(data['contacts_without_moment'])} other contact(s).")
     if not asks and not skips:
