@@ -23,7 +23,7 @@ from warmintro.settings import Settings
 from warmintro.store import models as m
 from warmintro.store.db import Store
 from warmintro.testing.workspace import Workspace
-from web.hooks import sign
+from web.hooks import service_of, sign
 from web.server import create_web_app
 
 pytestmark = pytest.mark.store
@@ -76,6 +76,9 @@ def hooks(store: Store, tmp_path: Path) -> Iterator[Hooks]:
     app = create_web_app(build_bolt_app(deps), deps)
     with TestClient(app) as client:
         yield Hooks(client, clock, store)
+    service = service_of(app)
+    if service is not None:  # background evaluations finish before the test's schema is dropped
+        service.drain()
 
 
 def nps(signal_id: str = "H1", **kw: Any) -> dict[str, Any]:
