@@ -53,14 +53,13 @@ from warmintro.flows.signal_intake import (
     TOLERANCE_S,
     Rejected,
     apply_preset,
-    cross_checks,
+    checked_rows,
     job_signal_count,
     parse_body,
     resolve_accounts,
     start_job,
     store_signals,
     store_usage_once,
-    validate_rows,
 )
 from warmintro.importer.schema import FILES
 
@@ -218,13 +217,7 @@ class HookService:
                     raise Rejected(errors)
             else:
                 rows = list(enumerate(items))
-            spec = FILES["signals.csv"]
-            frame, errors, warnings = validate_rows(spec, rows)
-            if errors:
-                raise Rejected(errors)
-            errors = cross_checks(self.deps.store, spec, frame)
-            if errors:
-                raise Rejected(errors)
+            frame, warnings = checked_rows(self.deps.store, FILES["signals.csv"], rows)
         except Rejected as exc:
             return JSONResponse({"errors": [e.to_json() for e in exc.errors]}, status_code=422)
         stored = store_signals(self.deps.store, frame, source=source, preset=preset, at=now) if frame.height else []
@@ -252,13 +245,7 @@ class HookService:
         now = self.deps.now()
         try:
             items = parse_body(body)
-            spec = FILES["usage.csv"]
-            frame, errors, warnings = validate_rows(spec, list(enumerate(items)))
-            if errors:
-                raise Rejected(errors)
-            errors = cross_checks(self.deps.store, spec, frame)
-            if errors:
-                raise Rejected(errors)
+            frame, warnings = checked_rows(self.deps.store, FILES["usage.csv"], list(enumerate(items)))
         except Rejected as exc:
             return JSONResponse({"errors": [e.to_json() for e in exc.errors]}, status_code=422)
         if not store_usage_once(self.deps.store, frame, source=source, key=key, at=now):

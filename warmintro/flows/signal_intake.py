@@ -1,20 +1,7 @@
-"""Signal hooks: signals and usage pushed in real time by the vendor's product and survey tools.
-
-    POST /hooks/signals            one object or an array, the columns of signals.csv as keys
-    POST /hooks/signals/{preset}   a survey tool's own webhook payload (delighted, typeform); or ?preset=
-    POST /hooks/usage              one object or an array, the columns of usage.csv as keys
-
-Every request is signed (../shared/design/contract.md, "Signal hooks"): `X-Warmintro-Timestamp` (unix
-seconds) and `X-Warmintro-Signature: v1=<hex HMAC-SHA256 of "{timestamp}.{raw body}">`, with the source's
-secret (`WARMINTRO_HOOK_SECRETS` by source, a preset's name being its source, else `WARMINTRO_HOOK_SECRET`).
-A bad signature or a timestamp more than 5 minutes off -> 401. Rows are checked by the importer's own
-column validation (`warmintro.importer.validate.validate_batch`) plus the importer's cross-checks; any bad
-row -> 422 `{"errors": [{"index", "field", "reason"}]}` and nothing is stored. Accepted -> 200
-`{"accepted", "duplicates", "asks_opened"}` (plus `ignored` and `warnings`, additive).
-
-Signals are idempotent by signal_id (a known id is a duplicate and changes nothing). Usage rows are rolled
-up per (account, contact, event, UTC day) and ADDED to the importer's `usage_daily` counts; an identical
-signed delivery (same timestamp and body) is counted once.
+"""Signal hooks, the flow behind the HTTP adapter (web/hooks.py, which documents the endpoints, signing and
+answers): contract rows from a payload (a survey preset when named), checked by the importer's own column
+validation and cross-checks, stored idempotently (signals by signal_id; usage added to the daily rollup once
+per signed delivery), then evaluated.
 
 A hook answers within 2 s whatever the store's size and however cold the process: the rows are stored and
 a durable evaluation job is written (`start_job`: a `hookeval:` claim + a `slack_jobs` row of kind `hook_eval`)
@@ -247,6 +234,18 @@ def validate_rows(spec: FileSpec, rows: Sequence[tuple[int, Any]]) -> tuple[pl.D
     errors.sort(key=lambda e: (e.index if e.index is not None else -1, e.field or ""))
     warnings = [f"unknown field '{k}' ignored" for k in sorted(unknown)]
     return parsed, errors, warnings
+
+
+def checked_rows(store: Store, spec: FileSpec, rows: Sequence[tuple[int, Any]]) -> tuple[pl.DataFrame, list[str]]:
+    """The rows validated column-wise and cross-checked against the store, with the warnings; any bad row
+    raises Rejected naming every problem found."""
+    frame, errors, warnings = validate_rows(spec, rows)
+    if errors:
+        raise Rejected(errors)
+    errors = cross_checks(store, spec, frame)
+    if errors:
+        raise Rejected(errors)
+    return frame, warnings
 
 
 def cross_checks(store: Store, spec: FileSpec, frame: pl.DataFrame) -> list[RowError]:
