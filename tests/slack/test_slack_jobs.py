@@ -147,7 +147,7 @@ def test_a_click_on_an_exhausted_job_becomes_a_fresh_answer(slack: Harness):
         s.execute(sql_update(m.SlackJob).where(m.SlackJob.job_id == job_id).values(attempts=jobs.MAX_LEASES + 1))
     slack.deps.clock = lambda: NOW + timedelta(seconds=30)
     champion_click(slack, sent_blocks(slack), b.CHAMPION_APPROVE)  # the ack: "pending"; the lazy half retries it
-    [_working, update] = slack.mock.wait_for("chat.update", 2)
+    [_working, update] = slack.mock.wait_for("chat.update", 2, timeout=45)  # a deadline for a loaded CI machine
     assert "note" in update.body["text"].lower()
     slack.drain()
     with slack.deps.store.session() as s:
