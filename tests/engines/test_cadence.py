@@ -16,7 +16,6 @@ from warmintro.engines.cadence import (
     PastAsk,
     cadence_reasons,
     history_violations,
-    next_allowed_at,
     record_ask,
     write_reasons,
 )
@@ -57,24 +56,6 @@ def test_scan_reasons_agree_with_the_invariant(tries, probe_day):
     past = [a for a in history if a.asked_at <= probe]
     if not cadence_reasons(past, probe, RULES):
         assert history_violations([*past, PastAsk(probe)], RULES) == []
-
-
-@settings(max_examples=300, deadline=None)
-@given(attempts, st.integers(min_value=0, max_value=4 * 365))
-def test_next_allowed_at_is_the_first_moment_the_cadence_allows(tries, probe_day):
-    history = [PastAsk(BASE + timedelta(days=day), outcome) for day, outcome in tries]
-    probe = BASE + timedelta(days=probe_day)
-    first = next_allowed_at(history, probe, RULES)
-    assert first >= probe and cadence_reasons(history, first, RULES) == []
-    if first > probe:  # a minute earlier something still applied, and at the probe too
-        assert cadence_reasons(history, first - timedelta(minutes=1), RULES)
-        assert cadence_reasons(history, probe, RULES)
-
-
-def test_next_allowed_at_after_a_decline_is_the_end_of_the_cool_down():
-    declined = BASE + timedelta(days=10)
-    assert next_allowed_at([PastAsk(declined, "declined")], BASE + timedelta(days=20), RULES) == declined + timedelta(days=180)
-    assert next_allowed_at([], BASE, RULES) == BASE
 
 
 def test_history_violations_finds_each_kind():

@@ -59,23 +59,6 @@ def cadence_reasons(history: Sequence[PastAsk], as_of: datetime, rules: Rules) -
     return out
 
 
-def next_allowed_at(history: Sequence[PastAsk], as_of: datetime, rules: Rules) -> datetime:
-    """The first moment at or after `as_of` when the cadence rules allow a new ask (`as_of` itself when they
-    already do). Each rule lifts at a past ask's date plus its period, so only those moments can be it."""
-    as_of = utc(as_of)
-    candidates = {as_of}
-    for a in history:
-        at = utc(a.asked_at)
-        candidates.add(at + timedelta(days=365))
-        candidates.add(at + timedelta(days=rules.min_days_between_asks))
-        if a.outcome == "declined":
-            candidates.add(at + timedelta(days=rules.decline_cooldown_days))
-    for t in sorted(c for c in candidates if c >= as_of):
-        if not cadence_reasons(history, t, rules):
-            return t
-    return max(candidates)  # unreachable: past the last period every rule has lifted
-
-
 def write_reasons(history: Sequence[PastAsk], at: datetime, rules: Rules, outcome: str | None = None) -> list[str]:
     """Reasons a new ask at `at` (with `outcome`) may not be recorded: the as-of view, plus asks already
     recorded after `at` (a back-dated ask must not squeeze in before a later one, nor a back-dated
