@@ -73,7 +73,8 @@ def demo_home(ws: Workspace) -> tuple[Path, int]:
                    min(int(ws.size.generator.get("accounts", MAX_ACCOUNTS)), MAX_ACCOUNTS))
     today = datetime.now(UTC).date().isoformat()
     other = "-other-code" if os.environ.get("WARMINTRO_BENCH_CODE") else ""  # hooks write: keep before/after apart
-    home = ws.dir.parent / f"cold-demo-{accounts}-{today}{other}"
+    # absolute: the bot runs with its cwd there, and a relative WARMINTRO_HOME would name an empty store below it
+    home = (ws.dir.parent / f"cold-demo-{accounts}-{today}{other}").resolve()
     marker = home / "built.json"
     if not marker.is_file():
         log(f"cold start: building the {accounts}-account demo in {home}")
