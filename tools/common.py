@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from agent.context import AgentContext, ToolDenied
+from warmintro.engines import lookup
 from warmintro.store import models as m
 
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
@@ -37,8 +38,8 @@ def find_account(session: Session, query: str) -> m.Account | None:
     return None
 
 
-def find_contact(session: Session, query: str) -> m.Contact | None:
-    q = query.strip().strip("?.!,'\"").lower()
-    if EMAIL_RE.fullmatch(q):
-        return session.scalars(select(m.Contact).where(m.Contact.email == q)).first()
-    return session.scalars(select(m.Contact).where(func.lower(m.Contact.name) == q)).first()
+def find_contact(session: Session, query: str) -> m.Contact:
+    """A customer contact by email or name, as the CLI finds one (`engines.lookup.find_contact`: a unique name
+    prefix will do; an ambiguous one lists the candidates), after dropping the punctuation chat adds around it.
+    Raises NotFoundError with a message fit to show."""
+    return lookup.find_contact(session, query.strip().strip("?.!,'\""))

@@ -30,15 +30,19 @@ def render(result: object) -> str:
 
 
 def run(ctx: AgentContext, champion: str, target: str | None = None) -> ToolOutput:
-    from warmintro.errors import NotFoundError
+    from warmintro.errors import AmbiguousNameError, NotFoundError
     from warmintro.voice.service import ask_with_notes
 
     require(ctx, "csm", "admin")
     if target:
         return run_for_target(ctx, champion, target)
     with ctx.store.session() as s:
-        contact = find_contact(s, champion)
-        if contact is None:
+        try:
+            contact = find_contact(s, champion)
+        except AmbiguousNameError as exc:
+            return ToolOutput({"error": "ambiguous_champion", "champion": champion, "detail": str(exc)},
+                              escape_mrkdwn(str(exc)))
+        except NotFoundError:
             return ToolOutput({"error": "unknown_champion", "champion": champion},
                               f"I can't find a customer contact called {escape_mrkdwn(champion)}. Try their email.")
         try:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import tool
 
 from agent.context import AgentContext, ToolOutput, escape_mrkdwn
 from tools.common import find_account, find_contact, require
+from warmintro.errors import NotFoundError
 from warmintro.store.models import Account
 
 NAME = "explain_account"
@@ -38,9 +40,8 @@ def run(ctx: AgentContext, account: str) -> ToolOutput:
     with ctx.store.session() as s:
         acc = find_account(s, account)
         if acc is None:
-            contact = find_contact(s, account)
-            if contact is not None:
-                acc = s.get(Account, contact.account_id)
+            with suppress(NotFoundError):  # neither an account nor a contact: answered below
+                acc = s.get(Account, find_contact(s, account).account_id)
         if acc is None:
             return ToolOutput({"error": "unknown_account", "query": account},
                               f"I couldn't find an account matching “{escape_mrkdwn(account)}”.")
@@ -82,7 +83,6 @@ def run_contact(ctx: AgentContext, contact_email: str) -> ToolOutput:
     """One contact's verdict, with the values behind it and when they can next be asked: the JSON of
     `warmintro explain --json` (warmintro.engines.eligibility, the same scan)."""
     from warmintro.engines.eligibility import explain_contact
-    from warmintro.errors import NotFoundError
 
     require(ctx, "csm", "admin", "revops", "ae", "sdr")
     with ctx.store.session() as s:

@@ -25,3 +25,7 @@ class NotFoundError(WarmintroError):
     """A named account, contact or person does not exist in the store."""
 
     exit_code = 4
+
+
+class AmbiguousNameError(NotFoundError):
+    """A typed name matches several accounts, contacts or people; the message lists them."""

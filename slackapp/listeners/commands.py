@@ -93,15 +93,19 @@ def report_summary(report: dict[str, Any]) -> str:
 def _draft(deps: Deps, who: Identity, arg: str, respond: Respond) -> None:
     """`/referrals draft EMAIL` (CSM): the ask and the forwardable notes, privately; the same drafting code as
     the approval page and `warmintro draft` (`warmintro.voice.service.ask_with_notes`)."""
-    from warmintro.errors import NotFoundError
+    from warmintro.errors import AmbiguousNameError, NotFoundError
     from warmintro.voice.service import ask_with_notes
 
     if not (who.role in ("csm", "admin") and who.is_vendor):
         respond(text=refusal_for(who), response_type="ephemeral")
         return
     with deps.store.session() as s:
-        contact = find_contact(s, arg)
-        if contact is None:
+        try:
+            contact = find_contact(s, arg)
+        except AmbiguousNameError as exc:
+            respond(text=b.escape(str(exc)), response_type="ephemeral")
+            return
+        except NotFoundError:
             respond(text=f"I can't find a customer contact {b.escape(arg)}. Use their email, e.g. "
                          "`/referrals draft priya@northwind.com`.", response_type="ephemeral")
             return

@@ -63,6 +63,20 @@ def test_an_unknown_champion_gets_a_clear_answer(service):
 
 
 @pytest.mark.store
+def test_a_champion_found_by_a_name_prefix_and_an_ambiguous_name_listed(service, store):
+    from warmintro.store import models as m
+
+    reply = service.respond(DANA, "D2:4.0", "draft the ask for Priya")  # a unique prefix, as the CLI takes
+    assert reply.intent == "draft_ask" and "Hi Priya," in reply.text
+    with store.session() as s:
+        s.add(m.Contact(contact_id="C-99", account_id="ACC-1", name="Priya Shah", email="priya.shah@northwind.example"))
+        s.commit()
+    reply = service.respond(DANA, "D2:5.0", "draft the ask for Priya")
+    assert "matches 2" in reply.text and "priya.shah@northwind.example" in reply.text
+    assert PRIYA_EMAIL in reply.text and "Hi Priya," not in reply.text
+
+
+@pytest.mark.store
 def test_the_write_confirmation_shows_what_will_be_sent(service):
     reply = service.respond(DANA, "D2:3.0", f"send the ask to {PRIYA_EMAIL}")
     assert reply.pending is not None and reply.pending.preview

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from warmintro.errors import NotFoundError
+from warmintro.errors import AmbiguousNameError, NotFoundError
 from warmintro.store import models as m
 
 MAX_LISTED = 10
@@ -25,7 +25,7 @@ def _one(hits: list[Any], query: str, what: str, label: Any, hint: str) -> Any:
         raise NotFoundError(f"no {what} called {query.strip()!r}; {hint}")
     many = f"more than {MAX_LISTED}" if len(hits) > MAX_LISTED else str(len(hits))
     listed = "".join(f"\n  {label(h)}" for h in hits[:MAX_LISTED])
-    raise NotFoundError(f"{query.strip()!r} matches {many} {what}s; {hint}:{listed}")
+    raise AmbiguousNameError(f"{query.strip()!r} matches {many} {what}s; {hint}:{listed}")
 
 
 def find_account(session: Session, query: str) -> m.Account:
