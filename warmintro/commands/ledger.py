@@ -312,6 +312,11 @@ def print_report(data: dict[str, Any]) -> None:
             f"{_pct(ret['referred']['retention'])} ({ret['referred']['retained']} of {ret['referred']['accounts']}), "
             f"the rest {_pct(ret['rest']['retention'])} ({ret['rest']['retained']} of {ret['rest']['accounts']})"])
         out.print(f"[dim]{econ['reference']}[/]")
+    votes = data.get("agent_feedback")
+    if votes and votes["answers_rated"]:
+        modes = ", ".join(f"{mode} {v['up']} up / {v['down']} down" for mode, v in sorted(votes["by_mode"].items()))
+        print_lines(out, [f"Assistant answers rated in Slack: {votes['answers_rated']:,} ({votes['up']:,} up, "
+                          f"{votes['down']:,} down, {_pct(votes['share_up'])} up; {modes})"])
     for flag in data["flags"]:
         err.print(f"[yellow]flag:[/] {flag['flag']} {flag['referral_id']}: {flag['detail']}")
 
