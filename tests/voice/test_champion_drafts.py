@@ -131,3 +131,12 @@ def test_a_model_note_that_keeps_the_rules_is_used_and_a_bad_ask_is_replaced():
     assert "shared history (the strongest; name it): we worked together at Harbor Freight Lines" in prompt
     assert "Cut our month-end close from 5 days to 2, finally." not in prompt.split("EXAMPLES")[0].replace(
         "what it did for them, in their own words: Cut our month-end close from 5 days to 2, finally", "")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("problem", ["renewals slipping through the cracks", "an ops team drowning in email"])
+def test_a_problem_with_no_outcome_reads_as_what_the_vendor_helped_with(case, problem):
+    _fx, _profile, d = draft(case, problem_solved=None, dealing_with=problem)
+    flat = " ".join(d.body.split())
+    assert f"helped us deal with {problem}" in flat, d.body
+    assert f"sorted {problem}" not in flat and f"helped us with {problem}" not in flat

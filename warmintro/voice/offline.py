@@ -296,8 +296,9 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
             what = re.sub(r"^(in [\w ]+?,\s*)?it\b", lambda m: (m.group(1) or "") + vendor, outcome, count=1,
                           flags=re.I)
         elif problem:
-            what = f"{vendor} sorted {problem} for us" if problem.startswith(("a ", "an ")) else \
-                f"{vendor} helped us with {problem}"
+            # "deal with" reads right before every problem form: "a ticket backlog", "low CSAT", "renewals
+            # slipping through the cracks" ("helped us with renewals slipping" read as if it made them slip)
+            what = f"{vendor} helped us deal with {problem}"
         else:
             what = f"we use {vendor}{at_company}"
         options: list[list[str]] = []
@@ -307,7 +308,7 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
         if problem and outcome:
             options.append([sentence(vocative + _pick(key, (f"{short_history}, so thought of you",
                                                             f"thought of you, {short_history}")))
-                            if short_history else "", sentence(f"{vendor} helped us with {problem}")])
+                            if short_history else "", sentence(f"{vendor} helped us deal with {problem}")])
         options.append(options[-1][:1])
         bits = next((o for o in options if len(" ".join([*o, line2]).split()) <= budget), options[-1])
         bits = [b for b in bits if b]
@@ -338,7 +339,7 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
             p2.append(sentence(use))
             p2.append(sentence(expand_contractions(outcome) if formal else outcome))
         elif problem:
-            p2.append(sentence(f"{use}, and it has {_adv(adverb)}helped us with {problem}"))
+            p2.append(sentence(f"{use}, and it has {_adv(adverb)}helped us deal with {problem}"))
         else:
             p2.append(sentence(f"{use}, and it has {_adv(adverb)}worked well for us"))
         if s.hedge:
