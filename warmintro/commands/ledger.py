@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -255,7 +256,7 @@ def print_report(data: dict[str, Any]) -> None:
     cur = data.get("currency", "USD")
     rate = data["referral_rate"]
     out.print(f"[bold]{data.get('title') or 'Referral program as of ' + data['as_of']}[/]")
-    print_lines(out, [f"Every figure covers that period (as of {data['as_of']}); amounts in {cur}.",
+    print_lines(out, [f"Every figure covers that period (as of {_moment(data['as_of'])}); amounts in {cur}.",
                       f"Referral rate: {rate['referring_accounts']} of {rate['customer_accounts']} customer accounts "
                       f"referred someone ({_pct(rate['rate'])})."])
     asked = data["funnel"][0]
@@ -311,14 +312,19 @@ def print_report(data: dict[str, Any]) -> None:
             f"{months}-month retention (customers {months} months ago who are still customers): referred "
             f"{_pct(ret['referred']['retention'])} ({ret['referred']['retained']} of {ret['referred']['accounts']}), "
             f"the rest {_pct(ret['rest']['retention'])} ({ret['rest']['retained']} of {ret['rest']['accounts']})"])
-        out.print(f"[dim]{econ['reference']}[/]")
+        print_lines(out, [econ["reference"]])
     votes = data.get("agent_feedback")
     if votes and votes["answers_rated"]:
         modes = ", ".join(f"{mode} {v['up']} up / {v['down']} down" for mode, v in sorted(votes["by_mode"].items()))
         print_lines(out, [f"Assistant answers rated in Slack: {votes['answers_rated']:,} ({votes['up']:,} up, "
                           f"{votes['down']:,} down, {_pct(votes['share_up'])} up; {modes})"])
+    # one line per flagged finding, not per referral: a referrer with five flagged referrals is one finding
+    findings: dict[tuple[str, str], list[str]] = {}
     for flag in data["flags"]:
-        err.print(f"[yellow]flag:[/] {flag['flag']} {flag['referral_id']}: {flag['detail']}")
+        findings.setdefault((flag["flag"], flag["detail"]), []).append(flag["referral_id"])
+    for (kind, detail), ids in findings.items():
+        err.print(f"[yellow]flag:[/] {kind}: {detail} (referral{'s' if len(ids) > 1 else ''} {', '.join(ids)})",
+                  soft_wrap=True)
 
 
 def _currency(c: Any) -> str:
@@ -327,6 +333,12 @@ def _currency(c: Any) -> str:
 
     with c.store.session() as s:
         return load_program(s).vendor.currency
+
+
+def _moment(iso: str) -> str:
+    """'2026-12-07T14:05:46.397676Z' -> '7 Dec 2026 14:05 UTC' (a report is read by people, not parsed)."""
+    at = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
+    return f"{at.day} {at:%b %Y %H:%M} UTC"
 
 
 def _pct(value: float | None) -> str:
