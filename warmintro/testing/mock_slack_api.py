@@ -142,7 +142,9 @@ class MockSlackAPI:
             return [c for c in self.calls if c.method == method and (where is None or where(c))]
 
     def wait_for(self, method: str, count: int = 1, *, where: Callable[[Call], bool] | None = None,
-                 timeout: float = 10.0) -> list[Call]:
+                 timeout: float = 30.0) -> list[Call]:
+        # 30 s: it returns as soon as the calls came; a lazy listener on PostgreSQL on a loaded 2-core CI
+        # machine took over 10 s (only a failure waits the whole time)
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
