@@ -7,6 +7,7 @@ semantics of every trigger and reason code.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
@@ -139,7 +140,13 @@ def contacts_and_accounts(session: Session, emails: Sequence[str]) -> tuple[dict
     return contacts, accounts
 
 
-def _default_sentiment(texts: list[str]) -> list[str]:
+def _default_sentiment(texts: list[str], session: Session | None = None) -> list[str]:
+    """Labels from the shipped classifier. With a session, predictions stored in it are used and what had to
+    be classified is stored (engines.note_sentiment): a fresh process does not classify every note again."""
+    if session is not None:
+        from warmintro.engines.note_sentiment import classify_notes
+
+        return [p.label for p in classify_notes(session, texts)]
     from warmintro.engines.sentiment import default_classifier
 
     return [p.label for p in default_classifier().classify(texts)]
@@ -364,7 +371,9 @@ def scan(session: Session, as_of: datetime, *, program: Program | None = None,
     ones the full scan makes for them, at the cost of their own signals and accounts (signal hooks)."""
     as_of = utc(as_of)
     program = program or load_program(session)
-    moments = _positive_moments(session, as_of, program, sentiment or _default_sentiment, only)
+    if sentiment is None:
+        sentiment = functools.partial(_default_sentiment, session=session)
+    moments = _positive_moments(session, as_of, program, sentiment, only)
     by_contact = _assign(session, moments)
     if only is not None:
         wanted = {e.strip().lower() for e in only}
