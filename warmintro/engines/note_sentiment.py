@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from warmintro.engines.sentiment import SentimentClassifier, SentimentPrediction
 from warmintro.store import models as m
-from warmintro.store.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +56,8 @@ def save_predictions(session: Session, fingerprint: str, predictions: dict[str, 
     already stored is left as it is (insert-or-ignore), so concurrent writers of the same notes both succeed.
     Keys are written in sorted order: two PostgreSQL transactions inserting overlapping keys then wait for
     each other in the same order and cannot deadlock."""
+    from warmintro.store.upsert import upsert  # imports polars: only a scan that classified pays for it
+
     now = datetime.now(UTC)
     rows = [{"fingerprint": fingerprint, "text_hash": key, "label": p.label, "confidence": float(p.confidence),
              "method": p.method, "created_at": now} for key, p in sorted(predictions.items())]

@@ -297,6 +297,11 @@ class SentimentClassifier:
         with self._memo_lock:
             return {t: self._memo[t] for t in texts if t in self._memo}
 
+    def forget(self) -> None:
+        """Drop the remembered predictions (the state of a fresh process; benchmarks and tests)."""
+        with self._memo_lock:
+            self._memo.clear()
+
     def remember(self, predictions: dict[str, SentimentPrediction]) -> None:
         """Adopt predictions made by this same fitted model elsewhere (the store's, engines.note_sentiment),
         so `classify` answers them from memory."""
