@@ -165,10 +165,13 @@ def _positive_moments(session: Session, as_of: datetime, program: Program,
                       sentiment: SentimentFn, only: Collection[str] | None = None) -> list[Moment]:
     rules = program.rules
     since = as_of - timedelta(days=rules.trigger_lookback_days)
+    S = m.Signal
+    # the columns, not ORM objects: building a Signal per row was most of a scan with its notes' sentiment known
     rows = session.execute(
-        select(m.Signal).where(m.Signal.type.in_(TRIGGER_TYPES), m.Signal.occurred_at > since,
-                               m.Signal.occurred_at <= as_of, *([_touching(session, only)] if only is not None else []))
-    ).scalars().all()
+        select(S.signal_id, S.type, S.occurred_at, S.account_id, S.score, S.notes, S.sentiment)
+        .where(S.type.in_(TRIGGER_TYPES), S.occurred_at > since, S.occurred_at <= as_of,
+               *([_touching(session, only)] if only is not None else []))
+    ).all()
     needs = [r for r in rows if not r.sentiment and r.notes and r.notes.strip() and r.type != "nps"]
     inferred = dict(zip([r.signal_id for r in needs], sentiment([r.notes or "" for r in needs]) if needs else [],
                         strict=True))
