@@ -22,6 +22,8 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from vectorstore.model_id import MODEL_ID
+
 if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Tokenizer
@@ -31,8 +33,6 @@ EMBEDDING_DIM = 384
 MAX_LENGTH = 256
 #: Padded tokens per model call: big enough to amortise the call, small enough to stay in cache.
 BATCH_TOKENS = 4096
-#: Identifies the vectors: a collection built with another model must not be queried with this one.
-MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 TOKENIZER_PATH = Path(__file__).parent / "assets" / "minilm-tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 

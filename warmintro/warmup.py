@@ -6,8 +6,9 @@ so the CLI and a request that arrives during warm-up work the same, only slower:
 
 - the sentiment classifier (the shipped fitted model, `engines.sentiment.default_classifier`) and the MiniLM
   ONNX session and tokenizer every embedding function shares (`vectorstore.embeddings._shared_model`);
-- one scan as of now, which remembers the sentiment of every note in the trigger lookback (a later scan only
-  embeds notes it has not seen) and loads the engines' modules;
+- one scan as of now, which reads the sentiment of every note in the trigger lookback from the store (and
+  classifies and stores the ones not there yet, engines.note_sentiment), remembers it in the process, and
+  loads the engines' modules;
 - the relationship graph index (`engines.graph.get_graph`), cached per database until an import runs.
 """
 

@@ -33,6 +33,8 @@ def test_the_harness_produces_every_key(tmp_path, capsys):
     assert all(set(r) == {"name", "value", "unit", "baseline_value", "ratio", "n", "size"} for r in doc["results"])
     # the naive loop decided exactly what the scan did for every contact it saw
     assert doc["figures"]["scan"]["naive"]["agreement"] == 1.0
+    # classifying the notes, reading their stored sentiment in a fresh process, and a warm scan decide alike
+    assert doc["figures"]["scan"]["same_decisions"] is True and doc["figures"]["scan"]["notes_stored"] > 0
     assert 0 <= doc["figures"]["who_knows"]["same_paths"] <= 1
 
 

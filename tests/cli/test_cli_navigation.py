@@ -93,7 +93,7 @@ def test_explain_gives_values_and_next_date(nw_store: Store) -> None:
     assert "not while marked do-not-contact" in lena["next_eligible"]
 
 
-def _positive(texts: list[str]) -> list[str]:
+def _positive(texts: list[str], session: object = None) -> list[str]:
     return ["positive" for _ in texts]  # northwind's unlabelled notes are all happy ones
 
 

@@ -7,6 +7,7 @@ semantics of every trigger and reason code.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
@@ -139,7 +140,13 @@ def contacts_and_accounts(session: Session, emails: Sequence[str]) -> tuple[dict
     return contacts, accounts
 
 
-def _default_sentiment(texts: list[str]) -> list[str]:
+def _default_sentiment(texts: list[str], session: Session | None = None) -> list[str]:
+    """Labels from the shipped classifier. With a session, predictions stored in it are used and what had to
+    be classified is stored (engines.note_sentiment): a fresh process does not classify every note again."""
+    if session is not None:
+        from warmintro.engines.note_sentiment import classify_notes
+
+        return [p.label for p in classify_notes(session, texts)]
     from warmintro.engines.sentiment import default_classifier
 
     return [p.label for p in default_classifier().classify(texts)]
@@ -158,10 +165,13 @@ def _positive_moments(session: Session, as_of: datetime, program: Program,
                       sentiment: SentimentFn, only: Collection[str] | None = None) -> list[Moment]:
     rules = program.rules
     since = as_of - timedelta(days=rules.trigger_lookback_days)
+    S = m.Signal
+    # the columns, not ORM objects: building a Signal per row was most of a scan with its notes' sentiment known
     rows = session.execute(
-        select(m.Signal).where(m.Signal.type.in_(TRIGGER_TYPES), m.Signal.occurred_at > since,
-                               m.Signal.occurred_at <= as_of, *([_touching(session, only)] if only is not None else []))
-    ).scalars().all()
+        select(S.signal_id, S.type, S.occurred_at, S.account_id, S.score, S.notes, S.sentiment)
+        .where(S.type.in_(TRIGGER_TYPES), S.occurred_at > since, S.occurred_at <= as_of,
+               *([_touching(session, only)] if only is not None else []))
+    ).all()
     needs = [r for r in rows if not r.sentiment and r.notes and r.notes.strip() and r.type != "nps"]
     inferred = dict(zip([r.signal_id for r in needs], sentiment([r.notes or "" for r in needs]) if needs else [],
                         strict=True))
@@ -364,7 +374,9 @@ def scan(session: Session, as_of: datetime, *, program: Program | None = None,
     ones the full scan makes for them, at the cost of their own signals and accounts (signal hooks)."""
     as_of = utc(as_of)
     program = program or load_program(session)
-    moments = _positive_moments(session, as_of, program, sentiment or _default_sentiment, only)
+    if sentiment is None:
+        sentiment = functools.partial(_default_sentiment, session=session)
+    moments = _positive_moments(session, as_of, program, sentiment, only)
     by_contact = _assign(session, moments)
     if only is not None:
         wanted = {e.strip().lower() for e in only}

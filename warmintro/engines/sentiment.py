@@ -285,15 +285,30 @@ class SentimentClassifier:
                 best = int(np.argmax(p))
                 fresh[text] = SentimentPrediction(LABELS[best], round(float(p[best]), 4), METHOD)
             known.update(fresh)
-            with self._memo_lock:
-                if len(self._memo) + len(fresh) > MEMO_MAX:
-                    self._memo.clear()  # bounded: a long-lived process with endless new notes starts over
-                self._memo.update(fresh)
+            self.remember(fresh)  # bounded: a long-lived process with endless new notes starts over
         empty = SentimentPrediction(LABELS[NEUTRAL], 0.0, EMPTY_METHOD)
         return [known[t] if (t or "").strip() else empty for t in texts]
 
     def classify_one(self, text: str) -> SentimentPrediction:
         return self.classify([text])[0]
+
+    def known(self, texts: Sequence[str]) -> dict[str, SentimentPrediction]:
+        """The predictions this classifier already holds in memory for these texts (no model call)."""
+        with self._memo_lock:
+            return {t: self._memo[t] for t in texts if t in self._memo}
+
+    def forget(self) -> None:
+        """Drop the remembered predictions (the state of a fresh process; benchmarks and tests)."""
+        with self._memo_lock:
+            self._memo.clear()
+
+    def remember(self, predictions: dict[str, SentimentPrediction]) -> None:
+        """Adopt predictions made by this same fitted model elsewhere (the store's, engines.note_sentiment),
+        so `classify` answers them from memory."""
+        with self._memo_lock:
+            if len(self._memo) + len(predictions) > MEMO_MAX:
+                self._memo.clear()
+            self._memo.update(predictions)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """(len(texts), 3) probabilities in LABELS order; empty texts get a uniform row."""
@@ -461,13 +476,21 @@ def _polarity(model: SoftmaxRegression, x: np.ndarray) -> np.ndarray:
 def default_classifier() -> SentimentClassifier:
     """The process-wide classifier over the shipped labelled notes: the shipped fitted model when it matches
     the notes and options (see MODEL_PATH), else fitted on first use (and a warning says the file is stale)."""
-    from vectorstore.embeddings import MODEL_ID
+    from vectorstore.model_id import MODEL_ID
 
     classifier = SentimentClassifier()
     if not classifier.load(MODEL_PATH, MODEL_ID):
         log.warning("the shipped sentiment model is missing or stale: fitting in this process "
                     "(run `python -m warmintro.engines.sentiment` to rewrite it)")
     return classifier
+
+
+@functools.cache
+def default_fingerprint() -> str:
+    """The default classifier's fingerprint (what its stored predictions are keyed by), computed once."""
+    from vectorstore.model_id import MODEL_ID
+
+    return default_classifier().fingerprint(MODEL_ID)
 
 
 def classify_one(text: str) -> SentimentPrediction:
@@ -477,7 +500,7 @@ def classify_one(text: str) -> SentimentPrediction:
 
 def write_shipped_model(path: Path = MODEL_PATH) -> Path:
     """Fit the default classifier and write it where `default_classifier` loads it from."""
-    from vectorstore.embeddings import MODEL_ID
+    from vectorstore.model_id import MODEL_ID
 
     SentimentClassifier().save(path, MODEL_ID)
     return path

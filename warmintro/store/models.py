@@ -415,6 +415,21 @@ class AgentFeedback(Base):
     __table_args__ = (UniqueConstraint("answer_id", "user_id"),)
 
 
+class NoteSentiment(Base):
+    """A note's sentiment as the classifier read it (engines.note_sentiment, migration 0011): keyed by the
+    classifier's fingerprint and a hash of the note's stripped text, so the scan classifies a note once per
+    model rather than once per process. A new fingerprint (other training notes, options or embedding model)
+    finds none of the old rows; an edited note hashes to a new key."""
+
+    __tablename__ = "note_sentiments"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # Slack distribution (slackapp/oauth.py, migration 0009): Core tables, read and written through slack_sdk's
 # InstallationStore / OAuthStateStore interfaces rather than the ORM. Every installation is kept (re-installs
 # are an audit trail); the latest row per (client_id, enterprise_id, team_id) wins.

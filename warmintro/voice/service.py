@@ -131,7 +131,7 @@ def _trigger(session: Session, email: str, account_id: str | None, now: datetime
             label = r.sentiment
             if not label and r.notes and r.notes.strip():
                 try:
-                    label = _default_sentiment([r.notes])[0]
+                    label = _default_sentiment([r.notes], session)[0]
                 except Exception as exc:  # no classifier: a QBR is not assumed positive, other triggers are
                     log.warning("sentiment unavailable for %s: %s", r.signal_id, exc)
             ok = label == "positive" if r.type == "qbr" else label != "negative"
