@@ -54,6 +54,7 @@ class NxIndex:
         self._base = base
         self.g = g
         self.candidates = base.candidates if columns else None
+        self.memo = base.memo if columns else None  # rows: the champion too is read per call
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._base, name)

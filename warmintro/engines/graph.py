@@ -446,6 +446,10 @@ class GraphIndex:
     team_any: np.ndarray  # bool per person: any team.csv member
     candidates: CandidateColumns | None = None  # None: find_targets reads the facts from the store
     build_seconds: float = 0.0
+    # What the engines derive from imported data and reuse until the next import (this index is rebuilt
+    # then): the program, each champion's own rows, personas per day (`targets.champion_reads`).
+    # None: every call reads the store (the engine before the cache; tests and the baseline compare).
+    memo: dict[Any, Any] | None = field(default_factory=dict, repr=False, compare=False)
 
     # -- lookups --------------------------------------------------------------------------------
     @property

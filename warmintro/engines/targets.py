@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -239,19 +239,56 @@ def persona_fit(persona: str | None, champion: PersonFacts, target: PersonFacts)
     return 0.5, None
 
 
-def _champion_persona(session: Session, contact: m.Contact | None, facts: PersonFacts,
-                      as_of: datetime) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class ChampionRow:
+    """The champion's own imported rows that `find_targets` reads (contacts, accounts, people): the
+    importer alone writes them, so they are kept with the graph index until the next import."""
+
+    is_contact: bool = False
+    name: str | None = None
+    title: str | None = None
+    crm_role: str | None = None
+    has_account: bool = False
+    account_domain: str | None = None
+    account_name: str | None = None
+    account_employees: int | None = None
+    is_person: bool = False  # read only for a champion who is neither a contact nor in the graph
+
+
+def _read_champion(session: Session, email: str, in_graph: bool) -> ChampionRow:
+    contact = session.scalar(select(m.Contact).where(m.Contact.email == email))
+    if contact is None:
+        return ChampionRow(is_person=not in_graph and session.get(m.Person, email) is not None)
+    account = session.get(m.Account, contact.account_id)
+    if account is None:
+        return ChampionRow(is_contact=True, name=contact.name, title=contact.title, crm_role=contact.crm_role)
+    return ChampionRow(is_contact=True, name=contact.name, title=contact.title, crm_role=contact.crm_role,
+                       has_account=True, account_domain=account.domain, account_name=account.name,
+                       account_employees=account.employees)
+
+
+def _memoised(memo: dict[Any, Any] | None, key: Any, read: Callable[[], Any]) -> Any:
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
+def _champion_persona(session: Session, email: str, row: ChampionRow, facts: PersonFacts, as_of: datetime,
+                      memo: dict[Any, Any] | None) -> tuple[str | None, str]:
     """The champion's persona: from the personas engine (usage, meetings, title, CRM role) for a customer
     contact; else the CRM role; else the title (admin -> administrator; director and above -> economic
     buyer; anyone else with a title -> product user)."""
-    if contact is not None:
-        from warmintro.engines.personas import infer_personas
+    if row.is_contact:
+        from warmintro.engines.personas import infer_persona_cached, infer_personas
 
-        result = infer_personas(session, [contact.email], as_of).get(contact.email)
+        result = (infer_personas(session, [email], as_of).get(email) if memo is None
+                  else infer_persona_cached(session, email, as_of, memo))
         if result is not None and result.persona in PERSONAS:
             return result.persona, "personas engine"
-        if contact.crm_role in PERSONAS:
-            return contact.crm_role, "crm_role"
+        if row.crm_role in PERSONAS:
+            return row.crm_role, "crm_role"
     title = facts.title or ""
     if re.search(r"\badmin(istrator)?\b", title, re.I):
         return "administrator", "title"
@@ -474,33 +511,34 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
         raise ValueError("limit must be at least 1")
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     email = champion_email.strip().lower()
-    program = load_program(session)
+    graph = graph or get_graph(session, as_of=as_of)
+    # Imported data only, so kept with the index until the next import (None: read every call).
+    memo = graph.memo
+    program = _memoised(memo, "program", lambda: load_program(session))
     icp = program.icp
     vendor_domain = normalise_domain(program.vendor.domain)
-    graph = graph or get_graph(session, as_of=as_of)
 
-    contact = session.scalar(select(m.Contact).where(m.Contact.email == email))
-    account = session.get(m.Account, contact.account_id) if contact is not None else None
     cid = graph.id_of(email)
-    if contact is None and session.get(m.Person, email) is None and cid is None:
+    row: ChampionRow = _memoised(memo, ("champion", email), lambda: _read_champion(session, email, cid is not None))
+    if not row.is_contact and not row.is_person and cid is None:
         raise NotFoundError(f"no champion with email {champion_email!r}: not a customer contact, nor anyone "
                             "in the imported people or relationships")
 
     facts_of = ((lambda ids: column_facts(graph, ids, as_of)) if graph.candidates is not None
                 else (lambda ids: load_facts(session, graph, ids, as_of)))
     champ_facts = facts_of([cid])[cid] if cid is not None else PersonFacts(email=email)
-    if contact is not None:
-        champ_facts.name = contact.name
-        champ_facts.title = contact.title or champ_facts.title
+    if row.is_contact:
+        champ_facts.name = row.name
+        champ_facts.title = row.title or champ_facts.title
         champ_facts.seniority = champ_facts.seniority or infer_seniority(champ_facts.title)
         champ_facts.function = champ_facts.function or infer_function(champ_facts.title)
-    if account is not None:
-        champ_facts.domain = account.domain
-        champ_facts.company = account.name
-        if account.employees is not None:
-            champ_facts.employees = float(account.employees)
+    if row.has_account:
+        champ_facts.domain = row.account_domain
+        champ_facts.company = row.account_name
+        if row.account_employees is not None:
+            champ_facts.employees = float(row.account_employees)
     champion_domain = champ_facts.domain or email_domain(email)
-    persona, persona_source = _champion_persona(session, contact, champ_facts, as_of)
+    persona, persona_source = _champion_persona(session, email, row, champ_facts, as_of, memo)
     if cid is None:
         return TargetsResult(email, persona, persona_source, [], [])
 
