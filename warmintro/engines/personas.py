@@ -14,6 +14,7 @@ Set-based: one aggregate query over the rolled-up usage for all the contacts ask
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -210,8 +211,13 @@ def infer_personas(session: Session, emails: Iterable[str], as_of: datetime,
     return {email: _score(f, window_days) for email, f in feats.items()}
 
 
+@functools.cache
+def _latest_audit() -> Any:
+    return select(func.max(m.AuditLog.id))
+
+
 def _audit_token(session: Session) -> int:
-    return int(session.scalar(select(func.max(m.AuditLog.id))) or 0)
+    return int(session.execute(_latest_audit()).scalar() or 0)
 
 
 def _usage_written_since(session: Session, token: int) -> bool:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from warmintro.engines.graph import GraphIndex, email_domain, get_graph, normalise_domain
@@ -121,11 +121,22 @@ def _norm(s: str | None) -> str:
     return (s or "").strip().lower()
 
 
+@functools.lru_cache(maxsize=256)
+def _norm_set(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_norm(v) for v in values)
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_words(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(word, its whole-word case-insensitive pattern) per non-blank word, in order: compiled once per ICP."""
+    return tuple((w, re.compile(r"(?<!\w)" + re.escape(w.strip()) + r"(?!\w)", re.I)) for w in words if w.strip())
+
+
 def location_matches(wanted: Sequence[str], location: str | None) -> bool:
     """Whole-word, case-insensitive: ICP 'TX' matches 'Austin, TX' but 'CO' does not match 'Chicago'."""
     if not location:
         return False
-    return any(re.search(r"(?<!\w)" + re.escape(w.strip()) + r"(?!\w)", location, re.I) for w in wanted if w.strip())
+    return any(p.search(location) for _w, p in _whole_words(tuple(wanted)))
 
 
 def company_icp_check(icp: ICP, industry: str | None, employees: float | None) -> IcpResult:
@@ -143,7 +154,7 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
     matched: list[str] = []
     failed: list[str] = []
     if icp.industries:
-        wanted = {_norm(i) for i in icp.industries}
+        wanted = _norm_set(tuple(icp.industries))
         if not p.industry:
             failed.append("industry unknown")
         elif _norm(p.industry) in wanted:
@@ -164,14 +175,14 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
         if icp.functions:
             if not p.function:
                 failed.append("function unknown")
-            elif p.function in {_norm(f) for f in icp.functions}:
+            elif p.function in _norm_set(tuple(icp.functions)):
                 matched.append(f"{p.function} function")
             else:
                 failed.append(f"function {p.function} is not in the ICP")
         if icp.seniorities:
             if not p.seniority:
                 failed.append("seniority unknown")
-            elif p.seniority in {_norm(s) for s in icp.seniorities}:
+            elif p.seniority in _norm_set(tuple(icp.seniorities)):
                 matched.append(f"{p.seniority} seniority")
             else:
                 failed.append(f"seniority {p.seniority} is not in the ICP")
@@ -185,8 +196,7 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
     if icp.title_keywords and not company_only:
         given += 1
         title = _norm(p.title)
-        keyword = next((k for k in icp.title_keywords if k.strip() and re.search(
-            r"(?<!\w)" + re.escape(k.strip().lower()) + r"(?!\w)", title)), None)
+        keyword = next((k for k, pattern in _whole_words(tuple(icp.title_keywords)) if pattern.search(title)), None)
     hits = len(matched) + (1 if keyword else 0)
     fit = hits / given if given else 1.0
     return IcpResult(passes=not failed, fit=fit, matched=matched, failed=failed, title_keyword=keyword)
@@ -500,6 +510,15 @@ def _stored_exclusions(session: Session, facts: dict[int, PersonFacts], emails: 
     return customer_domains, dnc, referred_domains
 
 
+@functools.cache
+def _recent_referrals() -> Any:
+    """Built once (a statement per call costs more than the indexed query it runs)."""
+    r = m.Referral
+    return select(r.referee_email, r.referrer_email, r.created_at).where(
+        r.referee_email.in_(bindparam("emails", expanding=True)), r.created_at > bindparam("since"),
+        r.created_at <= bindparam("as_of"))
+
+
 # ---------------------------------------------------------------------------------------------------
 # The engine
 
@@ -558,9 +577,9 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
         customer_domains, dnc, referred_domains = _stored_exclusions(session, facts, emails, since, as_of)
     referred: dict[str, str] = {}
     for chunk in _chunks(emails):  # the referral ledger changes between imports: always read it
-        for ref in session.scalars(select(m.Referral).where(
-                m.Referral.referee_email.in_(chunk), m.Referral.created_at > since, m.Referral.created_at <= as_of)):
-            referred[ref.referee_email] = f"referred by {ref.referrer_email} on {ref.created_at:%Y-%m-%d}"
+        for referee, referrer, created in session.execute(
+                _recent_referrals(), {"emails": list(chunk), "since": since, "as_of": as_of}):
+            referred[referee] = f"referred by {referrer} on {created:%Y-%m-%d}"
 
     targets: list[Target] = []
     excluded: list[Excluded] = []
