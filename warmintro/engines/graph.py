@@ -278,9 +278,10 @@ class GraphSources:
 
 def _read(session: Session, columns: Sequence[Any], schema: dict[str, Any], *, join: Any = None,
           chunk: int = 100_000) -> pl.DataFrame:
-    """SELECT `columns` (one per `schema` entry) and collect them column-wise into a frame, `chunk` rows
-    at a time from the driver's own cursor (server-side on PostgreSQL) inside the session's transaction.
-    Timestamps and JSON lists travel as text and are parsed by polars, not row by row in Python."""
+    """SELECT `columns` (one per `schema` entry) into a frame inside the session's transaction, in bulk:
+    on PostgreSQL as one CSV stream (COPY ... TO STDOUT) parsed by polars; on SQLite `chunk` rows at a
+    time, each chunk turned into columns by polars (not value by value in Python). Timestamps and JSON
+    lists travel as text and are parsed by polars."""
     from sqlalchemy import String, cast
 
     names = list(schema)
@@ -292,21 +293,21 @@ def _read(session: Session, columns: Sequence[Any], schema: dict[str, Any], *, j
     conn = session.connection()
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     raw: Any = conn.connection.dbapi_connection
-    server_side = conn.dialect.name == "postgresql"
-    cursor = raw.cursor(name=f"warmintro_graph_{threading.get_ident()}") if server_side else raw.cursor()
     dtypes = {n: (pl.String if n in text_cols else t) for n, t in schema.items()}
-    frames: list[pl.DataFrame] = []
-    try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(chunk):
-            cols_ = list(zip(*rows, strict=True))
-            frames.append(pl.DataFrame(
-                [pl.Series(n, list(c), dtype=dtypes[n], strict=False) for n, c in zip(names, cols_, strict=True)]))
-    finally:
-        cursor.close()
-    if not frames:
-        return _frame(schema)
-    frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    if conn.dialect.name == "postgresql":
+        frame = _copy_frame(raw, sql, names, dtypes)
+    else:
+        frames: list[pl.DataFrame] = []
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(chunk):
+                frames.append(pl.DataFrame(rows, schema=dtypes, orient="row", strict=False))
+        finally:
+            cursor.close()
+        if not frames:
+            return _frame(schema)
+        frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
     fixes = []
     for n in text_cols:
         if schema[n] == TS:
@@ -316,6 +317,25 @@ def _read(session: Session, columns: Sequence[Any], schema: dict[str, Any], *, j
         else:
             fixes.append(pl.col(n).str.json_decode(schema[n]))
     return frame.with_columns(fixes) if fixes else frame
+
+
+def _copy_frame(raw: Any, sql: str, names: list[str], dtypes: dict[str, Any]) -> pl.DataFrame:
+    """PostgreSQL: the query's rows as CSV from COPY, parsed by polars. In CSV a NULL is an unquoted empty
+    field and an empty string a quoted one, as polars reads them; booleans come as t/f."""
+    import io
+
+    buf = io.BytesIO()
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        for data in copy:
+            buf.write(data)
+    if not buf.tell():
+        return pl.DataFrame(schema=dtypes)
+    buf.seek(0)
+    text = pl.read_csv(buf, has_header=False, new_columns=names, infer_schema=False, quote_char='"')
+    del buf
+    return text.select(
+        (pl.col(n) == "t") if t == pl.Boolean else pl.col(n) if t == pl.String else pl.col(n).cast(t)
+        for n, t in dtypes.items())
 
 
 def read_sources(session: Session) -> GraphSources:
@@ -715,13 +735,12 @@ def _coworker_parts(src: GraphSources, nodes: _Interner, today: float, sizes: pl
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("i", "j")}
     n = len(pid)
     for k in range(1, min(COWORKER_NEIGHBOURS, n - 1) + 1):
-        i = np.arange(k, n)
-        j = i - k
-        same = key[i] == key[j]
-        if not same.any():
+        # rows k apart in the same company (views, then gathers over those rows only)
+        j = np.flatnonzero(key[k:] == key[:-k])
+        if not len(j):
             break
-        ov = np.minimum(e[i], e[j]) - np.maximum(s[i], s[j])
-        ok = same & (pid[i] != pid[j]) & (ov >= MIN_OVERLAP_DAYS)
+        i = j + k
+        ok = (pid[i] != pid[j]) & (np.minimum(e[i], e[j]) - np.maximum(s[i], s[j]) >= MIN_OVERLAP_DAYS)
         out["i"].append(i[ok])
         out["j"].append(j[ok])
     if not out["i"]:
@@ -784,7 +803,7 @@ def _meeting_parts(src: GraphSources, nodes: _Interner, today: float) -> pl.Data
     pairs = left.join(right, on="meeting_id").filter(pl.col("a") < pl.col("b"))
     if pairs.height == 0:
         return _parts_frame(a=[])
-    g = pairs.sort("t").group_by("a", "b").agg(
+    g = pairs.sort("t", "meeting_id").group_by("a", "b").agg(  # (meeting_id: one label for meetings at one time)
         pl.len().alias("n"), pl.col("t").min().alias("first"), pl.col("t").last().alias("last"),
         pl.col("title").last().alias("label"))
     strength = meeting_strength(g["n"].to_numpy(), today - g["last"].to_numpy())
