@@ -393,7 +393,8 @@ class Tie:
 
 PART_SCHEMA: dict[str, Any] = {
     "a": pl.Int64, "b": pl.Int64, "kind": pl.UInt8, "strength": pl.Float64, "count": pl.Float64,
-    "first": pl.Float64, "last": pl.Float64, "months": pl.Float64, "size": pl.Float64, "label": pl.String,
+    "first": pl.Float64, "last": pl.Float64, "months": pl.Float64, "size": pl.Float64,
+    "label": pl.Categorical,  # few distinct texts (company names, meeting titles) over millions of parts
 }
 
 
@@ -702,13 +703,12 @@ def _domain_profiles(src: GraphSources) -> pl.DataFrame:
         pl.lit(None, dtype=pl.String).alias("industry"), pl.lit(3).alias("prio"))
     allp = pl.concat([acc, ppl, emp, opp, par]).filter(pl.col("domain").is_not_null())
     best_prio = allp.group_by("domain").agg(
-        pl.col("company").drop_nulls().mode().sort().first().alias("company_mode"),
         pl.col("size").filter(pl.col("prio") == 0).drop_nulls().first().alias("acc_size"),
         pl.col("size").filter(pl.col("prio") > 0).drop_nulls().median().alias("ppl_size"),
         pl.col("industry").filter(pl.col("prio") == 0).drop_nulls().first().alias("acc_ind"),
-        pl.col("industry").filter(pl.col("prio") > 0).drop_nulls().mode().sort().first().alias("ppl_ind"),
         pl.col("company").filter(pl.col("prio") == 0).drop_nulls().first().alias("acc_company"),
-    )
+    ).join(_mode(allp, "company", "company_mode"), on="domain", how="left").join(
+        _mode(allp.filter(pl.col("prio") > 0), "industry", "ppl_ind"), on="domain", how="left")
     return best_prio.select(
         "domain",
         pl.coalesce("acc_company", "company_mode").alias("company"),
@@ -717,11 +717,22 @@ def _domain_profiles(src: GraphSources) -> pl.DataFrame:
     )
 
 
+def _mode(frame: pl.DataFrame, col: str, alias: str) -> pl.DataFrame:
+    """domain -> the most frequent non-null `col`, the smallest of equally frequent ones (a per-group
+    mode().sort().first(), by counting pairs: per-group modes on millions of rows are slow)."""
+    counts = frame.filter(pl.col(col).is_not_null()).group_by("domain", col).len()
+    return counts.sort(["domain", "len", col], descending=[False, True, False]).group_by(
+        "domain", maintain_order=True).agg(pl.col(col).first().alias(alias))
+
+
 def _coworker_parts(src: GraphSources, nodes: _Interner, today: float, sizes: pl.DataFrame) -> pl.DataFrame:
-    emp = _map(src.employment, "email", nodes, "pid", "employment.email").with_columns(
+    emp = _map(src.employment, "email", nodes, "pid", "employment.email")
+    # each distinct name normalised once (millions of rows, far fewer companies)
+    names = emp.select(pl.col("company").unique()).with_columns(normalise_company_expr("company").alias("cnorm"))
+    emp = emp.join(names, on="company", how="left", nulls_equal=True, maintain_order="left").with_columns(
         _days("start").alias("s"), _days("end").alias("e"),
-        pl.coalesce(pl.col("domain"), pl.lit("name:") + normalise_company_expr("company")).alias("key"),
-    ).filter(pl.col("key").is_not_null() & (pl.col("s") <= today))
+        pl.coalesce(pl.col("domain"), pl.lit("name:") + pl.col("cnorm")).alias("key"),
+    ).drop("cnorm").filter(pl.col("key").is_not_null() & (pl.col("s") <= today))
     if emp.height < 2:
         return _parts_frame(a=[])
     emp = emp.with_columns(pl.min_horizontal(pl.col("e").fill_null(today), pl.lit(today)).alias("e"))
@@ -754,7 +765,7 @@ def _coworker_parts(src: GraphSources, nodes: _Interner, today: float, sizes: pl
     strength = coworker_strength(months, since, size[i])
     a = np.minimum(pid[i], pid[j])
     b = np.maximum(pid[i], pid[j])
-    labels = emp["company"].gather(pl.Series(i))
+    labels = emp["company"].cast(pl.Categorical).gather(pl.Series(i))  # codes, not millions of strings
     return _parts_frame(a=a, b=b, kind=np.full(len(a), KIND_CODE["coworker"]), strength=strength,
                         first=first, last=last, months=months, size=size[i], label=labels)
 
