@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from benchmarks.nxgraph import NxIndex, build_nx, csr_from_edges, nx_who_knows, subgraph_edges, touched_nodes
-from benchmarks.util import log, mem_available_gb, ms_samples, pct, rss_mb
+from benchmarks.util import cpu_ms_samples, log, mem_available_gb, ms_samples, pct, rss_mb
 from benchmarks.workspace import Workspace
 
 NX_GB_PER_M_EDGES = 1.0  # networkx: ~0.9 GB per 1M weighted edges (the brief's measurement)
@@ -102,19 +102,28 @@ def run_targets(ws: Workspace) -> dict[str, Any]:
             if nxi is not None:
                 find_targets(s, e, 5, as_of=ws.as_of, graph=nx_rows)
         ours_ms, ours, nx_ms, theirs, nxc_ms = [], [], [], [], []
+        ours_cpu: list[float] = []
+        nx_cpu: list[float] = []
         for e in people:  # interleaved, so neither side gets the warmer cache or the quieter machine
-            t, r = ms_samples(lambda x: find_targets(s, x, 5, as_of=ws.as_of, graph=g), [e])
+            t, c, r = cpu_ms_samples(lambda x: find_targets(s, x, 5, as_of=ws.as_of, graph=g), [e])
             ours_ms += t
+            ours_cpu += c
             ours += r
             if nxi is not None and nx_cols is not None:
-                t, r = ms_samples(lambda x: find_targets(s, x, 5, as_of=ws.as_of, graph=nx_rows), [e])
+                t, c, r = cpu_ms_samples(lambda x: find_targets(s, x, 5, as_of=ws.as_of, graph=nx_rows), [e])
                 nx_ms += t
+                nx_cpu += c
                 theirs += r
                 t, _r = ms_samples(lambda x: find_targets(s, x, 5, as_of=ws.as_of, graph=nx_cols), [e])
                 nxc_ms += t
+    cpu = {"what": "CPU time of the calling thread per call (the p95 above also counts waiting for a core)",
+           "p50_ms": pct(ours_cpu, 50), "p95_ms": pct(ours_cpu, 95)}
+    if nx_cpu:
+        cpu.update(baseline_p50_ms=pct(nx_cpu, 50), baseline_p95_ms=pct(nx_cpu, 95),
+                   ratio_p95=pct(nx_cpu, 95) / max(pct(ours_cpu, 95), 1e-9))
     if nxi is None:
         return {"value": pct(ours_ms, 95), "unit": "ms (p95)", "p50_ms": pct(ours_ms, 50), "p95_ms": pct(ours_ms, 95),
-                "baseline_value": None, "baseline_name": "networkx (skipped)", "ratio": None, "n": len(people),
+                "cpu": cpu, "baseline_value": None, "baseline_name": "networkx (skipped)", "ratio": None, "n": len(people),
                 "graph": info}
     same = sum(int([t.email for t in a.targets] == [t.email for t in b.targets]) for a, b in zip(ours, theirs, strict=True))
     same_all = sum(int(a.to_json() == b.to_json()) for a, b in zip(ours, theirs, strict=True))
@@ -128,7 +137,7 @@ def run_targets(ws: Workspace) -> dict[str, Any]:
         "baseline_name": "find_targets over networkx (the ties the queries read), each candidate's facts and "
                          "exclusions and the champion's rows read from the store",
         "ratio": pct(nx_ms, 95) / pct(ours_ms, 95), "ratio_meaning": "baseline p95 / ours p95",
-        "n": len(people), "same_top5": same / len(people), "same_result": same_all / len(people),
+        "n": len(people), "same_top5": same / len(people), "same_result": same_all / len(people), "cpu": cpu,
         "networkx_with_columns": {"what": "find_targets over networkx with the same candidate columns (the graph "
                                           "structure alone)", "p50_ms": pct(nxc_ms, 50), "p95_ms": pct(nxc_ms, 95),
                                   "ratio": pct(nxc_ms, 95) / pct(ours_ms, 95)},
