@@ -602,7 +602,7 @@ def _parts_frame(**cols: Any) -> pl.DataFrame:
     for name, dtype in PART_SCHEMA.items():
         v = cols.get(name)
         if v is None:
-            data[name] = pl.Series(name, [None] * n, dtype=dtype)
+            data[name] = pl.repeat(None, n, dtype=dtype, eager=True).alias(name)  # not a list of n Nones
         elif isinstance(v, pl.Series):
             data[name] = v.alias(name).cast(dtype)
         else:
