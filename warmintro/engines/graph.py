@@ -408,8 +408,11 @@ class Coded:
 
     @classmethod
     def of(cls, column: pl.Series) -> Coded:
-        codes = column.rank("dense").fill_null(0).cast(pl.Int32).to_numpy()
-        return cls(codes, [None, *column.drop_nulls().unique().sort().to_list()])
+        values = column.drop_nulls().unique().sort()
+        # the dense rank, by hashing each value to its place among the few distinct ones (no full sort)
+        codes = column.replace_strict(values, pl.int_range(1, len(values) + 1, eager=True), default=0,
+                                      return_dtype=pl.Int32).fill_null(0).to_numpy()
+        return cls(codes, [None, *values.to_list()])
 
     def take(self, rows: np.ndarray) -> list[str | None]:
         values = self.values
@@ -725,11 +728,17 @@ def _mode(frame: pl.DataFrame, col: str, alias: str) -> pl.DataFrame:
         "domain", maintain_order=True).agg(pl.col(col).first().alias(alias))
 
 
+def _with_normalised_company(frame: pl.DataFrame, col: str, alias: str) -> pl.DataFrame:
+    """`frame` with `normalise_company_expr(col)` as `alias`, each distinct name normalised once
+    (millions of rows, far fewer companies)."""
+    names = frame.select(pl.col(col).unique()).with_columns(normalise_company_expr(col).alias(alias))
+    return frame.join(names, on=col, how="left", nulls_equal=True, maintain_order="left")
+
+
 def _coworker_parts(src: GraphSources, nodes: _Interner, today: float, sizes: pl.DataFrame) -> pl.DataFrame:
     emp = _map(src.employment, "email", nodes, "pid", "employment.email")
     # each distinct name normalised once (millions of rows, far fewer companies)
-    names = emp.select(pl.col("company").unique()).with_columns(normalise_company_expr("company").alias("cnorm"))
-    emp = emp.join(names, on="company", how="left", nulls_equal=True, maintain_order="left").with_columns(
+    emp = _with_normalised_company(emp, "company", "cnorm").with_columns(
         _days("start").alias("s"), _days("end").alias("e"),
         pl.coalesce(pl.col("domain"), pl.lit("name:") + pl.col("cnorm")).alias("key"),
     ).drop("cnorm").filter(pl.col("key").is_not_null() & (pl.col("s") <= today))
@@ -952,7 +961,8 @@ def _epoch_us(col: str) -> pl.Expr:
 def _candidate_columns(src: GraphSources, nodes: _Interner, org_domain: list[str | None]) -> CandidateColumns:
     n = nodes.size
     ppl = _map(src.people, "email", nodes, "pid", "people.email").unique("pid", keep="first")
-    person = nodes.frame().select("pid").with_columns(pl.Series("org_domain", org_domain, dtype=pl.String)).join(
+    person = pl.DataFrame({"pid": np.arange(n, dtype=np.int64)}).with_columns(
+        pl.Series("org_domain", org_domain, dtype=pl.String)).join(
         ppl.select("pid", pl.lit(True).alias("has_person"), pl.col("domain").alias("p_domain"), "title", "seniority",
                    "function", "industry", pl.col("company_employees").alias("employees"), "location"),
         on="pid", how="left").sort("pid")
@@ -1026,7 +1036,7 @@ def _node_attributes(src: GraphSources, nodes: _Interner, profiles: pl.DataFrame
             "c0", "c1", "c2", "c3",
         ).alias("company"),
     ).sort("pid")
-    org = org.with_columns(normalise_company_expr("company").alias("cnorm"))
+    org = _with_normalised_company(org, "company", "cnorm")
 
     # Pillars, in precedence order customer > employee > investor > advisor > partner.
     pillar = np.zeros(n, dtype=np.int8)
