@@ -24,6 +24,36 @@ def edge_arrays(graph: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return upper.row.astype(np.int64), upper.col.astype(np.int64), upper.data.astype(np.float64)
 
 
+def touched_nodes(graph: Any, champions: Any, queries: Any) -> np.ndarray:
+    """The people whose ties the sampled queries read: each champion (find_targets reads its neighbours),
+    and each who-knows query's target people and their neighbours (the search reads the ties of both).
+    Every tie touching one of them is all that networkx needs to answer those queries exactly."""
+    from warmintro.engines.whoknows import resolve_target
+
+    seeds = [np.asarray(champions, dtype=np.int64)]
+    for q in queries:
+        seeds.append(resolve_target(graph, q)[2])
+    targets = np.unique(np.concatenate(seeds[1:])) if len(seeds) > 1 else np.zeros(0, dtype=np.int64)
+    m = graph.matrix
+    hop = np.unique(np.concatenate([m.indices[m.indptr[t]:m.indptr[t + 1]] for t in targets.tolist()]
+                                   or [np.zeros(0, dtype=np.int64)]))
+    return np.unique(np.concatenate([seeds[0], targets, hop.astype(np.int64)]))
+
+
+def subgraph_edges(graph: Any, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, w) with a < b: every tie with at least one end in `nodes`, each once."""
+    m = graph.matrix
+    lo, hi = m.indptr[nodes], m.indptr[nodes + 1]
+    owner = np.repeat(nodes, hi - lo)
+    idx = np.concatenate([np.arange(x, y) for x, y in zip(lo.tolist(), hi.tolist(), strict=True)]
+                         or [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    other = m.indices[idx].astype(np.int64)
+    a, b = np.minimum(owner, other), np.maximum(owner, other)
+    key, first = np.unique(a * graph.size + b, return_index=True)  # a tie between two of them: once
+    a, b = np.divmod(key, graph.size)
+    return a, b, m.data[idx][first].astype(np.float64)
+
+
 def csr_from_edges(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[float, Any]:
     """Our structure built from the same edge list (symmetric CSR), timed."""
     import scipy.sparse as sp
@@ -34,12 +64,13 @@ def csr_from_edges(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple
     return time.perf_counter() - t0, m
 
 
-def build_nx(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[float, Any]:
+def build_nx(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, nodes: Any = None) -> tuple[float, Any]:
+    """networkx over the edges (a, b, w), with nodes 0..n-1, or only `nodes` (a subgraph's) and the edges' ends."""
     import networkx as nx
 
     t0 = time.perf_counter()
     g = nx.Graph()
-    g.add_nodes_from(range(n))
+    g.add_nodes_from(range(n) if nodes is None else np.asarray(nodes).tolist())
     g.add_weighted_edges_from(zip(a.tolist(), b.tolist(), w.tolist(), strict=True))
     return time.perf_counter() - t0, g
 
@@ -54,6 +85,7 @@ class NxIndex:
         self._base = base
         self.g = g
         self.candidates = base.candidates if columns else None
+        self.memo = base.memo if columns else None  # rows: the champion too is read per call
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._base, name)

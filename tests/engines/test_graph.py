@@ -242,3 +242,53 @@ def test_graph_is_cached_until_the_next_import(network: Store, tmp_path: Path) -
     g.invalidate_graph()
     with network.session() as s:
         assert g.get_graph(s, as_of=AS_OF) is not second
+
+
+# -- reading the store in bulk ---------------------------------------------------------------------------
+
+def _rowwise(session: object, columns: object, schema: dict[str, object], *, join: object = None,
+             chunk: int = 0) -> pl.DataFrame:
+    """The reference reader: the same SELECT through SQLAlchemy's own result rows and types, value by value."""
+    from sqlalchemy import select
+
+    cols = [c.label(n) for n, c in zip(schema, columns, strict=True)]  # type: ignore[call-overload]
+    stmt = select(*cols)
+    if join is not None:
+        stmt = stmt.select_from(join)  # type: ignore[arg-type]
+    rows = [tuple(r) for r in session.execute(stmt)]  # type: ignore[attr-defined]
+    return pl.DataFrame(rows, schema=schema, orient="row", strict=False)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("workspace", ["network", "demo"])
+def test_bulk_read_gives_the_rows_and_graph_of_a_rowwise_read(store: Store, workspace: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_sources (COPY on PostgreSQL, chunked polars frames on SQLite) against SQLAlchemy's row-by-row
+    results: the same frames, hence the same CSR arrays, parts and candidate columns."""
+    from dataclasses import fields
+
+    if workspace == "network":
+        folder, as_of = FIXTURE, AS_OF
+    else:
+        from warmintro.demo.generator import generate_workspace
+
+        as_of = datetime(2026, 3, 10, 9, tzinfo=UTC)
+        folder = tmp_path / "demo"
+        generate_workspace(folder, accounts=45, seed=11, as_of=as_of, people=600, ties=2500)
+    import_folder(store, folder)
+    with store.session() as s:
+        bulk = g.read_sources(s)
+        with monkeypatch.context() as mp:
+            mp.setattr(g, "_read", _rowwise)
+            reference = g.read_sources(s)
+    for f in fields(g.GraphSources):
+        if f.name != "complete":
+            mine, theirs = getattr(bulk, f.name), getattr(reference, f.name)
+            assert mine.schema == theirs.schema, f.name
+            assert mine.equals(theirs), f.name
+    assert bulk.employment.height and bulk.relationships.height and bulk.people.height
+    a, b = g.build_graph(bulk, as_of), g.build_graph(reference, as_of)
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(a.matrix, name), getattr(b.matrix, name)), name
+    assert a.parts.equals(b.parts) and np.array_equal(a.part_keys, b.part_keys)
+    assert a.emails == b.emails and a.org_domain == b.org_domain and a.candidates is not None
+    assert b.candidates is not None and np.array_equal(a.candidates.job_start, b.candidates.job_start)

@@ -386,3 +386,90 @@ def test_one_connector_does_not_crowd_out_the_others() -> None:
     assert [(c, t) for c, t, *_ in _diverse(shared_via, 2)] == [(3, 20), (6, 20)]
     # with nobody else left, the same connector fills the list
     assert [(c, t) for c, t, *_ in _diverse(ranked[:4], 3)] == [(1, 10), (1, 11), (1, 12)]
+
+
+# -- the champion's reads, kept with the index ------------------------------------------------------------
+
+QBR_PLUS_400 = datetime(2026, 11, 20, 14, tzinfo=UTC) + timedelta(days=400)  # M-1 leaves the QBR window
+
+
+def _same_as_uncached(s: object, graph: object, when: datetime, emails: list[str]) -> list[dict[str, object]]:
+    """find_targets with the graph's memo, and with none (every champion read from the store): identical."""
+    from dataclasses import replace
+
+    uncached = replace(graph, memo=None)  # type: ignore[type-var]
+    out = []
+    for email in emails:
+        ours = find_targets(s, email, limit=10, as_of=when, graph=graph).to_json()  # type: ignore[arg-type]
+        theirs = find_targets(s, email, limit=10, as_of=when, graph=uncached).to_json()  # type: ignore[arg-type]
+        assert ours == theirs, (email, when)
+        out.append(ours)
+    return out
+
+
+def test_champion_reads_are_cached_per_day_and_answer_as_the_store(network: Store) -> None:
+    """The program, the champion's rows and persona come from the index's memo after the first call, and
+    every answer equals the uncached path's: through the day (the QBR of 2026-11-20 drops out of the
+    400-day meeting window at 14:00 on the day tested, inside one cached day), and for a champion who is
+    no contact."""
+    from warmintro.engines.graph import invalidate_graph
+    from warmintro.engines.personas import infer_persona_cached, infer_personas
+
+    invalidate_graph()
+    with network.session() as s:
+        contacts = sorted(s.scalars(select(m.Contact.email)))
+        others = [e for e in sorted(s.scalars(select(m.Person.email))) if e not in contacts][:5]
+        for day in (AS_OF, QBR_PLUS_400):
+            graph = get_graph(s, as_of=day)
+            for when in (day.replace(hour=0), day - timedelta(hours=1), day + timedelta(hours=1),
+                         day.replace(hour=23, minute=59)):
+                _same_as_uncached(s, graph, when, contacts + others)
+            assert graph.memo is not None and ("champion", PRIYA) in graph.memo and "program" in graph.memo
+        before = infer_persona_cached(s, PRIYA, QBR_PLUS_400 - timedelta(hours=1), {})
+        after = infer_persona_cached(s, PRIYA, QBR_PLUS_400 + timedelta(hours=1), {})
+        assert before is not None and after is not None
+        assert before.evidence != after.evidence  # the QBR counted, then not: the window is exact
+        for when in (QBR_PLUS_400 - timedelta(hours=1), QBR_PLUS_400 + timedelta(hours=1)):
+            memo: dict[object, object] = {}
+            infer_persona_cached(s, PRIYA, QBR_PLUS_400.replace(hour=0), memo)
+            assert infer_persona_cached(s, PRIYA, when, memo) == infer_personas(s, [PRIYA], when)[PRIYA]
+
+
+def test_champion_cache_follows_hook_usage_and_imports(network: Store, tmp_path: Path) -> None:
+    """A usage hook between imports makes the cached persona stale (it is re-read), and an import
+    (a new program, a new title) gives a new index with an empty memo: answers stay the uncached ones."""
+    import shutil
+
+    import polars as pl
+
+    from warmintro.engines.graph import invalidate_graph
+    from warmintro.flows.signal_intake import store_usage
+    from warmintro.importer.validate import ROW
+
+    sam = "sam.okafor@northwind.example"
+    invalidate_graph()
+    with network.session() as s:
+        graph = get_graph(s, as_of=AS_OF)
+        first = _same_as_uncached(s, graph, AS_OF, [sam, PRIYA])
+    days = [AS_OF - timedelta(days=d) for d in range(1, 41)]
+    store_usage(network, pl.DataFrame({
+        ROW: list(range(len(days))), "account_id": ["ACC-1"] * len(days), "contact_email": [sam] * len(days),
+        "event": ["integration_configured"] * len(days), "occurred_at": days, "count": [25] * len(days),
+    }), source="test", at=AS_OF)
+    with network.session() as s:
+        assert get_graph(s, as_of=AS_OF) is graph  # no import ran: the same index and memo
+        hooked = _same_as_uncached(s, graph, AS_OF, [sam, PRIYA])
+    assert first[0]["persona"] == "product_user" and hooked[0]["persona"] == "power_user"
+
+    folder = tmp_path / "network"
+    shutil.copytree(FIXTURE, folder)
+    program = (folder / "program.toml").read_text()
+    (folder / "program.toml").write_text(program.replace('locations = ["TX", "GA", "CO", "IL"]', ""))
+    contacts = (folder / "contacts.csv").read_text()
+    (folder / "contacts.csv").write_text(contacts.replace("Operations Analyst", "Director of Operations"))
+    import_folder(network, folder)
+    with network.session() as s:
+        fresh = get_graph(s, as_of=AS_OF)
+        assert fresh is not graph
+        imported = _same_as_uncached(s, fresh, AS_OF, [sam, PRIYA])
+    assert imported != hooked

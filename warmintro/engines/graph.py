@@ -278,9 +278,10 @@ class GraphSources:
 
 def _read(session: Session, columns: Sequence[Any], schema: dict[str, Any], *, join: Any = None,
           chunk: int = 100_000) -> pl.DataFrame:
-    """SELECT `columns` (one per `schema` entry) and collect them column-wise into a frame, `chunk` rows
-    at a time from the driver's own cursor (server-side on PostgreSQL) inside the session's transaction.
-    Timestamps and JSON lists travel as text and are parsed by polars, not row by row in Python."""
+    """SELECT `columns` (one per `schema` entry) into a frame inside the session's transaction, in bulk:
+    on PostgreSQL as one CSV stream (COPY ... TO STDOUT) parsed by polars; on SQLite `chunk` rows at a
+    time, each chunk turned into columns by polars (not value by value in Python). Timestamps and JSON
+    lists travel as text and are parsed by polars."""
     from sqlalchemy import String, cast
 
     names = list(schema)
@@ -292,21 +293,21 @@ def _read(session: Session, columns: Sequence[Any], schema: dict[str, Any], *, j
     conn = session.connection()
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     raw: Any = conn.connection.dbapi_connection
-    server_side = conn.dialect.name == "postgresql"
-    cursor = raw.cursor(name=f"warmintro_graph_{threading.get_ident()}") if server_side else raw.cursor()
     dtypes = {n: (pl.String if n in text_cols else t) for n, t in schema.items()}
-    frames: list[pl.DataFrame] = []
-    try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(chunk):
-            cols_ = list(zip(*rows, strict=True))
-            frames.append(pl.DataFrame(
-                [pl.Series(n, list(c), dtype=dtypes[n], strict=False) for n, c in zip(names, cols_, strict=True)]))
-    finally:
-        cursor.close()
-    if not frames:
-        return _frame(schema)
-    frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    if conn.dialect.name == "postgresql":
+        frame = _copy_frame(raw, sql, names, dtypes)
+    else:
+        frames: list[pl.DataFrame] = []
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(chunk):
+                frames.append(pl.DataFrame(rows, schema=dtypes, orient="row", strict=False))
+        finally:
+            cursor.close()
+        if not frames:
+            return _frame(schema)
+        frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
     fixes = []
     for n in text_cols:
         if schema[n] == TS:
@@ -316,6 +317,25 @@ def _read(session: Session, columns: Sequence[Any], schema: dict[str, Any], *, j
         else:
             fixes.append(pl.col(n).str.json_decode(schema[n]))
     return frame.with_columns(fixes) if fixes else frame
+
+
+def _copy_frame(raw: Any, sql: str, names: list[str], dtypes: dict[str, Any]) -> pl.DataFrame:
+    """PostgreSQL: the query's rows as CSV from COPY, parsed by polars. In CSV a NULL is an unquoted empty
+    field and an empty string a quoted one, as polars reads them; booleans come as t/f."""
+    import io
+
+    buf = io.BytesIO()
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        for data in copy:
+            buf.write(data)
+    if not buf.tell():
+        return pl.DataFrame(schema=dtypes)
+    buf.seek(0)
+    text = pl.read_csv(buf, has_header=False, new_columns=names, infer_schema=False, quote_char='"')
+    del buf
+    return text.select(
+        (pl.col(n) == "t") if t == pl.Boolean else pl.col(n) if t == pl.String else pl.col(n).cast(t)
+        for n, t in dtypes.items())
 
 
 def read_sources(session: Session) -> GraphSources:
@@ -373,7 +393,8 @@ class Tie:
 
 PART_SCHEMA: dict[str, Any] = {
     "a": pl.Int64, "b": pl.Int64, "kind": pl.UInt8, "strength": pl.Float64, "count": pl.Float64,
-    "first": pl.Float64, "last": pl.Float64, "months": pl.Float64, "size": pl.Float64, "label": pl.String,
+    "first": pl.Float64, "last": pl.Float64, "months": pl.Float64, "size": pl.Float64,
+    "label": pl.Categorical,  # few distinct texts (company names, meeting titles) over millions of parts
 }
 
 
@@ -387,8 +408,11 @@ class Coded:
 
     @classmethod
     def of(cls, column: pl.Series) -> Coded:
-        codes = column.rank("dense").fill_null(0).cast(pl.Int32).to_numpy()
-        return cls(codes, [None, *column.drop_nulls().unique().sort().to_list()])
+        values = column.drop_nulls().unique().sort()
+        # the dense rank, by hashing each value to its place among the few distinct ones (no full sort)
+        codes = column.replace_strict(values, pl.int_range(1, len(values) + 1, eager=True), default=0,
+                                      return_dtype=pl.Int32).fill_null(0).to_numpy()
+        return cls(codes, [None, *values.to_list()])
 
     def take(self, rows: np.ndarray) -> list[str | None]:
         values = self.values
@@ -446,6 +470,10 @@ class GraphIndex:
     team_any: np.ndarray  # bool per person: any team.csv member
     candidates: CandidateColumns | None = None  # None: find_targets reads the facts from the store
     build_seconds: float = 0.0
+    # What the engines derive from imported data and reuse until the next import (this index is rebuilt
+    # then): the program, each champion's own rows, personas per day (`targets.champion_reads`).
+    # None: every call reads the store (the engine before the cache; tests and the baseline compare).
+    memo: dict[Any, Any] | None = field(default_factory=dict, repr=False, compare=False)
 
     # -- lookups --------------------------------------------------------------------------------
     @property
@@ -577,7 +605,7 @@ def _parts_frame(**cols: Any) -> pl.DataFrame:
     for name, dtype in PART_SCHEMA.items():
         v = cols.get(name)
         if v is None:
-            data[name] = pl.Series(name, [None] * n, dtype=dtype)
+            data[name] = pl.repeat(None, n, dtype=dtype, eager=True).alias(name)  # not a list of n Nones
         elif isinstance(v, pl.Series):
             data[name] = v.alias(name).cast(dtype)
         else:
@@ -678,13 +706,12 @@ def _domain_profiles(src: GraphSources) -> pl.DataFrame:
         pl.lit(None, dtype=pl.String).alias("industry"), pl.lit(3).alias("prio"))
     allp = pl.concat([acc, ppl, emp, opp, par]).filter(pl.col("domain").is_not_null())
     best_prio = allp.group_by("domain").agg(
-        pl.col("company").drop_nulls().mode().sort().first().alias("company_mode"),
         pl.col("size").filter(pl.col("prio") == 0).drop_nulls().first().alias("acc_size"),
         pl.col("size").filter(pl.col("prio") > 0).drop_nulls().median().alias("ppl_size"),
         pl.col("industry").filter(pl.col("prio") == 0).drop_nulls().first().alias("acc_ind"),
-        pl.col("industry").filter(pl.col("prio") > 0).drop_nulls().mode().sort().first().alias("ppl_ind"),
         pl.col("company").filter(pl.col("prio") == 0).drop_nulls().first().alias("acc_company"),
-    )
+    ).join(_mode(allp, "company", "company_mode"), on="domain", how="left").join(
+        _mode(allp.filter(pl.col("prio") > 0), "industry", "ppl_ind"), on="domain", how="left")
     return best_prio.select(
         "domain",
         pl.coalesce("acc_company", "company_mode").alias("company"),
@@ -693,11 +720,28 @@ def _domain_profiles(src: GraphSources) -> pl.DataFrame:
     )
 
 
+def _mode(frame: pl.DataFrame, col: str, alias: str) -> pl.DataFrame:
+    """domain -> the most frequent non-null `col`, the smallest of equally frequent ones (a per-group
+    mode().sort().first(), by counting pairs: per-group modes on millions of rows are slow)."""
+    counts = frame.filter(pl.col(col).is_not_null()).group_by("domain", col).len()
+    return counts.sort(["domain", "len", col], descending=[False, True, False]).group_by(
+        "domain", maintain_order=True).agg(pl.col(col).first().alias(alias))
+
+
+def _with_normalised_company(frame: pl.DataFrame, col: str, alias: str) -> pl.DataFrame:
+    """`frame` with `normalise_company_expr(col)` as `alias`, each distinct name normalised once
+    (millions of rows, far fewer companies)."""
+    names = frame.select(pl.col(col).unique()).with_columns(normalise_company_expr(col).alias(alias))
+    return frame.join(names, on=col, how="left", nulls_equal=True, maintain_order="left")
+
+
 def _coworker_parts(src: GraphSources, nodes: _Interner, today: float, sizes: pl.DataFrame) -> pl.DataFrame:
-    emp = _map(src.employment, "email", nodes, "pid", "employment.email").with_columns(
+    emp = _map(src.employment, "email", nodes, "pid", "employment.email")
+    # each distinct name normalised once (millions of rows, far fewer companies)
+    emp = _with_normalised_company(emp, "company", "cnorm").with_columns(
         _days("start").alias("s"), _days("end").alias("e"),
-        pl.coalesce(pl.col("domain"), pl.lit("name:") + normalise_company_expr("company")).alias("key"),
-    ).filter(pl.col("key").is_not_null() & (pl.col("s") <= today))
+        pl.coalesce(pl.col("domain"), pl.lit("name:") + pl.col("cnorm")).alias("key"),
+    ).drop("cnorm").filter(pl.col("key").is_not_null() & (pl.col("s") <= today))
     if emp.height < 2:
         return _parts_frame(a=[])
     emp = emp.with_columns(pl.min_horizontal(pl.col("e").fill_null(today), pl.lit(today)).alias("e"))
@@ -710,14 +754,16 @@ def _coworker_parts(src: GraphSources, nodes: _Interner, today: float, sizes: pl
     size = emp["size"].fill_null(np.nan).to_numpy().astype(np.float64)
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("i", "j")}
     n = len(pid)
+    j = np.arange(n, dtype=np.int64)
     for k in range(1, min(COWORKER_NEIGHBOURS, n - 1) + 1):
-        i = np.arange(k, n)
-        j = i - k
-        same = key[i] == key[j]
-        if not same.any():
+        # rows k apart in the same company: rows are sorted by company, so only a row that had a same-company
+        # row k - 1 below it can have one k below (companies average ~18 rows: most drop out early)
+        j = j[j + k < n]
+        j = j[key[j + k] == key[j]]
+        if not len(j):
             break
-        ov = np.minimum(e[i], e[j]) - np.maximum(s[i], s[j])
-        ok = same & (pid[i] != pid[j]) & (ov >= MIN_OVERLAP_DAYS)
+        i = j + k
+        ok = (pid[i] != pid[j]) & (np.minimum(e[i], e[j]) - np.maximum(s[i], s[j]) >= MIN_OVERLAP_DAYS)
         out["i"].append(i[ok])
         out["j"].append(j[ok])
     if not out["i"]:
@@ -731,7 +777,7 @@ def _coworker_parts(src: GraphSources, nodes: _Interner, today: float, sizes: pl
     strength = coworker_strength(months, since, size[i])
     a = np.minimum(pid[i], pid[j])
     b = np.maximum(pid[i], pid[j])
-    labels = emp["company"].gather(pl.Series(i))
+    labels = emp["company"].cast(pl.Categorical).gather(pl.Series(i))  # codes, not millions of strings
     return _parts_frame(a=a, b=b, kind=np.full(len(a), KIND_CODE["coworker"]), strength=strength,
                         first=first, last=last, months=months, size=size[i], label=labels)
 
@@ -780,7 +826,7 @@ def _meeting_parts(src: GraphSources, nodes: _Interner, today: float) -> pl.Data
     pairs = left.join(right, on="meeting_id").filter(pl.col("a") < pl.col("b"))
     if pairs.height == 0:
         return _parts_frame(a=[])
-    g = pairs.sort("t").group_by("a", "b").agg(
+    g = pairs.sort("t", "meeting_id").group_by("a", "b").agg(  # (meeting_id: one label for meetings at one time)
         pl.len().alias("n"), pl.col("t").min().alias("first"), pl.col("t").last().alias("last"),
         pl.col("title").last().alias("label"))
     strength = meeting_strength(g["n"].to_numpy(), today - g["last"].to_numpy())
@@ -918,7 +964,8 @@ def _epoch_us(col: str) -> pl.Expr:
 def _candidate_columns(src: GraphSources, nodes: _Interner, org_domain: list[str | None]) -> CandidateColumns:
     n = nodes.size
     ppl = _map(src.people, "email", nodes, "pid", "people.email").unique("pid", keep="first")
-    person = nodes.frame().select("pid").with_columns(pl.Series("org_domain", org_domain, dtype=pl.String)).join(
+    person = pl.DataFrame({"pid": np.arange(n, dtype=np.int64)}).with_columns(
+        pl.Series("org_domain", org_domain, dtype=pl.String)).join(
         ppl.select("pid", pl.lit(True).alias("has_person"), pl.col("domain").alias("p_domain"), "title", "seniority",
                    "function", "industry", pl.col("company_employees").alias("employees"), "location"),
         on="pid", how="left").sort("pid")
@@ -992,7 +1039,7 @@ def _node_attributes(src: GraphSources, nodes: _Interner, profiles: pl.DataFrame
             "c0", "c1", "c2", "c3",
         ).alias("company"),
     ).sort("pid")
-    org = org.with_columns(normalise_company_expr("company").alias("cnorm"))
+    org = _with_normalised_company(org, "company", "cnorm")
 
     # Pillars, in precedence order customer > employee > investor > advisor > partner.
     pillar = np.zeros(n, dtype=np.int8)

@@ -14,16 +14,18 @@ Set-based: one aggregate query over the rolled-up usage for all the contacts ask
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from warmintro.engines.timeutil import day_of
+from warmintro.engines.timeutil import day_of, utc
 from warmintro.errors import NotFoundError
 from warmintro.store import models as m
 
@@ -32,6 +34,7 @@ USER_PERSONAS = ("product_user", "power_user", "administrator")
 ADMIN_EVENTS = ("integration_configured", "admin_settings_changed", "user_invited")
 DEPTH_EVENTS = ("feature_used", "workflow_completed", "report_shared")
 WINDOW_DAYS = 90
+MEETING_LOOKBACK_DAYS = 400  # renewal calls and QBRs count this far back
 
 _BUYER_TITLE = re.compile(
     r"\b(chief|ceo|cfo|coo|cro|cto|cio|president|owner|founder|vp|vice president|svp|evp|head of|director|gm|general manager|partner)\b",
@@ -186,7 +189,7 @@ def gather_features(session: Session, emails: Iterable[str], as_of: datetime,
             f = feats.setdefault(email, ContactFeatures(email))
             f.active_days = int(days)
             f.last_active = last
-        meeting_since = as_of - timedelta(days=400)
+        meeting_since = as_of - timedelta(days=MEETING_LOOKBACK_DAYS)
         for email, kind, n in session.execute(
             select(m.MeetingAttendee.email, m.Meeting.kind, func.count())
             .join(m.Meeting, m.Meeting.meeting_id == m.MeetingAttendee.meeting_id)
@@ -206,6 +209,55 @@ def infer_personas(session: Session, emails: Iterable[str], as_of: datetime,
                    window_days: int = WINDOW_DAYS) -> dict[str, PersonaResult]:
     feats = gather_features(session, emails, as_of, window_days)
     return {email: _score(f, window_days) for email, f in feats.items()}
+
+
+@functools.cache
+def _latest_audit() -> Any:
+    return select(func.max(m.AuditLog.id))
+
+
+def _audit_token(session: Session) -> int:
+    return int(session.execute(_latest_audit()).scalar() or 0)
+
+
+def _usage_written_since(session: Session, token: int) -> bool:
+    """Did a usage hook add rows after audit entry `token`? (store_usage audits every write it makes)"""
+    return session.scalar(select(m.AuditLog.id).where(m.AuditLog.id > token, m.AuditLog.action == "hook_usage")
+                          .limit(1)) is not None
+
+
+def infer_persona_cached(session: Session, email: str, as_of: datetime, cache: dict[Any, Any],
+                         window_days: int = WINDOW_DAYS) -> PersonaResult | None:
+    """`infer_personas` for one contact, its reads kept in `cache` per UTC day (the caller's: the graph
+    index's memo, dropped when an import runs). Usage windows are whole days; the meeting window ends at
+    `as_of` itself, so the day's renewal/QBR times are kept and counted per call. Usage written by a hook
+    since (`store_usage`, audited as hook_usage) makes the entry stale."""
+    day = day_of(as_of)
+    key = ("persona", email, day, window_days)
+    token = _audit_token(session)
+    entry = cache.get(key)
+    if entry is not None and entry[0] != token:
+        entry = None if _usage_written_since(session, entry[0]) else (token, *entry[1:])
+        if entry is not None:
+            cache[key] = entry
+    if entry is None:
+        feats = gather_features(session, [email], as_of, window_days).get(email)
+        start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        times = [(kind, utc(at)) for kind, at in session.execute(
+            select(m.Meeting.kind, m.Meeting.occurred_at)
+            .join(m.MeetingAttendee, m.Meeting.meeting_id == m.MeetingAttendee.meeting_id)
+            .where(m.MeetingAttendee.email == email, m.Meeting.kind.in_(("renewal", "qbr")),
+                   m.Meeting.occurred_at > start - timedelta(days=MEETING_LOOKBACK_DAYS),
+                   m.Meeting.occurred_at < start + timedelta(days=1)))]
+        entry = (token, feats, times)
+        cache[key] = entry
+    feats, times = entry[1], entry[2]
+    if feats is None:
+        return None
+    since = as_of - timedelta(days=MEETING_LOOKBACK_DAYS)
+    kinds = [kind for kind, at in times if since < at <= as_of]
+    return _score(replace(feats, renewal_meetings=kinds.count("renewal"), qbr_meetings=kinds.count("qbr")),
+                  window_days)
 
 
 def account_personas(session: Session, account_id: str, as_of: datetime) -> list[PersonaResult]:

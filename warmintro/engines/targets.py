@@ -19,13 +19,13 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from warmintro.engines.graph import GraphIndex, email_domain, get_graph, normalise_domain
@@ -121,11 +121,22 @@ def _norm(s: str | None) -> str:
     return (s or "").strip().lower()
 
 
+@functools.lru_cache(maxsize=256)
+def _norm_set(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_norm(v) for v in values)
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_words(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(word, its whole-word case-insensitive pattern) per non-blank word, in order: compiled once per ICP."""
+    return tuple((w, re.compile(r"(?<!\w)" + re.escape(w.strip()) + r"(?!\w)", re.I)) for w in words if w.strip())
+
+
 def location_matches(wanted: Sequence[str], location: str | None) -> bool:
     """Whole-word, case-insensitive: ICP 'TX' matches 'Austin, TX' but 'CO' does not match 'Chicago'."""
     if not location:
         return False
-    return any(re.search(r"(?<!\w)" + re.escape(w.strip()) + r"(?!\w)", location, re.I) for w in wanted if w.strip())
+    return any(p.search(location) for _w, p in _whole_words(tuple(wanted)))
 
 
 def company_icp_check(icp: ICP, industry: str | None, employees: float | None) -> IcpResult:
@@ -143,7 +154,7 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
     matched: list[str] = []
     failed: list[str] = []
     if icp.industries:
-        wanted = {_norm(i) for i in icp.industries}
+        wanted = _norm_set(tuple(icp.industries))
         if not p.industry:
             failed.append("industry unknown")
         elif _norm(p.industry) in wanted:
@@ -164,14 +175,14 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
         if icp.functions:
             if not p.function:
                 failed.append("function unknown")
-            elif p.function in {_norm(f) for f in icp.functions}:
+            elif p.function in _norm_set(tuple(icp.functions)):
                 matched.append(f"{p.function} function")
             else:
                 failed.append(f"function {p.function} is not in the ICP")
         if icp.seniorities:
             if not p.seniority:
                 failed.append("seniority unknown")
-            elif p.seniority in {_norm(s) for s in icp.seniorities}:
+            elif p.seniority in _norm_set(tuple(icp.seniorities)):
                 matched.append(f"{p.seniority} seniority")
             else:
                 failed.append(f"seniority {p.seniority} is not in the ICP")
@@ -185,8 +196,7 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
     if icp.title_keywords and not company_only:
         given += 1
         title = _norm(p.title)
-        keyword = next((k for k in icp.title_keywords if k.strip() and re.search(
-            r"(?<!\w)" + re.escape(k.strip().lower()) + r"(?!\w)", title)), None)
+        keyword = next((k for k, pattern in _whole_words(tuple(icp.title_keywords)) if pattern.search(title)), None)
     hits = len(matched) + (1 if keyword else 0)
     fit = hits / given if given else 1.0
     return IcpResult(passes=not failed, fit=fit, matched=matched, failed=failed, title_keyword=keyword)
@@ -239,19 +249,56 @@ def persona_fit(persona: str | None, champion: PersonFacts, target: PersonFacts)
     return 0.5, None
 
 
-def _champion_persona(session: Session, contact: m.Contact | None, facts: PersonFacts,
-                      as_of: datetime) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class ChampionRow:
+    """The champion's own imported rows that `find_targets` reads (contacts, accounts, people): the
+    importer alone writes them, so they are kept with the graph index until the next import."""
+
+    is_contact: bool = False
+    name: str | None = None
+    title: str | None = None
+    crm_role: str | None = None
+    has_account: bool = False
+    account_domain: str | None = None
+    account_name: str | None = None
+    account_employees: int | None = None
+    is_person: bool = False  # read only for a champion who is neither a contact nor in the graph
+
+
+def _read_champion(session: Session, email: str, in_graph: bool) -> ChampionRow:
+    contact = session.scalar(select(m.Contact).where(m.Contact.email == email))
+    if contact is None:
+        return ChampionRow(is_person=not in_graph and session.get(m.Person, email) is not None)
+    account = session.get(m.Account, contact.account_id)
+    if account is None:
+        return ChampionRow(is_contact=True, name=contact.name, title=contact.title, crm_role=contact.crm_role)
+    return ChampionRow(is_contact=True, name=contact.name, title=contact.title, crm_role=contact.crm_role,
+                       has_account=True, account_domain=account.domain, account_name=account.name,
+                       account_employees=account.employees)
+
+
+def _memoised(memo: dict[Any, Any] | None, key: Any, read: Callable[[], Any]) -> Any:
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
+def _champion_persona(session: Session, email: str, row: ChampionRow, facts: PersonFacts, as_of: datetime,
+                      memo: dict[Any, Any] | None) -> tuple[str | None, str]:
     """The champion's persona: from the personas engine (usage, meetings, title, CRM role) for a customer
     contact; else the CRM role; else the title (admin -> administrator; director and above -> economic
     buyer; anyone else with a title -> product user)."""
-    if contact is not None:
-        from warmintro.engines.personas import infer_personas
+    if row.is_contact:
+        from warmintro.engines.personas import infer_persona_cached, infer_personas
 
-        result = infer_personas(session, [contact.email], as_of).get(contact.email)
+        result = (infer_personas(session, [email], as_of).get(email) if memo is None
+                  else infer_persona_cached(session, email, as_of, memo))
         if result is not None and result.persona in PERSONAS:
             return result.persona, "personas engine"
-        if contact.crm_role in PERSONAS:
-            return contact.crm_role, "crm_role"
+        if row.crm_role in PERSONAS:
+            return row.crm_role, "crm_role"
     title = facts.title or ""
     if re.search(r"\badmin(istrator)?\b", title, re.I):
         return "administrator", "title"
@@ -463,6 +510,15 @@ def _stored_exclusions(session: Session, facts: dict[int, PersonFacts], emails: 
     return customer_domains, dnc, referred_domains
 
 
+@functools.cache
+def _recent_referrals() -> Any:
+    """Built once (a statement per call costs more than the indexed query it runs)."""
+    r = m.Referral
+    return select(r.referee_email, r.referrer_email, r.created_at).where(
+        r.referee_email.in_(bindparam("emails", expanding=True)), r.created_at > bindparam("since"),
+        r.created_at <= bindparam("as_of"))
+
+
 # ---------------------------------------------------------------------------------------------------
 # The engine
 
@@ -474,33 +530,34 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
         raise ValueError("limit must be at least 1")
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     email = champion_email.strip().lower()
-    program = load_program(session)
+    graph = graph or get_graph(session, as_of=as_of)
+    # Imported data only, so kept with the index until the next import (None: read every call).
+    memo = graph.memo
+    program = _memoised(memo, "program", lambda: load_program(session))
     icp = program.icp
     vendor_domain = normalise_domain(program.vendor.domain)
-    graph = graph or get_graph(session, as_of=as_of)
 
-    contact = session.scalar(select(m.Contact).where(m.Contact.email == email))
-    account = session.get(m.Account, contact.account_id) if contact is not None else None
     cid = graph.id_of(email)
-    if contact is None and session.get(m.Person, email) is None and cid is None:
+    row: ChampionRow = _memoised(memo, ("champion", email), lambda: _read_champion(session, email, cid is not None))
+    if not row.is_contact and not row.is_person and cid is None:
         raise NotFoundError(f"no champion with email {champion_email!r}: not a customer contact, nor anyone "
                             "in the imported people or relationships")
 
     facts_of = ((lambda ids: column_facts(graph, ids, as_of)) if graph.candidates is not None
                 else (lambda ids: load_facts(session, graph, ids, as_of)))
     champ_facts = facts_of([cid])[cid] if cid is not None else PersonFacts(email=email)
-    if contact is not None:
-        champ_facts.name = contact.name
-        champ_facts.title = contact.title or champ_facts.title
+    if row.is_contact:
+        champ_facts.name = row.name
+        champ_facts.title = row.title or champ_facts.title
         champ_facts.seniority = champ_facts.seniority or infer_seniority(champ_facts.title)
         champ_facts.function = champ_facts.function or infer_function(champ_facts.title)
-    if account is not None:
-        champ_facts.domain = account.domain
-        champ_facts.company = account.name
-        if account.employees is not None:
-            champ_facts.employees = float(account.employees)
+    if row.has_account:
+        champ_facts.domain = row.account_domain
+        champ_facts.company = row.account_name
+        if row.account_employees is not None:
+            champ_facts.employees = float(row.account_employees)
     champion_domain = champ_facts.domain or email_domain(email)
-    persona, persona_source = _champion_persona(session, contact, champ_facts, as_of)
+    persona, persona_source = _champion_persona(session, email, row, champ_facts, as_of, memo)
     if cid is None:
         return TargetsResult(email, persona, persona_source, [], [])
 
@@ -520,9 +577,9 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
         customer_domains, dnc, referred_domains = _stored_exclusions(session, facts, emails, since, as_of)
     referred: dict[str, str] = {}
     for chunk in _chunks(emails):  # the referral ledger changes between imports: always read it
-        for ref in session.scalars(select(m.Referral).where(
-                m.Referral.referee_email.in_(chunk), m.Referral.created_at > since, m.Referral.created_at <= as_of)):
-            referred[ref.referee_email] = f"referred by {ref.referrer_email} on {ref.created_at:%Y-%m-%d}"
+        for referee, referrer, created in session.execute(
+                _recent_referrals(), {"emails": list(chunk), "since": since, "as_of": as_of}):
+            referred[referee] = f"referred by {referrer} on {created:%Y-%m-%d}"
 
     targets: list[Target] = []
     excluded: list[Excluded] = []
