@@ -253,12 +253,13 @@ def validate_batch(df: pl.DataFrame, spec: FileSpec, present: set[str]) -> tuple
     limits = column_limits(spec.table)
     values, reasons = zip(*(_column_exprs(c, limits.get(c.name)) for c in spec.columns), strict=True)
     out = df.select(pl.col(ROW), *values, *reasons)
-    err_cols = [f"__err_{c.name}" for c in spec.columns]
+    # Only the columns with a problem are unpivoted (none, in a clean batch: no frame of rows x columns).
+    err_cols = [c for c in (f"__err_{c.name}" for c in spec.columns) if out[c].null_count() < out.height]
     errors = (
         out.select(ROW, *err_cols)
         .unpivot(index=ROW, on=err_cols, variable_name="column", value_name="reason")
         .drop_nulls("reason")
-        .with_columns(pl.col("column").str.replace("__err_", "", literal=True))
+        .with_columns(pl.col("column").str.replace("__err_", "", literal=True), pl.col("reason").cast(pl.String))
         .sort(ROW)
     )
     return out.select(ROW, *spec.column_names), errors
