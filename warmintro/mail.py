@@ -379,9 +379,21 @@ def _header_addresses(value: str) -> list[tuple[str, str]]:
     return out
 
 
+# The usual sender of an export, "First Last <user@host>": plain words (letters, single spaces, hyphens,
+# apostrophes) and a bare address, which getaddresses would hand back unchanged; anything else is parsed.
+_NAMED_ADDRESS_RE = re.compile(r"([A-Za-z]+(?:[ '-][A-Za-z]+)*) <(" + _BARE_ADDRESS_RE.pattern + ")>")
+
+
 def _one_address(value: str, field: str) -> tuple[str, str]:
     if _BARE_ADDRESS_RE.fullmatch(value) and _valid_address(value):
         return "", value.lower()
+    named = _NAMED_ADDRESS_RE.fullmatch(value)
+    if named and _valid_address(named.group(2)):
+        return named.group(1), named.group(2).lower()
+    return _parsed_one_address(value, field)
+
+
+def _parsed_one_address(value: str, field: str) -> tuple[str, str]:
     pairs = [(n, a) for n, a in getaddresses([_deobfuscate(value)]) if n or a]
     if len(pairs) != 1 or not _valid_address(pairs[0][1].strip()):
         raise _Invalid(f"'{field}' is not one email address: {value!r}")

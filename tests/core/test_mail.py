@@ -531,3 +531,55 @@ def test_real_list_mail_through_jsonl_import(tmp_path: Path) -> None:
     assert items[0].date == datetime(2016, 8, 10, 14, 34, 13, tzinfo=UTC)
     assert items[0].message_id == rows[0]["message_id"].strip("<>")
     assert items[0].body.endswith("look for it.\nAlex")
+
+
+def _address_values() -> list[str]:
+    """Senders as exports write them: W3C archive addresses under Enron employee and R-devel author names,
+    in the usual and in unusual shapes, plus odd ones."""
+    data = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "relationship_graph"
+    addresses = [ln.split(" ", 1)[1].strip() for ln in
+                 (data / "w3c_email_benson" / "addresses-email-W3C.txt").read_text(encoding="utf-8").splitlines()[:3000]]
+    names = [ln.split("\t")[1] for ln in (data / "enron_perry_wolfe" / "employees.txt").read_text(encoding="utf-8").splitlines()]
+    voice = data.parent / "email_voice" / "r-package-devel_by_author.jsonl"
+    names += sorted({json.loads(ln)["author"] for ln in voice.read_text(encoding="utf-8").splitlines()[:3000]})
+    names += ["O'Brien Jr", "Mary-Jane  Doe", "Dr. Who", "José Núñez", "Smith, John", "a at b", "=?utf-8?q?Zo=C3=AB?=",
+              "'Quoted'", "Anne - Marie", "X", "Ann O'", "Bob (work)"]
+    shapes = ["{n} <{a}>", "{a}", "\"{n}\" <{a}>", "{n}<{a}>", "{n} <{A}>", " {n} <{a}> ", "{n} <{a}>, {n} <{a}>",
+              "{n} <{a}", "{n} {a}", "<{a}>"]
+    values = []
+    for i, addr in enumerate(addresses):
+        name = names[i % len(names)]
+        values.append(shapes[i % len(shapes)].format(n=name, a=addr, A=addr.upper()))
+        values.append(f"{name} <{addr}>")
+    values += ["Ann <a..b@x.com>", "Ann <a@b>", "Ann <a@-b.com>", "Ann <" + "a" * 250 + "@b.com>", "Ann <>", "Ann"]
+    return values
+
+
+def test_named_sender_shortcut_matches_the_address_parser() -> None:
+    from warmintro import mail
+
+    values = _address_values()
+    shortcut = 0
+    for value in values:
+        try:
+            expected: object = mail._parsed_one_address(value, "from")
+        except mail._Invalid as exc:
+            expected = str(exc)
+        try:
+            got: object = mail._one_address(value, "from")
+        except mail._Invalid as exc:
+            got = str(exc)
+        assert got == expected, value
+        shortcut += bool(mail._NAMED_ADDRESS_RE.fullmatch(value))
+    assert shortcut > len(values) / 3  # the shortcut is exercised, not only the parser
+
+
+def test_generated_emails_parse_the_same_without_the_shortcut(tmp_path: Path, monkeypatch) -> None:
+    from warmintro import mail
+    from warmintro.demo.generator import generate_workspace
+
+    generate_workspace(tmp_path / "w", accounts=30, seed=11, emails=600)
+    folder = tmp_path / "w" / "emails"
+    fast = list(mail.iter_emails(folder))
+    monkeypatch.setattr(mail, "_NAMED_ADDRESS_RE", re.compile(r"(?!)"))
+    assert list(mail.iter_emails(folder)) == fast and len(fast) == 600

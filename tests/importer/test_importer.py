@@ -368,3 +368,27 @@ def test_the_cap_still_shows_every_kind_and_every_file(store, tmp_path):
         assert kind in reasons, kind
     files = [i.file for i in exc.issues]
     assert files == sorted(files, key=["accounts.csv", "contacts.csv", "signals.csv", "meetings.csv", "usage.csv"].index)
+
+
+def test_usage_rolled_up_across_batches_as_in_one(store, northwind, tmp_path, monkeypatch):
+    """Rows of one contact, event and day in different read batches are summed as if read at once (one
+    record per batch here, so the partial sums are merged too)."""
+    import functools
+
+    import warmintro.importer.run as run
+    from warmintro.store.db import Store
+
+    import_folder(store, northwind)
+    with store.session() as s:
+        whole = sorted(s.execute(select(m.UsageDaily.contact_email, m.UsageDaily.event, m.UsageDaily.day,
+                                        m.UsageDaily.count, m.UsageDaily.account_id)).all())
+    monkeypatch.setattr(run, "iter_raw_batches", functools.partial(run.iter_raw_batches, batch_rows=1))
+    other = Store.open(f"sqlite:///{tmp_path / 'batched.sqlite3'}")
+    try:
+        result = import_folder(other, northwind)
+        with other.session() as s:
+            batched = sorted(s.execute(select(m.UsageDaily.contact_email, m.UsageDaily.event, m.UsageDaily.day,
+                                              m.UsageDaily.count, m.UsageDaily.account_id)).all())
+    finally:
+        other.close()
+    assert batched == whole and result.rolled_up == {"usage_daily": 8}

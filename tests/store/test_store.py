@@ -148,3 +148,47 @@ def _drop_schema(database_url: str, store: Store) -> None:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+def test_usage_key_migration_moves_the_rows_both_ways(database_url):
+    """0011 re-keys usage_daily (contact first, WITHOUT ROWID on SQLite) and fills usage_account_days from it;
+    its downgrade gives the old table back with the same rows."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from warmintro.store.db import _alembic_config, make_engine, migrate
+
+    engine = make_engine(database_url)
+    migrate(engine, "0010")
+    rows = [("A1", "x@a.example", "login", "2026-11-20", 3), ("A1", "y@a.example", "login", "2026-11-20", 1),
+            ("A1", "x@a.example", "report_shared", "2026-11-21", 2), ("B2", "z@b.example", "login", "2026-10-01", 7)]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO usage_daily (account_id, contact_email, event, day, count) "
+                          "VALUES (:a, :e, :v, :d, :n)"), [dict(zip("aevdn", r, strict=True)) for r in rows])
+
+    def usage() -> list[tuple[object, ...]]:
+        with engine.connect() as conn:
+            return sorted((a, e, v, str(d), n) for a, e, v, d, n in conn.execute(
+                text("SELECT account_id, contact_email, event, day, count FROM usage_daily")))
+
+    migrate(engine, "head")
+    assert usage() == sorted(rows)
+    with engine.connect() as conn:
+        days = sorted((a, str(d)) for a, d in conn.execute(text("SELECT account_id, day FROM usage_account_days")))
+    assert days == [("A1", "2026-11-20"), ("A1", "2026-11-21"), ("B2", "2026-10-01")]
+    with Store(engine).session(write=True) as s:  # the new key still takes an upsert on the same columns
+        from warmintro.store.upsert import upsert
+
+        upsert(s, m.UsageDaily.__table__, [{"account_id": "A1", "contact_email": "x@a.example", "event": "login",
+                                            "day": datetime(2026, 11, 20).date(), "count": 9}],
+               ("account_id", "contact_email", "event", "day"))
+    assert ("A1", "x@a.example", "login", "2026-11-20", 9) in usage()
+    command.downgrade(_alembic_config(engine), "0010")
+    assert len(usage()) == len(rows)
+    with engine.connect() as conn:
+        assert "usage_account_days" not in {r[0] for r in conn.execute(text(
+            "SELECT name FROM sqlite_master WHERE type = 'table'" if engine.dialect.name == "sqlite"
+            else "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))}
+    migrate(engine, "head")
+    assert len(usage()) == len(rows)
+    engine.dispose()

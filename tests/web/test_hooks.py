@@ -185,6 +185,15 @@ def test_usage_is_added_to_the_daily_rollup_once_per_delivery(hooks: Hooks):
                                 "occurred_at": NOW.isoformat(), "count": 5})
     with hooks.store.session() as s:
         assert s.get(m.UsageDaily, login).count == before_login + 5
+    # The account's usage days (the active-weeks reads) follow usage_daily.
+    old_day = NOW - timedelta(days=400)
+    with hooks.store.session() as s:
+        assert s.get(m.UsageAccountDay, ("A", old_day.date())) is None
+    hooks.clock.now += timedelta(seconds=1)
+    hooks.post("/hooks/usage", {"account_id": "A", "contact_email": "lena@northwind.example", "event": "login",
+                                "occurred_at": old_day.isoformat()})
+    with hooks.store.session() as s:
+        assert s.get(m.UsageAccountDay, ("A", old_day.date())) is not None
     before = dump(hooks.store)
     bad = hooks.post("/hooks/usage", [rows[0], {**rows[0], "count": -1}, {**rows[0], "account_id": "NOPE"}])
     assert bad.status_code == 422 and bad.json()["errors"][0] == {

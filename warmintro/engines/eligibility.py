@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 from warmintro.engines.cadence import load_history
 from warmintro.engines.lookup import find_contact
 from warmintro.engines.personas import USER_PERSONAS, infer_personas
-from warmintro.engines.scan import TRIGGER_TYPES, chunks, contacts_and_accounts, gate_reasons, scan
+from warmintro.engines.scan import (
+    TRIGGER_TYPES,
+    active_weeks,
+    chunks,
+    contacts_and_accounts,
+    gate_reasons,
+    scan,
+)
 from warmintro.engines.timeutil import day_of, iso, utc
 from warmintro.program import Program, load_program
 from warmintro.store import models as m
@@ -126,13 +133,9 @@ def skip_details(session: Session, codes: dict[str, list[str]], as_of: datetime,
                 last_use[email] = (day, event)
     today = day_of(as_of)
     start = today - timedelta(days=7 * r.active_weeks - 1)
-    weeks: dict[str, set[int]] = defaultdict(set)
+    weeks: dict[str, set[int]] = {}
     for chunk in chunks(account_ids):
-        for acc, day in session.execute(
-                select(m.UsageDaily.account_id, m.UsageDaily.day).where(
-                    m.UsageDaily.account_id.in_(chunk), m.UsageDaily.day >= start, m.UsageDaily.day <= today)
-                .group_by(m.UsageDaily.account_id, m.UsageDaily.day)):
-            weeks[acc].add((today - day).days // 7)
+        weeks.update(active_weeks(session, chunk, start, today))
     personas = infer_personas(session, emails, as_of)
     history = load_history(session, emails, since=as_of - timedelta(days=max(365, r.decline_cooldown_days)))
 

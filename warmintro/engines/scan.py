@@ -248,6 +248,17 @@ class _AccountFacts:
     network_size: dict[str, int] = field(default_factory=dict)
 
 
+def active_weeks(session: Session, account_ids: Sequence[str], start: date, today: date) -> dict[str, set[int]]:
+    """The weeks back from `today` (0 = the last seven days) in which each account had any usage since `start`."""
+    weeks: dict[str, set[int]] = defaultdict(set)
+    A = m.UsageAccountDay
+    for acc, day in session.execute(
+        select(A.account_id, A.day).where(A.account_id.in_(account_ids), A.day >= start, A.day <= today)
+    ):
+        weeks[acc].add((today - day).days // 7)
+    return weeks
+
+
 def _facts(session: Session, account_ids: list[str], emails: list[str], as_of: datetime, program: Program) -> _AccountFacts:
     r = program.rules
     f = _AccountFacts()
@@ -281,13 +292,7 @@ def _facts(session: Session, account_ids: list[str], emails: list[str], as_of: d
         # Weekly activity: distinct active days per account over the last active_weeks weeks.
         today = day_of(as_of)
         start = today - timedelta(days=7 * r.active_weeks - 1)
-        weeks: dict[str, set[int]] = defaultdict(set)
-        for acc, day in session.execute(
-            select(m.UsageDaily.account_id, m.UsageDaily.day).where(
-                m.UsageDaily.account_id.in_(chunk), m.UsageDaily.day >= start, m.UsageDaily.day <= today
-            ).group_by(m.UsageDaily.account_id, m.UsageDaily.day)
-        ):
-            weeks[acc].add((today - day).days // 7)
+        weeks = active_weeks(session, chunk, start, today)
         need = set(range(r.active_weeks))
         for acc in chunk:
             if r.active_weeks and not need <= weeks.get(acc, set()):

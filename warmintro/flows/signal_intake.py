@@ -330,6 +330,8 @@ def store_usage(store: Store, frame: pl.DataFrame, *, source: str, at: datetime)
         stmt = stmt.on_conflict_do_update(index_elements=["account_id", "contact_email", "event", "day"],
                                           set_={"count": table.c.count + stmt.excluded["count"]})
         s.execute(stmt)
+        days = insert(m.UsageAccountDay.__table__).values([{"account_id": r["account_id"], "day": r["day"]} for r in records])
+        s.execute(days.on_conflict_do_nothing(index_elements=["account_id", "day"]))
         s.add(m.AuditLog(at=at, actor=f"hook:{source}", action="hook_usage", subject=None,
                          detail={"rows": frame.height, "days": len(records)}))
     return len(records)

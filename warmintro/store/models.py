@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -93,18 +94,36 @@ class Signal(Base):
 
 
 class UsageDaily(Base):
-    """usage.csv rolled up: one row per (account, contact, event, UTC day)."""
+    """usage.csv rolled up: one row per (account, contact, event, UTC day).
+
+    The key starts with (contact_email, day), which the persona and recency reads filter on, so it serves
+    them without an index of its own, and the per-account reads use usage_account_days; on SQLite the rows
+    live in the key's b-tree (WITHOUT ROWID): one b-tree per row to write at import instead of four
+    (migration 0011)."""
 
     __tablename__ = "usage_daily"
-    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    contact_email: Mapped[str] = mapped_column(Email, primary_key=True)
-    event: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128))
+    contact_email: Mapped[str] = mapped_column(Email)
+    event: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
     count: Mapped[int] = mapped_column(Integer)
     __table_args__ = (
-        Index("ix_usage_daily_contact_day", "contact_email", "day"),
-        Index("ix_usage_daily_account_day", "account_id", "day"),
+        PrimaryKeyConstraint("contact_email", "day", "event", "account_id"),
+        {"sqlite_with_rowid": False},
     )
+    # The ORM identity keeps its earlier order: session.get(UsageDaily, (account, email, event, day)).
+    __mapper_args__ = {"primary_key": ["account_id", "contact_email", "event", "day"]}
+
+
+class UsageAccountDay(Base):
+    """The days each account had any usage: usage_daily's distinct (account_id, day), written beside it by
+    every writer (import, usage hook), for the active-weeks reads: a table of a few rows per account and day
+    instead of an (account_id, day) index as big as usage_daily itself."""
+
+    __tablename__ = "usage_account_days"
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class Meeting(Base):

@@ -136,8 +136,10 @@ def _sqlite_upsert(raw: Any, table: str, frame: pl.DataFrame, cols_sql: str, con
         # a kill leaves the old indexes), which sorts once instead of inserting into each b-tree row by row.
         rebuild: list[str] = []
         if frame.height >= REINDEX_ROWS:
-            last = cursor.execute(f"SELECT max(rowid) FROM {_quote(table)}").fetchone()[0] or 0
-            if last < frame.height:
+            # Rows already there, counted no further than the load's size (a WITHOUT ROWID table has no max(rowid)).
+            held = cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_quote(table)} LIMIT ?)",
+                                  (frame.height,)).fetchone()[0]
+            if held < frame.height:
                 rebuild = [sql_ for (sql_,) in cursor.execute(
                     "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
                     "AND upper(sql) NOT LIKE 'CREATE UNIQUE%'", (table,))]
