@@ -151,7 +151,7 @@ def _drop_schema(database_url: str, store: Store) -> None:
 
 
 def test_usage_key_migration_moves_the_rows_both_ways(database_url):
-    """0011 re-keys usage_daily (contact first, WITHOUT ROWID on SQLite) and fills usage_account_days from it;
+    """0012 re-keys usage_daily (contact first, WITHOUT ROWID on SQLite) and fills usage_account_days from it;
     its downgrade gives the old table back with the same rows."""
     from alembic import command
     from sqlalchemy import text
@@ -159,7 +159,7 @@ def test_usage_key_migration_moves_the_rows_both_ways(database_url):
     from warmintro.store.db import _alembic_config, make_engine, migrate
 
     engine = make_engine(database_url)
-    migrate(engine, "0010")
+    migrate(engine, "0011")
     rows = [("A1", "x@a.example", "login", "2026-11-20", 3), ("A1", "y@a.example", "login", "2026-11-20", 1),
             ("A1", "x@a.example", "report_shared", "2026-11-21", 2), ("B2", "z@b.example", "login", "2026-10-01", 7)]
     with engine.begin() as conn:
@@ -183,7 +183,7 @@ def test_usage_key_migration_moves_the_rows_both_ways(database_url):
                                             "day": datetime(2026, 11, 20).date(), "count": 9}],
                ("account_id", "contact_email", "event", "day"))
     assert ("A1", "x@a.example", "login", "2026-11-20", 9) in usage()
-    command.downgrade(_alembic_config(engine), "0010")
+    command.downgrade(_alembic_config(engine), "0011")
     assert len(usage()) == len(rows)
     with engine.connect() as conn:
         assert "usage_account_days" not in {r[0] for r in conn.execute(text(

@@ -99,7 +99,7 @@ class UsageDaily(Base):
     The key starts with (contact_email, day), which the persona and recency reads filter on, so it serves
     them without an index of its own, and the per-account reads use usage_account_days; on SQLite the rows
     live in the key's b-tree (WITHOUT ROWID): one b-tree per row to write at import instead of four
-    (migration 0011)."""
+    (migration 0012)."""
 
     __tablename__ = "usage_daily"
     account_id: Mapped[str] = mapped_column(String(128))

@@ -5,16 +5,16 @@ index goes, and on SQLite the rows are stored in the key's b-tree. The active-we
 read a new table of usage_daily's distinct (account_id, day) instead of an index as big as usage_daily. An
 import then writes one b-tree per usage row instead of the rowid table, the key's index and two indexes.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 14:10:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
