@@ -25,3 +25,7 @@ class NotFoundError(WarmintroError):
     """A named account, contact or person does not exist in the store."""
 
     exit_code = 4
+
+
+class StaleIndexError(WarmintroError):
+    """The email index was embedded with a model this code cannot compute: re-index it first."""
