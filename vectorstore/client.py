@@ -138,7 +138,7 @@ def fingerprint_of(ef: EmbeddingFunction[Documents]) -> str:
     return "|".join(str(x) for x in (ef.name(), config.get("model_id"), config.get("dimensions")) if x)
 
 
-def _maker_of(collection: Collection) -> tuple[str | None, EmbeddingFunction[Documents] | None]:
+def maker_of(collection: Collection) -> tuple[str | None, EmbeddingFunction[Documents] | None]:
     """The fingerprint of the model that filled `collection` (its metadata, else, for a collection made
     before the metadata existed, its persisted embedding-function config) and that model, if this code
     can compute it."""
@@ -183,7 +183,7 @@ class EmailIndex:
         self._ef: EmbeddingFunction[Documents] = embedding_function or index_embedding_function()
         self.fingerprint = fingerprint_of(self._ef)
         self._collection: Collection = self._get_or_create(self._ef)
-        recorded, maker = _maker_of(self._collection)
+        recorded, maker = maker_of(self._collection)
         #: The fingerprint of the model that made the stored vectors (None: not known).
         self.embedded_with: str | None = recorded
         self.stale = recorded != self.fingerprint
@@ -200,7 +200,7 @@ class EmailIndex:
 
     def _get_or_create(self, ef: EmbeddingFunction[Documents]) -> Collection:
         # A new collection gets the metadata; get_or_create leaves an existing one's untouched, and chroma
-        # checks only the function's name, not its model, which _maker_of does.
+        # checks only the function's name, not its model, which maker_of does.
         return self._client.get_or_create_collection(
             name=self._name,
             embedding_function=ef,  # type: ignore[arg-type]  # chroma's Embeddable union
