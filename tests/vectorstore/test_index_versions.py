@@ -59,7 +59,7 @@ def test_the_two_variants_give_close_but_different_vectors(ref, new) -> None:
     texts = list(TEXTS.values())
     a, b = ref.embed_array(texts), new.embed_array(texts)
     cos = np.sum(a * b, axis=1)
-    assert np.all(cos > 0.9), cos  # the same model ...
+    assert np.all(cos > 0.975), cos  # the same model (per-tensor weight scales gave 0.95-0.96) ...
     assert not np.allclose(a, b, atol=1e-3)  # ... but not the same vectors: a collection must say which
     assert ref.fingerprint != new.fingerprint
     assert new.get_config()["model_id"] == MODEL_ID_DYNAMIC and new.max_length == 128
