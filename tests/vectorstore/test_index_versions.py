@@ -239,3 +239,63 @@ def test_unknown_variant_is_refused() -> None:
     with pytest.raises(ValueError):
         MiniLMEmbeddingFunction(model_id="all-MiniLM-L6-v2-fp16")
     assert MiniLMEmbeddingFunction.build_from_config({"model_id": MODEL_ID}).model_id == MODEL_ID
+
+
+def test_the_sentiment_classifier_keeps_the_reference_vectors_it_was_fitted_on() -> None:
+    from warmintro.engines.sentiment import SentimentClassifier
+
+    embedder = SentimentClassifier().embedder
+    assert isinstance(embedder, MiniLMEmbeddingFunction)
+    assert embedder.fingerprint == MiniLMEmbeddingFunction().fingerprint == emb.model_fingerprint(MODEL_ID, 256)
+    assert embedder.fingerprint != index_embedding_function().fingerprint
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    """A real Chroma server (the chromadb wheel's `chroma run`) on a free port."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    exe = Path(sys.executable).parent / "chroma"
+    if not exe.exists():
+        pytest.skip("no chroma CLI beside this interpreter")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([str(exe), "run", "--path", str(tmp_path_factory.mktemp("server")), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                make_chroma_client(host="localhost", port=port).heartbeat()
+                break
+            except Exception:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.skip("the chroma server did not start")
+                time.sleep(0.5)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_a_chroma_server_collection_is_versioned_alike(chroma_server, ref, new) -> None:
+    def client():
+        return make_chroma_client(host="localhost", port=chroma_server)
+
+    col = client().get_or_create_collection("warmintro_emails", embedding_function=ref,  # type: ignore[arg-type]
+                                            configuration={"hnsw": {"space": "cosine"}})
+    col.upsert(ids=["m1", "m3"], documents=[TEXTS["m1"], TEXTS["m3"]])  # the old code's collection
+    index = EmailIndex(client(), embedding_function=new)
+    assert index.stale and index.embedded_with == ref.fingerprint
+    index.upsert(_records(["m2"]))
+    assert np.allclose(_stored(index, "m2"), ref.embed_array([TEXTS["m2"]])[0], atol=1e-5)
+    index.rebuild()
+    index.upsert(_records(["m1", "m3"]))
+    again = EmailIndex(client(), embedding_function=index_embedding_function())
+    assert not again.stale and again.collection.metadata[FINGERPRINT_KEY] == new.fingerprint
+    assert [h.id for h in again.query("a kitten on a rug", k=1)] == ["m3"]
+    assert np.allclose(_stored(again, "m1"), new.embed_array([TEXTS["m1"]])[0], atol=1e-5)
