@@ -7,6 +7,7 @@ download a model), and telemetry is off.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -21,6 +22,7 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError as ChromaNotFoundError
 
 from vectorstore.embeddings import (
     MiniLMEmbeddingFunction,
@@ -211,7 +213,8 @@ class EmailIndex:
 
     def rebuild(self) -> None:
         """Drop the collection and create it empty for this index's embedding function."""
-        self._client.delete_collection(self._name)
+        with contextlib.suppress(ChromaNotFoundError):  # another process rebuilt it first
+            self._client.delete_collection(self._name)
         self._collection = self._get_or_create(self._ef)
         self.embedded_with, self.stale, self._maker = self.fingerprint, False, self._ef
 

@@ -117,6 +117,9 @@ def test_an_empty_collection_of_another_model_is_taken_over(tmp_path, ref, new) 
     EmailIndex(make_chroma_client(tmp_path / "c"), embedding_function=ref)
     index = EmailIndex(make_chroma_client(tmp_path / "c"), embedding_function=new)
     assert not index.stale and index.collection.metadata[FINGERPRINT_KEY] == new.fingerprint
+    make_chroma_client(tmp_path / "c").delete_collection("warmintro_emails")  # another process rebuilding
+    index.rebuild()
+    assert index.count() == 0 and index.collection.metadata[FINGERPRINT_KEY] == new.fingerprint
 
 
 def test_a_collection_of_a_model_this_code_cannot_compute_is_refused_until_rebuilt(tmp_path, new) -> None:
