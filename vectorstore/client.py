@@ -221,7 +221,7 @@ class EmailIndex:
     def _check_usable(self) -> None:
         if self._maker is None:
             raise StaleIndexError(f"collection {self._name!r} was embedded with {self.embedded_with}, which this "
-                                  f"code cannot compute; re-index it (warmintro voice index-emails)")
+                                  f"code cannot compute; re-index it (`warmintro index-emails`)")
 
     @property
     def collection(self) -> Collection:
