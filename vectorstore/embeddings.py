@@ -98,8 +98,12 @@ def _dynamic_model_path() -> str:
             path = directory / _dynamic_model_name()
             digest_path = path.with_suffix(".sha256")
             if path.exists() and digest_path.exists():
-                if hashlib.sha256(path.read_bytes()).hexdigest() == digest_path.read_text().strip():
-                    return str(path)
+                try:
+                    if hashlib.sha256(path.read_bytes()).hexdigest() == digest_path.read_text().strip():
+                        return str(path)
+                except OSError as exc:  # unreadable: try the next place
+                    log.warning("cannot read the quantised model %s (%s)", path, exc)
+                    continue
                 log.warning("cached quantised model %s is corrupt: rebuilding it", path)
             try:
                 directory.mkdir(parents=True, exist_ok=True)
@@ -127,6 +131,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide an image's build-time cache from its runtime user
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -184,19 +189,25 @@ def _quantize(source: Path, target: Path) -> str:
         fp32 = Path(tmp) / "fp32.onnx"
         out = Path(tmp) / "int8.onnx"
         onnx.save(model, str(fp32))
-        import logging as _logging
-
-        root = _logging.getLogger()
-        level = root.level
-        root.setLevel(_logging.ERROR)  # quantize_dynamic warns on the root logger about pre-processing
+        # quantize_dynamic logs a "run pre-processing" warning and a line per tensor on the root logger.
+        root = logging.getLogger()
+        quiet = _QuietRoot()
+        root.addFilter(quiet)
         try:
             quantize_dynamic(fp32, out, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8,
                              per_channel=True)
         finally:
-            root.setLevel(level)
+            root.removeFilter(quiet)
         data = out.read_bytes()
         _atomic_write(target, data)
     return hashlib.sha256(data).hexdigest()
+
+
+class _QuietRoot(logging.Filter):
+    """Drops what is logged straight on the root logger below ERROR (quantize_dynamic's chatter)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
 
 
 def model_fingerprint(model_id: str, max_length: int) -> str:

@@ -238,6 +238,19 @@ def test_the_int8_model_is_built_once_keyed_by_the_source_and_rebuilt_when_corru
     assert "MatMulInteger" in ops and {i.name for i in session.get_inputs()} >= {"input_ids", "attention_mask"}
 
 
+def test_an_unwritable_cache_falls_back_to_the_temp_dir(tmp_path, monkeypatch) -> None:
+    import tempfile
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("WARMINTRO_MODEL_CACHE", str(blocker / "cache"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    path = Path(emb._dynamic_model_path())
+    assert path.parent == tmp_path / "tmp" / "warmintro-models"
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)  # readable by an image's runtime user
+
+
 def test_unknown_variant_is_refused() -> None:
     with pytest.raises(ValueError):
         MiniLMEmbeddingFunction(model_id="all-MiniLM-L6-v2-fp16")
