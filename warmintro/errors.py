@@ -29,3 +29,7 @@ class NotFoundError(WarmintroError):
 
 class AmbiguousNameError(NotFoundError):
     """A typed name matches several accounts, contacts or people; the message lists them."""
+
+
+class StaleIndexError(WarmintroError):
+    """The email index was embedded with a model this code cannot compute: re-index it first."""

@@ -5,7 +5,10 @@ check (`/readyz`) reports "warming up" until `done`. Everything warmed here is a
 so the CLI and a request that arrives during warm-up work the same, only slower:
 
 - the sentiment classifier (the shipped fitted model, `engines.sentiment.default_classifier`) and the MiniLM
-  ONNX session and tokenizer every embedding function shares (`vectorstore.embeddings._shared_model`);
+  ONNX session and tokenizer every embedding function of that variant shares
+  (`vectorstore.embeddings._shared_model`);
+- the email index's int8 MiniLM session (built once per machine from the bundled model and cached), so the
+  first draft does not pay for it;
 - one scan as of now, which reads the sentiment of every note in the trigger lookback from the store (and
   classifies and stores the ones not there yet, engines.note_sentiment), remembers it in the process, and
   loads the engines' modules;
@@ -32,6 +35,12 @@ def warm_sentiment() -> None:
     from warmintro.engines.sentiment import default_classifier
 
     default_classifier().classify(["The rollout went well and the team is happy."])  # loads the ONNX session
+
+
+def warm_index_model() -> None:
+    from vectorstore.embeddings import index_embedding_function
+
+    index_embedding_function().embed_array(["Happy to introduce you to our CSM."])
 
 
 def warm_scan(store: Store, now: datetime) -> None:
@@ -65,6 +74,7 @@ class Warmup:
         now = self.clock()
         return [
             ("sentiment", warm_sentiment),
+            ("index_model", warm_index_model),
             ("scan", lambda: warm_scan(self.store, now)),
             ("graph", lambda: warm_graph(self.store, now)),
             *self.extra,

@@ -281,6 +281,20 @@ def test_vectors_say_how_many_of_the_stored_emails_are_indexed(tmp_path):
         store.close()
 
 
+def test_vectors_warn_when_the_index_was_made_by_another_model(tmp_path):
+    from vectorstore.client import EmailIndex, make_chroma_client
+    from vectorstore.embeddings import MiniLMEmbeddingFunction, index_embedding_function
+
+    s = settings(tmp_path)
+    old = EmailIndex(make_chroma_client(s.chroma_path), embedding_function=MiniLMEmbeddingFunction())  # the old model
+    old.upsert([{"id": "m1", "text": "Thanks for the intro.", "metadata": {"author": "a@x.example"}}])
+    check = check_vectors(s)
+    assert check.status == "warn" and "not the model this version indexes with" in check.detail
+    assert "index-emails" in check.fix
+    EmailIndex(make_chroma_client(s.chroma_path), embedding_function=index_embedding_function()).rebuild()
+    assert "not the model" not in check_vectors(s).detail
+
+
 @pytest.mark.parametrize(("secret", "status", "words"), [
     (None, "warn", "is not set"), ("short", "warn", "only 5 characters"),
     ("a-long-random-link-secret-0123456789", "ok", "set (36 characters)")])

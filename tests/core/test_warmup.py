@@ -26,7 +26,10 @@ def test_warmup_builds_the_shared_objects_and_reports_done(store, northwind):
     assert warmup.wait(120)
     assert warmup.status() is None
     assert warmup.failed == {"broken": "RuntimeError"} and ran == ["after"]  # one failure stops nothing
-    assert set(warmup.seconds) >= {"sentiment", "scan", "graph", "total"}
+    assert set(warmup.seconds) >= {"sentiment", "index_model", "scan", "graph", "total"}
+    from vectorstore.embeddings import INDEX_MAX_LENGTH, INDEX_MODEL_ID, _models
+
+    assert any(key[0] == INDEX_MODEL_ID and key[2] == INDEX_MAX_LENGTH for key in _models)  # shared, loaded
     assert default_classifier()._fitted is not None
     # the scan remembered every note it read, so the first request's scan embeds nothing
     assert default_classifier()._memo

@@ -119,6 +119,7 @@ def test_lazy_session_and_config_roundtrip() -> None:
     assert isinstance(rebuilt, MiniLMEmbeddingFunction)
     assert rebuilt.get_config() == {
         "model_id": MODEL_ID,
+        "fingerprint": fn.fingerprint,
         "max_length": 256,
         "batch_size": 8,
         "intra_op_threads": 1,

@@ -145,6 +145,17 @@ def _stored_email_counts(settings: Any) -> tuple[int, int] | None:
         engine.dispose()
 
 
+def _stale_model(settings: Any, collection: Any) -> str | None:
+    """The model that made the collection when it is not the one the settings index with, else None."""
+    from vectorstore.client import fingerprint_of, maker_of
+    from vectorstore.embeddings import make_embedding_function
+
+    recorded, _ = maker_of(collection)
+    if recorded is None or recorded == fingerprint_of(make_embedding_function(settings)):
+        return None
+    return recorded
+
+
 def check_vectors(settings: Any) -> Check:
     where = f"Chroma at {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else \
         f"embedded Chroma at {settings.chroma_path}"
@@ -163,11 +174,17 @@ def check_vectors(settings: Any) -> Check:
         if collection not in names:
             return Check("vectors", "warn", f"{where} opens, but holds no email index ({collection})",
                          "import a folder with emails/ (or run `warmintro index-emails`)")
-        count = client.get_collection(collection).count()
+        coll = client.get_collection(collection)
+        count = coll.count()
+        stale = _stale_model(settings, coll)
     except Exception as exc:
         return Check("vectors", "fail", f"cannot read {where}: {_short(exc)}",
                      "check CHROMA_HOST/CHROMA_PORT, or the files under WARMINTRO_HOME/chroma (restore them or "
                      "delete the folder and re-index)")
+    if stale:
+        return Check("vectors", "warn", f"{where}: {count:,} emails indexed with {stale}, not the model this version "
+                     "indexes with; drafts keep using that model until they are re-embedded",
+                     "run `warmintro index-emails` (it re-embeds every email once, incrementally)")
     counts = _stored_email_counts(settings)
     if counts is None:
         return Check("vectors", "ok", f"{where}: email index readable, {count:,} emails indexed (how many the store "

@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
             emit_json(result.to_json())
             return
         out.print(f"embedded {result.embedded:,} emails; {result.already:,} were already embedded "
-                  f"({result.total:,} in scope){'; the vector store was empty, so all were re-indexed' if result.reset else ''}")
+                  f"({result.total:,} in scope){'; the vector store was empty or made by another model, so all were re-indexed' if result.reset else ''}")
 
 
 def print_voice(report: dict[str, Any]) -> None:

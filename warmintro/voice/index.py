@@ -3,7 +3,10 @@
 `index_emails` embeds the rows of the `emails` table whose `embedded` flag is false, in batches, and sets
 the flag in the same transaction as each batch's upsert has succeeded; a second run embeds nothing. If
 the vector store was emptied (a deleted chroma folder, a new server), every flag in scope is reset first,
-so the index is rebuilt rather than silently missing emails.
+so the index is rebuilt rather than silently missing emails. If the collection was embedded with another
+model (an upgrade changed the index's model, or the settings did), every flag is reset and the collection
+rebuilt for the current model, then filled incrementally like a first run; until then the stale
+collection keeps answering with the model that made it (`vectorstore.client.EmailIndex`).
 
 `retrieve_exemplars` asks the index for the champion's own emails most similar to the note being drafted
 (author filter), falling back to their latest emails from the store when the index is not available.
@@ -88,6 +91,9 @@ def index_emails(store: Store, index: EmailIndex, *, authors: Sequence[str] | No
                  batch_size: int = BATCH, progress: ProgressFn | None = None) -> IndexResult:
     """Embed every stored email not embedded yet (only `authors`' when given); returns the counts."""
     reset = False
+    if index.stale:
+        _reembed(store, index)
+        reset = True
     with store.session() as s:
         total = s.scalar(_scope(select(func.count()).select_from(m.EmailMessage), authors)) or 0
         already = s.scalar(_scope(select(func.count()).select_from(m.EmailMessage)
@@ -116,6 +122,17 @@ def index_emails(store: Store, index: EmailIndex, *, authors: Sequence[str] | No
         if progress is not None:
             progress(done, todo)
     return IndexResult(done, already, total, reset)
+
+
+def _reembed(store: Store, index: EmailIndex) -> None:
+    # Flags first, in their own committed transaction, then the collection: a crash in between leaves a
+    # stale collection and unset flags, which the next run redoes.
+    with store.session() as s:
+        n = s.scalar(select(func.count()).select_from(m.EmailMessage).where(m.EmailMessage.embedded.is_(True))) or 0
+        s.execute(update(m.EmailMessage).where(m.EmailMessage.embedded.is_(True)).values(embedded=False))
+    log.warning("the email index was embedded with %s; re-embedding all %d emails with %s",
+                index.embedded_with or "an unknown model", n, index.fingerprint)
+    index.rebuild()
 
 
 def _record(row: m.EmailMessage) -> dict[str, Any]:
