@@ -23,6 +23,21 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 TEAM_ID = "T0VENDOR"
+
+
+def _worker_stacks() -> str:
+    """Where every other thread is (listeners, jobs): a wait that timed out says what it was waiting behind."""
+    import sys
+    import traceback
+
+    names = {t.ident: t.name for t in threading.enumerate()}
+    parts = []
+    for ident, frame in sys._current_frames().items():
+        if ident == threading.get_ident():
+            continue
+        stack = "".join(traceback.format_stack(frame, limit=12))
+        parts.append(f"--- thread {names.get(ident, ident)}\n{stack}")
+    return "\n".join(parts)
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
 
@@ -154,7 +169,8 @@ class MockSlackAPI:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = sorted({c.method for c in self.calls})
-                    raise AssertionError(f"timed out waiting for {count} x {method}; got {len(found)} (calls: {seen})")
+                    raise AssertionError(f"timed out waiting for {count} x {method}; got {len(found)} (calls: {seen})"
+                                         f"\n{_worker_stacks()}")
                 self._cond.wait(left)
 
     def count(self, method: str) -> int:
