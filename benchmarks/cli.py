@@ -54,6 +54,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="where workspaces are generated and imported (default OUT/bench-work)")
     p.add_argument("--only", nargs="+", choices=FIGURES, metavar="NAME", help=f"figures to run: {', '.join(FIGURES)}")
     p.add_argument("--profile", action="store_true", help="write a cProfile of the scan into OUT")
+    p.add_argument("--database-url", default=None,
+                   help="import into this PostgreSQL database instead of SQLite (emptied first; e.g. "
+                        "postgresql://postgres@127.0.0.1:5432/bench): the store figures then measure PostgreSQL")
     p.add_argument("--index-emails", type=int, default=None, help="override how many emails embed/retrieval index")
     return p.parse_args(argv)
 
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     from benchmarks.workspace import prepare
 
-    ws = prepare(size, work, fresh_import="import" in order)
+    ws = prepare(size, work, fresh_import="import" in order, database_url=args.database_url)
     figures: dict[str, dict[str, Any]] = {}
     try:
         for name in order:
@@ -101,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         ws.close()
     doc = clean({
         "size": size.name,
+        "database": "postgresql" if args.database_url else "sqlite",
         "workspace": {"generator": size.generator, "counts": ws.truth.get("counts", {}), "as_of": ws.as_of.isoformat()},
         "figures": figures,
         "results": [{"name": k, **{f: v.get(f) for f in ("value", "unit", "baseline_value", "ratio", "n", "size")}}

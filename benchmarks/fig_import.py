@@ -60,5 +60,15 @@ def run(ws: Workspace) -> dict[str, Any]:
         "usage_csv_parse_s": usage_s, "usage_csv_parse_cpu_s": usage_cpu,
         "whole_import_over_usage_parse": ws.import_seconds / usage_s if usage_s else None,
         "whole_import_over_usage_parse_cpu": import_cpu / usage_cpu if usage_cpu and import_cpu else None,
-        "store_mb": round(sum(p.stat().st_size for p in ws.dir.glob("store.sqlite3*")) / 2**20, 1),
+        "store_mb": _store_mb(ws),
+        "database": "postgresql" if ws.database_url else "sqlite",
     }
+
+
+def _store_mb(ws: Workspace) -> float:
+    if ws.database_url:
+        from sqlalchemy import text
+
+        with ws.store.engine.connect() as conn:
+            return round(int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()) / 2**20, 1)
+    return round(sum(p.stat().st_size for p in ws.dir.glob("store.sqlite3*")) / 2**20, 1)

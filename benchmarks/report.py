@@ -34,7 +34,8 @@ def _ours(name: str, f: dict[str, Any]) -> str:
 
 
 def markdown(doc: dict[str, Any]) -> str:
-    lines = [f"### Benchmarks, size {doc['size']}", "",
+    on = " on PostgreSQL" if doc.get("database") == "postgresql" else ""
+    lines = [f"### Benchmarks, size {doc['size']}{on}", "",
              "| figure | ours | baseline | baseline value | ratio | n | peak RSS MB |",
              "|---|---|---|---|---|---|---|"]
     for name, f in doc["figures"].items():

@@ -35,6 +35,7 @@ class Workspace:
     import_cpu_seconds: float | None = None  # this process's CPU time (all threads): robust to a shared machine
     imported: dict[str, int] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)  # shared between figures (graph, index, ...)
+    database_url: str | None = None  # PostgreSQL, when the run measures it (--database-url); else SQLite under dir
 
     def close(self) -> None:
         self.store.close()
@@ -44,7 +45,26 @@ def _marker(size: Size) -> dict[str, Any]:
     return {"generator": size.generator, "seed": SEED, "as_of": AS_OF.isoformat(), "version": 1}
 
 
-def prepare(size: Size, work: Path, *, fresh_import: bool) -> Workspace:
+def _empty_postgres(url: str) -> None:
+    """The benchmark's PostgreSQL schema (the URL's current schema: `public`, or the search_path it sets)
+    dropped and made again, so the import starts clean."""
+    from sqlalchemy import text
+
+    from warmintro.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        engine.dispose()
+
+
+def prepare(size: Size, work: Path, *, fresh_import: bool, database_url: str | None = None) -> Workspace:
+    """The size's workspace, imported into SQLite under `work` or, with `database_url` (PostgreSQL), into that
+    database, emptied first and imported fresh every run (figures then measure that store)."""
     from warmintro.importer.run import import_folder
     from warmintro.store.db import Store
 
@@ -69,6 +89,18 @@ def prepare(size: Size, work: Path, *, fresh_import: bool) -> Workspace:
     truth = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
     db = work / "store.sqlite3"
     done = work / "store.json"
+    if database_url:
+        _empty_postgres(database_url)
+        store = Store.open(database_url)
+        log(f"importing into {store.engine.url.render_as_string(hide_password=True)}")
+        with peak_memory() as mem:
+            t0, c0 = time.perf_counter(), time.process_time()
+            result = import_folder(store, folder)
+            imp_s, imp_cpu = time.perf_counter() - t0, time.process_time() - c0
+        log(f"imported in {imp_s:.1f} s: {result.imported}")
+        return Workspace(size, work, folder, store, truth, generate_seconds=gen_s, import_seconds=imp_s,
+                         import_peak_mb=mem["peak_rss_mb"], imported=dict(result.imported), import_cpu_seconds=imp_cpu,
+                         database_url=database_url)
     if fresh_import or not done.is_file() or not db.is_file():
         for p in work.glob("store.sqlite3*"):
             p.unlink()

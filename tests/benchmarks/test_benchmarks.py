@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+
+import pytest
 
 from benchmarks.cli import FIGURES, main
+from warmintro.testing.databases import postgres_schema
 
 
 def test_the_harness_produces_every_key(tmp_path, capsys):
@@ -41,3 +45,17 @@ def test_the_harness_produces_every_key(tmp_path, capsys):
 def test_every_figure_name_is_registered():
     assert FIGURES == ("import", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack",
                        "cold_home", "cold_hook", "cold_scan", "slack_load")
+
+
+def test_the_store_figures_run_on_postgresql(tmp_path, capsys):
+    base = os.environ.get("WARMINTRO_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("WARMINTRO_TEST_DATABASE_URL is not set")
+    with postgres_schema(base, "bench") as url:
+        code = main(["--size", "XS", "--only", "import", "scan", "--json", "--out", str(tmp_path / "results"),
+                     "--work", str(tmp_path / "work"), "--database-url", url])
+        doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["database"] == "postgresql"
+    imp = doc["figures"]["import"]
+    assert "error" not in imp and imp["database"] == "postgresql" and imp["store_mb"] > 0
+    assert imp["rows"]["contacts"] > 0 and doc["figures"]["scan"]["naive"]["agreement"] == 1.0
