@@ -179,3 +179,33 @@ def test_the_replay_leases_each_job_at_its_turn_not_when_the_loop_started(slack:
     assert len(leases) == 3
     for lease_until, taken_at in leases:
         assert lease_until == taken_at + jobs.LEASE
+
+
+def test_an_ack_landing_right_after_the_give_back_still_gets_its_answer(slack: Harness, monkeypatch: pytest.MonkeyPatch):
+    # Bolt runs a click's ack beside its lazy half. When the lazy half gave the exhausted job back (freeing the
+    # claim) before the ack wrote its own claim, the ack's fresh job was left for nobody: no update ever came.
+    from slackapp.listeners.actions import champion
+
+    job_id = _priya_job(slack)
+    with slack.deps.store.session() as s:
+        s.execute(sql_update(m.SlackJob).where(m.SlackJob.job_id == job_id).values(attempts=jobs.MAX_LEASES + 1))
+    slack.deps.clock = lambda: NOW + timedelta(seconds=30)
+    value = _approve_value(sent_blocks(slack))
+    priya = Identity(role="champion", slack_user_id=PRIYA, email="priya@northwind.example", name="Priya Natarajan")
+    body = {"container": {"type": "message", "message_ts": "1764061200.000500", "channel_id": "D0PRIYA"},
+            "user": {"id": PRIYA}}
+    give_back = jobs.give_back
+
+    def give_back_then_the_ack_lands(store, job, now):
+        give_back(store, job, now)
+        assert start_champion_answer(slack.deps, body, priya, "approve", value) == "new"  # the ack, just now
+
+    monkeypatch.setattr(jobs, "give_back", give_back_then_the_ack_lands)
+    client = slack.deps.client
+    assert isinstance(client, WebClient)
+    champion.champion_answer(slack.deps, client, body, priya, "approve", value)  # the lazy half
+    [update] = slack.mock.calls_to("chat.update")  # done before it returned: the notes, in place of the buttons
+    assert "note" in update.body["text"].lower()
+    with slack.deps.store.session() as s:
+        assert sorted(j.status for j in s.scalars(select(m.SlackJob))) == ["done", "failed"]
+    assert asks(slack)[0].outcome == "accepted"

@@ -168,11 +168,13 @@ def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Id
         job = None
     key = approval.answer_key(ask.id)
     if (job is None and jobs.status(deps.store, job_id) == "failed"
-            and jobs.start(deps.store, key, kind, _job_payload(body, who, kind, ask), deps.now()) == "new"):
+            and jobs.start(deps.store, key, kind, _job_payload(body, who, kind, ask), deps.now()) != "answered"):
         # The old job was given back (tried too often), maybe while this click waited: the claim was free
-        # again, so this click is a fresh answer rather than one more that nobody will do.
+        # again, so this click is a fresh answer rather than one more that nobody will do. "pending": a fresh
+        # job was written first by another click or by this click's own ack (bolt runs the ack beside this
+        # lazy half, so it can land right after the give-back): this click runs it, or waits for its holder.
         fresh = jobs.pending_for(deps.store, key)
-        job = jobs.lease(deps.store, fresh, deps.now()) if fresh else None
+        job = jobs.lease_or_wait(deps.store, fresh, deps.now) if fresh else None
     if job is not None:
         if kind == "approve":  # drafting the notes takes a moment: the buttons give way to that, then to the notes
             show_in_progress(client, body, "Drafting your note…")
