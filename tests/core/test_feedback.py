@@ -42,12 +42,18 @@ def test_votes_are_recorded_changed_and_counted(store):
         assert program_report(s, NOW + timedelta(days=3))["agent_feedback"]["answers_rated"] == 3
 
 
-def test_the_plain_text_report_shows_the_votes(store, capsys):
-    from warmintro.commands.ledger import print_report
+def test_the_plain_text_report_shows_the_votes(store, monkeypatch):
+    import io
 
+    from rich.console import Console
+
+    from warmintro.commands import ledger
+
+    buf = io.StringIO()  # its own console: the module's `out` may be one another test patched before its import
+    monkeypatch.setattr(ledger, "out", Console(file=buf, width=80, highlight=False, soft_wrap=True))
     record_feedback(store, answer_id="D0DANA:1.1", user_id="U0DANA", vote="up", role="csm", at=NOW, mode="offline")
     record_feedback(store, answer_id="D0DANA:1.2", user_id="U0DANA", vote="down", role="csm", at=NOW, mode="model")
     with store.session() as s:
-        print_report(program_report(s, NOW + timedelta(days=1)))
-    text = " ".join(capsys.readouterr().out.split())
+        ledger.print_report(program_report(s, NOW + timedelta(days=1)))
+    text = " ".join(buf.getvalue().split())
     assert "Assistant answers rated in Slack: 2 (1 up, 1 down, 50.0% up; model 0 up / 1 down, offline 1 up / 0 down)" in text
