@@ -32,6 +32,7 @@ from warmintro.engines.graph import GraphIndex, email_domain, get_graph, normali
 from warmintro.errors import NotFoundError
 from warmintro.program import ICP, load_program
 from warmintro.store import models as m
+from warmintro.store.db import core_execute
 
 EXCLUSION_ORDER: tuple[str, ...] = (
     "same_domain", "customer", "do_not_contact", "competitor", "recently_referred", "outside_icp",
@@ -513,7 +514,7 @@ def _stored_exclusions(session: Session, facts: dict[int, PersonFacts], emails: 
 @functools.cache
 def _recent_referrals() -> Any:
     """Built once (a statement per call costs more than the indexed query it runs)."""
-    r = m.Referral
+    r = m.Referral.__table__.c
     return select(r.referee_email, r.referrer_email, r.created_at).where(
         r.referee_email.in_(bindparam("emails", expanding=True)), r.created_at > bindparam("since"),
         r.created_at <= bindparam("as_of"))
@@ -577,8 +578,8 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
         customer_domains, dnc, referred_domains = _stored_exclusions(session, facts, emails, since, as_of)
     referred: dict[str, str] = {}
     for chunk in _chunks(emails):  # the referral ledger changes between imports: always read it
-        for referee, referrer, created in session.execute(
-                _recent_referrals(), {"emails": list(chunk), "since": since, "as_of": as_of}):
+        for referee, referrer, created in core_execute(
+                session, _recent_referrals(), {"emails": list(chunk), "since": since, "as_of": as_of}):
             referred[referee] = f"referred by {referrer} on {created:%Y-%m-%d}"
 
     targets: list[Target] = []
