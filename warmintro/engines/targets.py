@@ -151,20 +151,56 @@ def icp_check(icp: ICP, p: PersonFacts) -> IcpResult:
     return _check(icp, p, company_only=False)
 
 
+@dataclass(frozen=True)
+class _IcpSpec:
+    """An ICP's facets in the form `_check` reads them (sets and compiled patterns), built once per ICP."""
+
+    industries: frozenset[str] | None
+    size: tuple[float, float] | None
+    functions: frozenset[str] | None
+    seniorities: frozenset[str] | None
+    locations: tuple[tuple[str, re.Pattern[str]], ...] | None
+    title_keywords: tuple[tuple[str, re.Pattern[str]], ...] | None
+
+
+_specs: dict[int, tuple[ICP, _IcpSpec]] = {}
+
+
+def _spec_of(icp: ICP) -> _IcpSpec:
+    hit = _specs.get(id(icp))
+    # The ICP is kept with its entry, so its id cannot be reused while the entry lives; a program
+    # reloaded (another ICP object) gets its own entry. Facets are read at build time: ICPs are not edited.
+    if hit is not None and hit[0] is icp:
+        return hit[1]
+    has_size = icp.employees_min is not None or icp.employees_max is not None
+    spec = _IcpSpec(
+        industries=_norm_set(tuple(icp.industries)) if icp.industries else None,
+        size=((icp.employees_min if icp.employees_min is not None else 0),
+              (icp.employees_max if icp.employees_max is not None else math.inf)) if has_size else None,
+        functions=_norm_set(tuple(icp.functions)) if icp.functions else None,
+        seniorities=_norm_set(tuple(icp.seniorities)) if icp.seniorities else None,
+        locations=_whole_words(tuple(icp.locations)) if icp.locations else None,
+        title_keywords=_whole_words(tuple(icp.title_keywords)) if icp.title_keywords else None,
+    )
+    if len(_specs) >= 64:
+        _specs.clear()
+    _specs[id(icp)] = (icp, spec)
+    return spec
+
+
 def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
+    spec = _spec_of(icp)
     matched: list[str] = []
     failed: list[str] = []
-    if icp.industries:
-        wanted = _norm_set(tuple(icp.industries))
+    if spec.industries is not None:
         if not p.industry:
             failed.append("industry unknown")
-        elif _norm(p.industry) in wanted:
+        elif _norm(p.industry) in spec.industries:
             matched.append(p.industry)
         else:
             failed.append(f"industry {p.industry} is not in the ICP")
-    if icp.employees_min is not None or icp.employees_max is not None:
-        lo = icp.employees_min if icp.employees_min is not None else 0
-        hi = icp.employees_max if icp.employees_max is not None else math.inf
+    if spec.size is not None:
+        lo, hi = spec.size
         if p.employees is None or math.isnan(p.employees):
             failed.append("company size unknown")
         elif lo <= p.employees <= hi:
@@ -173,31 +209,32 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
             failed.append(f"{_fmt_int(p.employees)} employees is outside {lo:,}-"
                           f"{'any' if hi == math.inf else f'{int(hi):,}'}")
     if not company_only:
-        if icp.functions:
+        if spec.functions is not None:
             if not p.function:
                 failed.append("function unknown")
-            elif p.function in _norm_set(tuple(icp.functions)):
+            elif p.function in spec.functions:
                 matched.append(f"{p.function} function")
             else:
                 failed.append(f"function {p.function} is not in the ICP")
-        if icp.seniorities:
+        if spec.seniorities is not None:
             if not p.seniority:
                 failed.append("seniority unknown")
-            elif p.seniority in _norm_set(tuple(icp.seniorities)):
+            elif p.seniority in spec.seniorities:
                 matched.append(f"{p.seniority} seniority")
             else:
                 failed.append(f"seniority {p.seniority} is not in the ICP")
-        if icp.locations:
-            if location_matches(icp.locations, p.location):
-                matched.append(str(p.location))
+        if spec.locations is not None:
+            location = p.location
+            if location and any(pattern.search(location) for _w, pattern in spec.locations):
+                matched.append(str(location))
             else:
-                failed.append(f"location {p.location} is not in the ICP" if p.location else "location unknown")
+                failed.append(f"location {location} is not in the ICP" if location else "location unknown")
     given = len(matched) + len(failed)
     keyword = None
-    if icp.title_keywords and not company_only:
+    if spec.title_keywords is not None and not company_only:
         given += 1
         title = _norm(p.title)
-        keyword = next((k for k, pattern in _whole_words(tuple(icp.title_keywords)) if pattern.search(title)), None)
+        keyword = next((k for k, pattern in spec.title_keywords if pattern.search(title)), None)
     hits = len(matched) + (1 if keyword else 0)
     fit = hits / given if given else 1.0
     return IcpResult(passes=not failed, fit=fit, matched=matched, failed=failed, title_keyword=keyword)
@@ -376,11 +413,11 @@ def column_facts(graph: GraphIndex, pids: Sequence[int], as_of: datetime) -> dic
     job_titles: list[str | None] = [None] * len(at)
     if lengths.sum():
         owner = np.repeat(np.arange(len(at)), lengths)
-        idx = np.repeat(lo - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
+        idx = np.repeat(lo - np.cumsum(np.concatenate(([0], lengths[:-1]))), lengths) + np.arange(lengths.sum())
         t = _epoch_us(as_of)
         open_ = (cols.job_start[idx] <= t) & (cols.job_end[idx] > t)
         owner, idx = owner[open_], idx[open_]
-        first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, dtype=bool)
+        first = np.concatenate(([True], owner[1:] != owner[:-1])) if len(owner) else np.zeros(0, dtype=bool)
         for o, title in zip(owner[first].tolist(), cols.job_title.take(idx[first]), strict=True):
             job_titles[o] = title
     here = cols.here[at].tolist()
@@ -408,7 +445,9 @@ def column_facts(graph: GraphIndex, pids: Sequence[int], as_of: datetime) -> dic
     return out
 
 
-def _domain_in(domain: str | None, domains: Iterable[str]) -> bool:
+@functools.lru_cache(maxsize=65_536)
+def _domain_in(domain: str | None, domains: tuple[str, ...]) -> bool:
+    """Is `domain` one of `domains` or a subdomain of one? Cached: a champion's candidates share a few domains."""
     if not domain:
         return False
     return any(domain == d or domain.endswith("." + d) for d in domains if d)
@@ -566,7 +605,7 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
     keep = ~graph.team_any[ids]
     ids, strengths = ids[keep], strengths[keep]
     if vendor_domain and len(ids):
-        not_vendor = np.array([not _domain_in(graph.org_domain[i], [vendor_domain]) for i in ids], dtype=bool)
+        not_vendor = np.array([not _domain_in(graph.org_domain[i], (vendor_domain,)) for i in ids.tolist()], dtype=bool)
         ids, strengths = ids[not_vendor], strengths[not_vendor]
     pids = [int(i) for i in ids]
     facts = facts_of(pids)
@@ -585,17 +624,18 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
     targets: list[Target] = []
     excluded: list[Excluded] = []
     eligible: list[tuple[float, float, int, PersonFacts, IcpResult, float, str | None]] = []
+    competitors = tuple(icp.exclude_domains)
     for pid, strength in zip(pids, strengths, strict=True):
         f = facts[pid]
         s = float(strength)
         reasons: dict[str, str] = {}
-        if champion_domain and _domain_in(f.domain, [champion_domain]):
+        if champion_domain and _domain_in(f.domain, (champion_domain,)):
             reasons["same_domain"] = f"works at {f.company or f.domain}, the champion's own company"
         if f.domain in customer_domains:
             reasons["customer"] = f"{f.company or f.domain} is already a customer"
         if f.email in dnc:
             reasons["do_not_contact"] = "marked do-not-contact"
-        if _domain_in(f.domain, icp.exclude_domains):
+        if _domain_in(f.domain, competitors):
             reasons["competitor"] = f"{f.company or f.domain} is a competitor"
         if f.email in referred:
             reasons["recently_referred"] = referred[f.email]
