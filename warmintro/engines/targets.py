@@ -20,7 +20,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -585,7 +585,22 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
 
     facts_of = ((lambda ids: column_facts(graph, ids, as_of)) if graph.candidates is not None
                 else (lambda ids: load_facts(session, graph, ids, as_of)))
-    champ_facts = facts_of([cid])[cid] if cid is not None else PersonFacts(email=email)
+    pids: list[int] = []
+    strengths: np.ndarray = np.zeros(0)
+    facts: dict[int, PersonFacts] = {}
+    champ_facts = PersonFacts(email=email)
+    if cid is not None:
+        ids, strengths = graph.neighbors(cid)
+        keep = ~graph.team_any[ids]
+        ids, strengths = ids[keep], strengths[keep]
+        if vendor_domain and len(ids):
+            not_vendor = np.array([not _domain_in(graph.org_domain[i], (vendor_domain,)) for i in ids.tolist()],
+                                  dtype=bool)
+            ids, strengths = ids[not_vendor], strengths[not_vendor]
+        pids = ids.tolist()
+        # The champion's facts and the candidates' in one gather (a copy should the champion be among them).
+        facts = facts_of([*pids, cid])
+        champ_facts = facts.pop(cid) if cid not in pids else replace(facts[cid])
     if row.is_contact:
         champ_facts.name = row.name
         champ_facts.title = row.title or champ_facts.title
@@ -601,14 +616,6 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
     if cid is None:
         return TargetsResult(email, persona, persona_source, [], [])
 
-    ids, strengths = graph.neighbors(cid)
-    keep = ~graph.team_any[ids]
-    ids, strengths = ids[keep], strengths[keep]
-    if vendor_domain and len(ids):
-        not_vendor = np.array([not _domain_in(graph.org_domain[i], (vendor_domain,)) for i in ids.tolist()], dtype=bool)
-        ids, strengths = ids[not_vendor], strengths[not_vendor]
-    pids = [int(i) for i in ids]
-    facts = facts_of(pids)
     emails = [graph.emails[p] for p in pids]
     since = as_of - timedelta(days=RECENTLY_REFERRED_DAYS)
     if graph.candidates is not None:
