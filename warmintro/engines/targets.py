@@ -133,6 +133,12 @@ def _whole_words(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], .
     return tuple((w, re.compile(r"(?<!\w)" + re.escape(w.strip()) + r"(?!\w)", re.I)) for w in words if w.strip())
 
 
+def _any_word(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern matching where any of `_whole_words(words)` matches (None: no non-blank word)."""
+    alternatives = "|".join(re.escape(w.strip()) for w in words if w.strip())
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)", re.I) if alternatives else None
+
+
 def location_matches(wanted: Sequence[str], location: str | None) -> bool:
     """Whole-word, case-insensitive: ICP 'TX' matches 'Austin, TX' but 'CO' does not match 'Chicago'."""
     if not location:
@@ -159,8 +165,9 @@ class _IcpSpec:
     size: tuple[float, float] | None
     functions: frozenset[str] | None
     seniorities: frozenset[str] | None
-    locations: tuple[tuple[str, re.Pattern[str]], ...] | None
+    locations: re.Pattern[str] | None  # any of the words, whole-word (one search, not one per word)
     title_keywords: tuple[tuple[str, re.Pattern[str]], ...] | None
+    any_keyword: re.Pattern[str] | None  # any title keyword: most titles match none, so one search decides
 
 
 _specs: dict[int, tuple[ICP, _IcpSpec]] = {}
@@ -179,8 +186,9 @@ def _spec_of(icp: ICP) -> _IcpSpec:
               (icp.employees_max if icp.employees_max is not None else math.inf)) if has_size else None,
         functions=_norm_set(tuple(icp.functions)) if icp.functions else None,
         seniorities=_norm_set(tuple(icp.seniorities)) if icp.seniorities else None,
-        locations=_whole_words(tuple(icp.locations)) if icp.locations else None,
+        locations=_any_word(tuple(icp.locations)),
         title_keywords=_whole_words(tuple(icp.title_keywords)) if icp.title_keywords else None,
+        any_keyword=_any_word(tuple(icp.title_keywords)),
     )
     if len(_specs) >= 64:
         _specs.clear()
@@ -225,7 +233,7 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
                 failed.append(f"seniority {p.seniority} is not in the ICP")
         if spec.locations is not None:
             location = p.location
-            if location and any(pattern.search(location) for _w, pattern in spec.locations):
+            if location and spec.locations.search(location):
                 matched.append(str(location))
             else:
                 failed.append(f"location {location} is not in the ICP" if location else "location unknown")
@@ -234,7 +242,8 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
     if spec.title_keywords is not None and not company_only:
         given += 1
         title = _norm(p.title)
-        keyword = next((k for k, pattern in spec.title_keywords if pattern.search(title)), None)
+        if spec.any_keyword is not None and spec.any_keyword.search(title):
+            keyword = next((k for k, pattern in spec.title_keywords if pattern.search(title)), None)
     hits = len(matched) + (1 if keyword else 0)
     fit = hits / given if given else 1.0
     return IcpResult(passes=not failed, fit=fit, matched=matched, failed=failed, title_keyword=keyword)
