@@ -148,13 +148,13 @@ def location_matches(wanted: Sequence[str], location: str | None) -> bool:
 
 def company_icp_check(icp: ICP, industry: str | None, employees: float | None) -> IcpResult:
     """The company facets only (industry, size): for mobility and company-level checks."""
-    return _check(icp, PersonFacts(email="", industry=industry, employees=employees), company_only=True)
+    return _check(_spec_of(icp), PersonFacts(email="", industry=industry, employees=employees), company_only=True)
 
 
 def icp_check(icp: ICP, p: PersonFacts) -> IcpResult:
     """Does the person fit the ICP? Every facet the ICP gives (industry, size, function, seniority,
     location) must be known and match; title keywords are a bonus, not a requirement."""
-    return _check(icp, p, company_only=False)
+    return _check(_spec_of(icp), p, company_only=False)
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,7 @@ def _spec_of(icp: ICP) -> _IcpSpec:
     return spec
 
 
-def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
-    spec = _spec_of(icp)
+def _check(spec: _IcpSpec, p: PersonFacts, *, company_only: bool) -> IcpResult:
     matched: list[str] = []
     failed: list[str] = []
     if spec.industries is not None:
@@ -641,11 +640,13 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
     excluded: list[Excluded] = []
     eligible: list[tuple[float, float, int, PersonFacts, IcpResult, float, str | None]] = []
     competitors = tuple(icp.exclude_domains)
+    champion_domains = (champion_domain,)
+    spec = _spec_of(icp)
     for pid, strength in zip(pids, strengths, strict=True):
         f = facts[pid]
         s = float(strength)
         reasons: dict[str, str] = {}
-        if champion_domain and _domain_in(f.domain, (champion_domain,)):
+        if champion_domain and _domain_in(f.domain, champion_domains):
             reasons["same_domain"] = f"works at {f.company or f.domain}, the champion's own company"
         if f.domain in customer_domains:
             reasons["customer"] = f"{f.company or f.domain} is already a customer"
@@ -657,7 +658,7 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
             reasons["recently_referred"] = referred[f.email]
         elif f.domain in referred_domains:
             reasons["recently_referred"] = referred_domains[f.domain]
-        fit = icp_check(icp, f)
+        fit = _check(spec, f, company_only=False)
         if not fit.passes:
             reasons["outside_icp"] = "; ".join(fit.failed)
         if reasons:
