@@ -18,6 +18,7 @@ tests/fixtures/network, as of 2026-11-25:
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -202,6 +203,22 @@ def test_icp_check_and_title_reading() -> None:
     assert infer_function("Director, Supply Chain") == "ops"
     assert infer_function("Head of Revenue Operations") == "revops"
     assert infer_function("IT Administrator") == "it"
+
+
+def test_icp_check_reads_words_as_one_pattern_per_word_would() -> None:
+    """_check searches the ICP's locations / title keywords with one alternation: the same answers as a
+    whole-word search per word (`location_matches`, the first keyword in the ICP's order)."""
+    words = ["TX", "co", " United States ", "", "C++", "R&D", "ops", "operations", "St. Louis"]
+    icp = ICP(locations=words, title_keywords=words)
+    texts = ["Austin, TX", "Chicago, IL", "Denver, CO", "Remote - United States", "TXS", "c++ lead", "C++",
+             "Head of R&D", "DevOps", "Ops & operations", "St. Louis, MO", "St Louis", "co-founder", "", "x"]
+    for text in texts:
+        r = icp_check(icp, PersonFacts(email="a@x.example", title=text, location=text or None))
+        assert ("location" not in " ".join(r.failed)) == location_matches(words, text or None), text
+        title = text.strip().lower()
+        first = next((w for w in words if w.strip() and re.search(
+            r"(?<!\w)" + re.escape(w.strip()) + r"(?!\w)", title, re.I)), None)
+        assert r.title_keyword == first, text
 
 
 def test_unknown_champion_is_a_clear_error(network: Store) -> None:

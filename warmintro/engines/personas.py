@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from warmintro.engines.timeutil import day_of, utc
 from warmintro.errors import NotFoundError
 from warmintro.store import models as m
+from warmintro.store.db import core_execute
 
 PERSONAS = ("economic_buyer", "product_user", "power_user", "administrator")
 USER_PERSONAS = ("product_user", "power_user", "administrator")
@@ -213,11 +214,11 @@ def infer_personas(session: Session, emails: Iterable[str], as_of: datetime,
 
 @functools.cache
 def _latest_audit() -> Any:
-    return select(func.max(m.AuditLog.id))
+    return select(func.max(m.AuditLog.__table__.c.id))
 
 
 def _audit_token(session: Session) -> int:
-    return int(session.execute(_latest_audit()).scalar() or 0)
+    return int(core_execute(session, _latest_audit()).scalar() or 0)
 
 
 def _usage_written_since(session: Session, token: int) -> bool:

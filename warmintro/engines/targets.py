@@ -20,7 +20,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from warmintro.engines.graph import GraphIndex, email_domain, get_graph, normali
 from warmintro.errors import NotFoundError
 from warmintro.program import ICP, load_program
 from warmintro.store import models as m
+from warmintro.store.db import core_execute
 
 EXCLUSION_ORDER: tuple[str, ...] = (
     "same_domain", "customer", "do_not_contact", "competitor", "recently_referred", "outside_icp",
@@ -132,6 +133,12 @@ def _whole_words(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], .
     return tuple((w, re.compile(r"(?<!\w)" + re.escape(w.strip()) + r"(?!\w)", re.I)) for w in words if w.strip())
 
 
+def _any_word(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern matching where any of `_whole_words(words)` matches (None: no non-blank word)."""
+    alternatives = "|".join(re.escape(w.strip()) for w in words if w.strip())
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)", re.I) if alternatives else None
+
+
 def location_matches(wanted: Sequence[str], location: str | None) -> bool:
     """Whole-word, case-insensitive: ICP 'TX' matches 'Austin, TX' but 'CO' does not match 'Chicago'."""
     if not location:
@@ -141,29 +148,66 @@ def location_matches(wanted: Sequence[str], location: str | None) -> bool:
 
 def company_icp_check(icp: ICP, industry: str | None, employees: float | None) -> IcpResult:
     """The company facets only (industry, size): for mobility and company-level checks."""
-    return _check(icp, PersonFacts(email="", industry=industry, employees=employees), company_only=True)
+    return _check(_spec_of(icp), PersonFacts(email="", industry=industry, employees=employees), company_only=True)
 
 
 def icp_check(icp: ICP, p: PersonFacts) -> IcpResult:
     """Does the person fit the ICP? Every facet the ICP gives (industry, size, function, seniority,
     location) must be known and match; title keywords are a bonus, not a requirement."""
-    return _check(icp, p, company_only=False)
+    return _check(_spec_of(icp), p, company_only=False)
 
 
-def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
+@dataclass(frozen=True)
+class _IcpSpec:
+    """An ICP's facets in the form `_check` reads them (sets and compiled patterns), built once per ICP."""
+
+    industries: frozenset[str] | None
+    size: tuple[float, float] | None
+    functions: frozenset[str] | None
+    seniorities: frozenset[str] | None
+    locations: re.Pattern[str] | None  # any of the words, whole-word (one search, not one per word)
+    title_keywords: tuple[tuple[str, re.Pattern[str]], ...] | None
+    any_keyword: re.Pattern[str] | None  # any title keyword: most titles match none, so one search decides
+
+
+_specs: dict[int, tuple[ICP, _IcpSpec]] = {}
+
+
+def _spec_of(icp: ICP) -> _IcpSpec:
+    hit = _specs.get(id(icp))
+    # The ICP is kept with its entry, so its id cannot be reused while the entry lives; a program
+    # reloaded (another ICP object) gets its own entry. Facets are read at build time: ICPs are not edited.
+    if hit is not None and hit[0] is icp:
+        return hit[1]
+    has_size = icp.employees_min is not None or icp.employees_max is not None
+    spec = _IcpSpec(
+        industries=_norm_set(tuple(icp.industries)) if icp.industries else None,
+        size=((icp.employees_min if icp.employees_min is not None else 0),
+              (icp.employees_max if icp.employees_max is not None else math.inf)) if has_size else None,
+        functions=_norm_set(tuple(icp.functions)) if icp.functions else None,
+        seniorities=_norm_set(tuple(icp.seniorities)) if icp.seniorities else None,
+        locations=_any_word(tuple(icp.locations)),
+        title_keywords=_whole_words(tuple(icp.title_keywords)) if icp.title_keywords else None,
+        any_keyword=_any_word(tuple(icp.title_keywords)),
+    )
+    if len(_specs) >= 64:
+        _specs.clear()
+    _specs[id(icp)] = (icp, spec)
+    return spec
+
+
+def _check(spec: _IcpSpec, p: PersonFacts, *, company_only: bool) -> IcpResult:
     matched: list[str] = []
     failed: list[str] = []
-    if icp.industries:
-        wanted = _norm_set(tuple(icp.industries))
+    if spec.industries is not None:
         if not p.industry:
             failed.append("industry unknown")
-        elif _norm(p.industry) in wanted:
+        elif _norm(p.industry) in spec.industries:
             matched.append(p.industry)
         else:
             failed.append(f"industry {p.industry} is not in the ICP")
-    if icp.employees_min is not None or icp.employees_max is not None:
-        lo = icp.employees_min if icp.employees_min is not None else 0
-        hi = icp.employees_max if icp.employees_max is not None else math.inf
+    if spec.size is not None:
+        lo, hi = spec.size
         if p.employees is None or math.isnan(p.employees):
             failed.append("company size unknown")
         elif lo <= p.employees <= hi:
@@ -172,31 +216,33 @@ def _check(icp: ICP, p: PersonFacts, *, company_only: bool) -> IcpResult:
             failed.append(f"{_fmt_int(p.employees)} employees is outside {lo:,}-"
                           f"{'any' if hi == math.inf else f'{int(hi):,}'}")
     if not company_only:
-        if icp.functions:
+        if spec.functions is not None:
             if not p.function:
                 failed.append("function unknown")
-            elif p.function in _norm_set(tuple(icp.functions)):
+            elif p.function in spec.functions:
                 matched.append(f"{p.function} function")
             else:
                 failed.append(f"function {p.function} is not in the ICP")
-        if icp.seniorities:
+        if spec.seniorities is not None:
             if not p.seniority:
                 failed.append("seniority unknown")
-            elif p.seniority in _norm_set(tuple(icp.seniorities)):
+            elif p.seniority in spec.seniorities:
                 matched.append(f"{p.seniority} seniority")
             else:
                 failed.append(f"seniority {p.seniority} is not in the ICP")
-        if icp.locations:
-            if location_matches(icp.locations, p.location):
-                matched.append(str(p.location))
+        if spec.locations is not None:
+            location = p.location
+            if location and spec.locations.search(location):
+                matched.append(str(location))
             else:
-                failed.append(f"location {p.location} is not in the ICP" if p.location else "location unknown")
+                failed.append(f"location {location} is not in the ICP" if location else "location unknown")
     given = len(matched) + len(failed)
     keyword = None
-    if icp.title_keywords and not company_only:
+    if spec.title_keywords is not None and not company_only:
         given += 1
         title = _norm(p.title)
-        keyword = next((k for k, pattern in _whole_words(tuple(icp.title_keywords)) if pattern.search(title)), None)
+        if spec.any_keyword is not None and spec.any_keyword.search(title):
+            keyword = next((k for k, pattern in spec.title_keywords if pattern.search(title)), None)
     hits = len(matched) + (1 if keyword else 0)
     fit = hits / given if given else 1.0
     return IcpResult(passes=not failed, fit=fit, matched=matched, failed=failed, title_keyword=keyword)
@@ -375,11 +421,11 @@ def column_facts(graph: GraphIndex, pids: Sequence[int], as_of: datetime) -> dic
     job_titles: list[str | None] = [None] * len(at)
     if lengths.sum():
         owner = np.repeat(np.arange(len(at)), lengths)
-        idx = np.repeat(lo - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
+        idx = np.repeat(lo - np.cumsum(np.concatenate(([0], lengths[:-1]))), lengths) + np.arange(lengths.sum())
         t = _epoch_us(as_of)
         open_ = (cols.job_start[idx] <= t) & (cols.job_end[idx] > t)
         owner, idx = owner[open_], idx[open_]
-        first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, dtype=bool)
+        first = np.concatenate(([True], owner[1:] != owner[:-1])) if len(owner) else np.zeros(0, dtype=bool)
         for o, title in zip(owner[first].tolist(), cols.job_title.take(idx[first]), strict=True):
             job_titles[o] = title
     here = cols.here[at].tolist()
@@ -407,7 +453,9 @@ def column_facts(graph: GraphIndex, pids: Sequence[int], as_of: datetime) -> dic
     return out
 
 
-def _domain_in(domain: str | None, domains: Iterable[str]) -> bool:
+@functools.lru_cache(maxsize=65_536)
+def _domain_in(domain: str | None, domains: tuple[str, ...]) -> bool:
+    """Is `domain` one of `domains` or a subdomain of one? Cached: a champion's candidates share a few domains."""
     if not domain:
         return False
     return any(domain == d or domain.endswith("." + d) for d in domains if d)
@@ -513,7 +561,7 @@ def _stored_exclusions(session: Session, facts: dict[int, PersonFacts], emails: 
 @functools.cache
 def _recent_referrals() -> Any:
     """Built once (a statement per call costs more than the indexed query it runs)."""
-    r = m.Referral
+    r = m.Referral.__table__.c
     return select(r.referee_email, r.referrer_email, r.created_at).where(
         r.referee_email.in_(bindparam("emails", expanding=True)), r.created_at > bindparam("since"),
         r.created_at <= bindparam("as_of"))
@@ -545,7 +593,22 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
 
     facts_of = ((lambda ids: column_facts(graph, ids, as_of)) if graph.candidates is not None
                 else (lambda ids: load_facts(session, graph, ids, as_of)))
-    champ_facts = facts_of([cid])[cid] if cid is not None else PersonFacts(email=email)
+    pids: list[int] = []
+    strengths: np.ndarray = np.zeros(0)
+    facts: dict[int, PersonFacts] = {}
+    champ_facts = PersonFacts(email=email)
+    if cid is not None:
+        ids, strengths = graph.neighbors(cid)
+        keep = ~graph.team_any[ids]
+        ids, strengths = ids[keep], strengths[keep]
+        if vendor_domain and len(ids):
+            not_vendor = np.array([not _domain_in(graph.org_domain[i], (vendor_domain,)) for i in ids.tolist()],
+                                  dtype=bool)
+            ids, strengths = ids[not_vendor], strengths[not_vendor]
+        pids = ids.tolist()
+        # The champion's facts and the candidates' in one gather (a copy should the champion be among them).
+        facts = facts_of([*pids, cid])
+        champ_facts = facts.pop(cid) if cid not in pids else replace(facts[cid])
     if row.is_contact:
         champ_facts.name = row.name
         champ_facts.title = row.title or champ_facts.title
@@ -561,14 +624,6 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
     if cid is None:
         return TargetsResult(email, persona, persona_source, [], [])
 
-    ids, strengths = graph.neighbors(cid)
-    keep = ~graph.team_any[ids]
-    ids, strengths = ids[keep], strengths[keep]
-    if vendor_domain and len(ids):
-        not_vendor = np.array([not _domain_in(graph.org_domain[i], [vendor_domain]) for i in ids], dtype=bool)
-        ids, strengths = ids[not_vendor], strengths[not_vendor]
-    pids = [int(i) for i in ids]
-    facts = facts_of(pids)
     emails = [graph.emails[p] for p in pids]
     since = as_of - timedelta(days=RECENTLY_REFERRED_DAYS)
     if graph.candidates is not None:
@@ -577,30 +632,33 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
         customer_domains, dnc, referred_domains = _stored_exclusions(session, facts, emails, since, as_of)
     referred: dict[str, str] = {}
     for chunk in _chunks(emails):  # the referral ledger changes between imports: always read it
-        for referee, referrer, created in session.execute(
-                _recent_referrals(), {"emails": list(chunk), "since": since, "as_of": as_of}):
+        for referee, referrer, created in core_execute(
+                session, _recent_referrals(), {"emails": list(chunk), "since": since, "as_of": as_of}):
             referred[referee] = f"referred by {referrer} on {created:%Y-%m-%d}"
 
     targets: list[Target] = []
     excluded: list[Excluded] = []
     eligible: list[tuple[float, float, int, PersonFacts, IcpResult, float, str | None]] = []
+    competitors = tuple(icp.exclude_domains)
+    champion_domains = (champion_domain,)
+    spec = _spec_of(icp)
     for pid, strength in zip(pids, strengths, strict=True):
         f = facts[pid]
         s = float(strength)
         reasons: dict[str, str] = {}
-        if champion_domain and _domain_in(f.domain, [champion_domain]):
+        if champion_domain and _domain_in(f.domain, champion_domains):
             reasons["same_domain"] = f"works at {f.company or f.domain}, the champion's own company"
         if f.domain in customer_domains:
             reasons["customer"] = f"{f.company or f.domain} is already a customer"
         if f.email in dnc:
             reasons["do_not_contact"] = "marked do-not-contact"
-        if _domain_in(f.domain, icp.exclude_domains):
+        if _domain_in(f.domain, competitors):
             reasons["competitor"] = f"{f.company or f.domain} is a competitor"
         if f.email in referred:
             reasons["recently_referred"] = referred[f.email]
         elif f.domain in referred_domains:
             reasons["recently_referred"] = referred_domains[f.domain]
-        fit = icp_check(icp, f)
+        fit = _check(spec, f, company_only=False)
         if not fit.passes:
             reasons["outside_icp"] = "; ".join(fit.failed)
         if reasons:

@@ -16,6 +16,15 @@ from warmintro.errors import StoreError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def core_execute(session: Session, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """Run a Core statement (table columns, not ORM entities) on the session's connection: the ORM's
+    execute path costs more than a small indexed query on a hot path. Flushes pending changes first, as
+    the session's autoflush would."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers never block the writer and a killed import leaves the main file intact.
