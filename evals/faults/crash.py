@@ -175,7 +175,9 @@ def _click(conftest: Any, mock: Any, trial: dict[str, Any], offset: float, base:
 
 
 def _answered(mock: Any, trial: dict[str, Any], rurl_name: str) -> bool:
-    updates = mock.calls_to("chat.update", where=lambda c: c.body.get("channel") == trial["channel"])
+    # the answer, not the progress line ("Drafting your note…") that stands in for the buttons meanwhile
+    updates = mock.calls_to("chat.update", where=lambda c: c.body.get("channel") == trial["channel"]
+                            and not str(c.body.get("text", "")).endswith("…"))
     replies = mock.calls_to("response_url", where=lambda c: c.path.endswith("/" + rurl_name))
     return bool(updates or replies)
 
@@ -199,7 +201,7 @@ def _tally(store: Store, mock: Any, trial: dict[str, Any]) -> dict[str, int]:
         refs = s.scalar(select(func.count()).select_from(m.Referral).where(
             m.Referral.referrer_email == trial["email"], m.Referral.referee_email == trial["target"])) or 0
     notes = [c for c in mock.calls_to("chat.update", where=lambda c: c.body.get("channel") == trial["channel"])
-             if "note" in str(c.body.get("text", "")).lower()]
+             if "note" in str(c.body.get("text", "")).lower() and not str(c.body.get("text", "")).endswith("…")]
     name = f"Champion{trial['i']:03d} Person"
     told = [c for c in mock.calls_to("chat.postMessage", where=lambda c: c.body.get("channel") == "D0DANA")
             if name in str(c.body.get("text", "")) and "approved" in str(c.body.get("text", ""))]
@@ -265,7 +267,14 @@ def crash_trials(url: str, workdir: Path, trials: int, rnd: random.Random, log: 
                 _click(conftest, mock, trial, 0.0, bot.base)
         for trial in asks[:-1]:
             _wait_answer(mock, trial, f"c{trial['i']:03d}", 20)
-        time.sleep(1.0)  # the CSM's DM follows the chat.update
+        # The end state: a job whose holder was killed is finished by the next process's replay once its lease
+        # lapses (jobs.LEASE, then the replay loop's interval), with nobody clicking: wait for that, bounded.
+        settle = time.monotonic() + 45
+        while time.monotonic() < settle and any(
+                (t := _tally(store, mock, trial))["referrals"] == 0 or t["notes"] == 0 or t["told"] == 0
+                for trial in asks[:-1]):
+            time.sleep(0.25)
+        time.sleep(1.0)  # a late duplicate would show here
         for trial in asks[:-1]:
             t = _tally(store, mock, trial)
             lost = t["referrals"] == 0 or t["notes"] == 0
