@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from test_programs import deal  # a referral and its opportunity, as the programs' tests make them
 
 from warmintro.engines.ledger import create_referral
 from warmintro.engines.rewards import payouts, referrer_rewards, tier_for
@@ -29,16 +30,6 @@ def test_tier_for_boundaries():
         None, "thank_you", "thank_you", "advocate", "advocate", "champion", "champion"]
 
 
-def _deal(store, referrer: str, domain: str, *, at: datetime, amount: float, stage: str = "won",
-          close_after: int = 30, oid: str | None = None) -> str:
-    view = create_referral(store, referrer_email=referrer, referee_email=f"buyer@{domain}", at=at)
-    with store.session(write=True) as s:
-        s.add(m.Opportunity(opportunity_id=oid or f"O-{domain}", account_name=domain, domain=domain, stage=stage,
-                            amount=amount, created_at=at + timedelta(days=5),
-                            closed_at=at + timedelta(days=close_after) if stage in ("won", "lost") else None))
-    return view.referral_id
-
-
 @pytest.fixture
 def loaded(store, northwind):
     import_folder(store, northwind)
@@ -47,10 +38,10 @@ def loaded(store, northwind):
 
 def test_customer_tiers_and_enterprise_non_cash(loaded):
     for i in range(6):
-        _deal(loaded, TOM, f"t{i}.example", at=T0 + timedelta(days=i), amount=20_000)
-    _deal(loaded, PRIYA, "p0.example", at=T0, amount=20_000)
-    _deal(loaded, TOM, "open.example", at=T0 + timedelta(days=10), amount=20_000, stage="discovery")
-    _deal(loaded, TOM, "lost.example", at=T0 + timedelta(days=11), amount=20_000, stage="lost")
+        deal(loaded, TOM, f"t{i}.example", at=T0 + timedelta(days=i), amount=20_000)
+    deal(loaded, PRIYA, "p0.example", at=T0, amount=20_000)
+    deal(loaded, TOM, "open.example", at=T0 + timedelta(days=10), amount=20_000, stage="discovery")
+    deal(loaded, TOM, "lost.example", at=T0 + timedelta(days=11), amount=20_000, stage="lost")
     with loaded.session() as s:
         got = payouts(s, T0 + timedelta(days=200))
     tom = [p for p in got if p.referrer_email == TOM]
@@ -73,8 +64,8 @@ def test_rewards_config_from_program_toml(store, northwind):
                     'tiers = [{at = 1, name = "first", amount = 100}, {at = 2, name = "second", amount = 300, kind = "bonus"}]\n')
     import_folder(store, northwind)
     for i in range(3):
-        _deal(store, TOM, f"t{i}.example", at=T0 + timedelta(days=i), amount=20_000)
-    _deal(store, PRIYA, "p.example", at=T0, amount=20_000)
+        deal(store, TOM, f"t{i}.example", at=T0 + timedelta(days=i), amount=20_000)
+    deal(store, PRIYA, "p.example", at=T0, amount=20_000)
     with store.session() as s:
         got = payouts(s, T0 + timedelta(days=200))
     assert [(p.tier, p.kind, p.amount) for p in got if p.referrer_email == TOM] == [
@@ -91,10 +82,10 @@ def test_bad_rewards_config_is_rejected_at_import(store, northwind):
 
 
 def test_partner_and_employee_payouts(loaded):
-    _deal(loaded, KIM, "impl.example", at=T0, amount=80_000)
-    _deal(loaded, STACK, "agency.example", at=T0, amount=40_000)
-    _deal(loaded, DANA, "small.example", at=T0, amount=99_999)
-    _deal(loaded, DANA, "big.example", at=T0, amount=100_000)
+    deal(loaded, KIM, "impl.example", at=T0, amount=80_000)
+    deal(loaded, STACK, "agency.example", at=T0, amount=40_000)
+    deal(loaded, DANA, "small.example", at=T0, amount=99_999)
+    deal(loaded, DANA, "big.example", at=T0, amount=100_000)
     with loaded.session() as s:
         got = payouts(s, T0 + timedelta(days=30 + 366 * 2))  # two anniversaries after the close
     by = sorted((p.opportunity_id, p.program, p.kind, p.amount, p.due_at) for p in got if p.opportunity_id != "O-1")
@@ -120,10 +111,10 @@ def _churn(store, domain: str, churned_at: datetime | None) -> None:
 
 def test_clawback_on_churn_within_90_days(loaded):
     closed = T0 + timedelta(days=30)
-    _deal(loaded, TOM, "early.example", at=T0, amount=20_000)
-    _deal(loaded, TOM, "edge.example", at=T0, amount=20_000)
-    _deal(loaded, TOM, "late.example", at=T0, amount=20_000)
-    _deal(loaded, KIM, "gone.example", at=T0, amount=80_000)
+    deal(loaded, TOM, "early.example", at=T0, amount=20_000)
+    deal(loaded, TOM, "edge.example", at=T0, amount=20_000)
+    deal(loaded, TOM, "late.example", at=T0, amount=20_000)
+    deal(loaded, KIM, "gone.example", at=T0, amount=80_000)
     _churn(loaded, "early.example", closed + timedelta(days=10))
     _churn(loaded, "edge.example", closed + timedelta(days=90))  # exactly 90 days: still clawed back
     _churn(loaded, "late.example", closed + timedelta(days=91))
@@ -140,7 +131,7 @@ def test_clawback_on_churn_within_90_days(loaded):
 
 def test_churn_without_a_date_claws_back_only_inside_the_window(loaded):
     closed = T0 + timedelta(days=30)
-    _deal(loaded, TOM, "nodate.example", at=T0, amount=20_000)
+    deal(loaded, TOM, "nodate.example", at=T0, amount=20_000)
     _churn(loaded, "nodate.example", None)
     with loaded.session() as s:
         assert [p.status for p in payouts(s, closed + timedelta(days=60))] == ["clawed_back"]
