@@ -89,33 +89,27 @@ def prepare(size: Size, work: Path, *, fresh_import: bool, database_url: str | N
     truth = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
     db = work / "store.sqlite3"
     done = work / "store.json"
-    if database_url:
-        _empty_postgres(database_url)
-        store = Store.open(database_url)
-        log(f"importing into {store.engine.url.render_as_string(hide_password=True)}")
+    if database_url or fresh_import or not done.is_file() or not db.is_file():
+        shutil.rmtree(work / "chroma", ignore_errors=True)  # its vectors belong to the store replaced here
+        if database_url:
+            _empty_postgres(database_url)
+        else:
+            for p in work.glob("store.sqlite3*"):
+                p.unlink()
+            done.unlink(missing_ok=True)
+        store = Store.open(database_url or f"sqlite:///{db}")
+        log(f"importing into {store.engine.url.render_as_string(hide_password=True)} through "
+            "warmintro.importer.run.import_folder")
         with peak_memory() as mem:
             t0, c0 = time.perf_counter(), time.process_time()
             result = import_folder(store, folder)
             imp_s, imp_cpu = time.perf_counter() - t0, time.process_time() - c0
         log(f"imported in {imp_s:.1f} s: {result.imported}")
+        if not database_url:  # a PostgreSQL store is imported afresh every run, never reused
+            done.write_text(json.dumps({"imported": result.imported, "seconds": imp_s}))
         return Workspace(size, work, folder, store, truth, generate_seconds=gen_s, import_seconds=imp_s,
                          import_peak_mb=mem["peak_rss_mb"], imported=dict(result.imported), import_cpu_seconds=imp_cpu,
                          database_url=database_url)
-    if fresh_import or not done.is_file() or not db.is_file():
-        for p in work.glob("store.sqlite3*"):
-            p.unlink()
-        done.unlink(missing_ok=True)
-        shutil.rmtree(work / "chroma", ignore_errors=True)
-        store = Store.open(f"sqlite:///{db}")
-        log("importing through warmintro.importer.run.import_folder")
-        with peak_memory() as mem:
-            t0, c0 = time.perf_counter(), time.process_time()
-            result = import_folder(store, folder)
-            imp_s, imp_cpu = time.perf_counter() - t0, time.process_time() - c0
-        log(f"imported in {imp_s:.1f} s: {result.imported}")
-        done.write_text(json.dumps({"imported": result.imported, "seconds": imp_s}))
-        return Workspace(size, work, folder, store, truth, generate_seconds=gen_s, import_seconds=imp_s,
-                         import_peak_mb=mem["peak_rss_mb"], imported=dict(result.imported), import_cpu_seconds=imp_cpu)
     log(f"reusing the imported store {db}")
     store = Store.open(f"sqlite:///{db}")
     info = json.loads(done.read_text())
