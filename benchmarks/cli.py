@@ -19,7 +19,7 @@ from typing import Any
 from benchmarks.sizes import SIZE_NAMES, get_size
 from benchmarks.util import clean, log, machine, peak_memory
 
-FIGURES: tuple[str, ...] = ("import", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack",
+FIGURES: tuple[str, ...] = ("import", "import_usage", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack",
                              "cold_home", "cold_hook", "cold_scan", "slack_load")
 NEEDS = {"retrieval": ("embed",)}  # retrieval searches the index the embed figure builds
 
@@ -29,6 +29,7 @@ def _runner(name: str, profile_dir: Path | None) -> Callable[[Any], dict[str, An
 
     table: dict[str, Callable[[Any], dict[str, Any]]] = {
         "import": fig_import.run,
+        "import_usage": fig_import.run_usage,
         "scan": lambda ws: fig_scan.run(ws, profile_dir),
         "targets": fig_graph.run_targets,
         "who_knows": fig_graph.run_who_knows,

@@ -72,3 +72,46 @@ def _store_mb(ws: Workspace) -> float:
         with ws.store.engine.connect() as conn:
             return round(int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()) / 2**20, 1)
     return round(sum(p.stat().st_size for p in ws.dir.glob("store.sqlite3*")) / 2**20, 1)
+
+
+USAGE_FOLDER_FILES = ("program.toml", "accounts.csv", "contacts.csv", "usage.csv")
+
+
+def run_usage(ws: Workspace) -> dict[str, Any]:
+    """`import_usage`: the issue's usage bar on its own (10M usage rows for 50,000 contacts at L): a folder of
+    the workspace's accounts, contacts, program and usage.csv, imported into a new SQLite store beside the
+    workspace's, against the csv module parsing that usage.csv in the same run."""
+    import shutil
+
+    from warmintro.importer.run import import_folder
+    from warmintro.store.db import Store
+
+    scratch = ws.dir / "usage-only"
+    shutil.rmtree(scratch, ignore_errors=True)
+    folder = scratch / "folder"
+    folder.mkdir(parents=True)
+    for name in USAGE_FOLDER_FILES:
+        (folder / name).symlink_to((ws.folder / name).resolve())
+    usage_csv = folder / "usage.csv"
+    t0, c0 = time.perf_counter(), time.process_time()
+    with usage_csv.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        usage_rows = sum(1 for _ in reader)
+    parse_s, parse_cpu = time.perf_counter() - t0, time.process_time() - c0
+    store = Store.open(f"sqlite:///{scratch / 'store.sqlite3'}")
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = import_folder(store, folder)
+        import_s, import_cpu = time.perf_counter() - t0, time.process_time() - c0
+    finally:
+        store.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return {
+        "value": import_s, "unit": "s", "baseline_value": parse_s,
+        "baseline_name": "csv module parsing usage.csv alone (no validation, no writes)",
+        "ratio": parse_s / import_s, "ratio_meaning": "baseline / ours seconds (the issue's bar: >= 1)",
+        "n": usage_rows, "rows": dict(result.imported), "rolled_up": dict(result.rolled_up),
+        "cpu": {"import_cpu_s": import_cpu, "csv_parse_cpu_s": parse_cpu},
+        "database": "sqlite",
+    }

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 FIGURE_UNITS = {
-    "import": "rows/s", "scan": "s", "targets": "ms", "who_knows": "ms", "retrieval": "ms", "embed": "emails/s",
+    "import": "rows/s", "import_usage": "s", "scan": "s", "targets": "ms", "who_knows": "ms", "retrieval": "ms", "embed": "emails/s",
     "draft_tokens": "tokens", "slack_ack": "ms",
 }
 

@@ -705,6 +705,21 @@ _REMOVE_LINES = [
                r"|Superhuman|Spark|BlueMail|my .{1,30})\b.{0,40}$", _I),
     re.compile(r"^\s*Get (Outlook|BlueMail|TypeApp) for \w+\s*$", _I),
 ]  # fmt: skip
+
+
+def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern that matches where any of `patterns` matches (each keeps its own case rule): one regex call
+    per line instead of one per pattern, which was most of the cost of cleaning 100k bodies."""
+    parts = [f"(?i:{p.pattern})" if p.flags & re.IGNORECASE else f"(?:{p.pattern})" for p in patterns]
+    return re.compile("|".join(parts))
+
+
+_CUT_ANY = _any_of(_CUT_MARKERS)
+_REMOVE_ANY = _any_of(_REMOVE_LINES)
+_ENDS_SENTENCE = re.compile(r"[.!?]\s*$")
+_ENDS_CLAUSE = re.compile(r"[.!?:;,]\s*$")
+_MAILING_LIST_END = re.compile(r"\bmailing list\s*$", _I)
+_LISTINFO_URL = re.compile(r"https?://\S*(listinfo|mailman)", _I)
 _HEADER_FROM = re.compile(r"^\s*\*?From\s*:\*?\s+\S", _I)
 _HEADER_FOLLOW = re.compile(r"^\s*\*?(Sent|Date|To|Subject|Cc)\s*:\*?\s*", _I)
 _LIST_FOOTER_RULE = re.compile(r"^\s*_{10,}\s*$")
@@ -717,7 +732,7 @@ def _attribution_span(lines: list[str], i: int) -> int:
     line = lines[i]
     if len(line) <= 300 and (_ATTRIBUTION_END.search(line) or _ATTRIBUTION_DE.match(line)):
         return 1
-    if _ATTRIBUTION_START.match(line) and not re.search(r"[.!?]\s*$", line):
+    if _ATTRIBUTION_START.match(line) and not _ENDS_SENTENCE.search(line):
         # Clients wrap long attributions: "On 20 April 2017 at 22:30, Name <addr>\nwrote:"; a finished
         # sentence ("On 3 servers it fails.") is the author's own line, not the start of one.
         joined = line
@@ -737,7 +752,7 @@ def _attribution_span(lines: list[str], i: int) -> int:
             _ENDS_WITH_TIME.search(line)
             and nxt.strip()
             and len(nxt) < 80
-            and not re.search(r"[.!?:;,]\s*$", nxt)
+            and not _ENDS_CLAUSE.search(nxt)
             and not after.strip()
         ):
             return 2
@@ -769,9 +784,9 @@ def _is_list_footer(lines: list[str], i: int) -> bool:
         nxt = [ln for ln in lines[i + 1 : i + 4] if ln.strip()][:2]
         return any(_LIST_FOOTER_TEXT.search(ln) for ln in nxt)
     # "Foo at example.org mailing list" followed by its listinfo URL, without the rule above.
-    if re.search(r"\bmailing list\s*$", line, _I) and "@" in _deobfuscate(line) and len(line) < 120:
+    if _MAILING_LIST_END.search(line) and "@" in _deobfuscate(line) and len(line) < 120:
         nxt = [ln for ln in lines[i + 1 : i + 3] if ln.strip()][:1]
-        return any(re.search(r"https?://\S*(listinfo|mailman)", ln, _I) for ln in nxt)
+        return any(_LISTINFO_URL.search(ln) for ln in nxt)
     return False
 
 
@@ -793,7 +808,7 @@ def clean_body(text: str) -> str:
             continue
         if (
             _SIG_DELIMITER.match(line)
-            or any(p.match(line) for p in _CUT_MARKERS)
+            or _CUT_ANY.match(line)
             or _is_header_block(lines, i)
             or _is_list_footer(lines, i)
         ):
@@ -802,7 +817,7 @@ def clean_body(text: str) -> str:
         if span:
             i += span
             continue
-        if any(p.match(line) for p in _REMOVE_LINES):
+        if _REMOVE_ANY.match(line):
             i += 1
             continue
         out.append(line)

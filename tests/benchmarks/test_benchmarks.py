@@ -18,7 +18,7 @@ from warmintro.testing.databases import postgres_schema
 
 def test_the_harness_produces_every_key(tmp_path, capsys):
     out = tmp_path / "results"
-    code = main(["--size", "XS", "--only", "scan", "who_knows", "--json", "--out", str(out),
+    code = main(["--size", "XS", "--only", "import_usage", "scan", "who_knows", "--json", "--out", str(out),
                  "--work", str(tmp_path / "work")])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
@@ -26,24 +26,28 @@ def test_the_harness_produces_every_key(tmp_path, capsys):
     assert (out / "bench-XS.md").read_text().startswith("### Benchmarks, size XS")
     assert doc["size"] == "XS"
     assert {"cpu", "cores", "memory_gb", "python", "sqlite"} <= set(doc["machine"])
-    assert set(doc["figures"]) == {"scan", "who_knows"}
+    assert set(doc["figures"]) == {"import_usage", "scan", "who_knows"}
     for name, fig in doc["figures"].items():
         assert "error" not in fig, fig
         for key in ("value", "unit", "baseline", "baseline_value", "baseline_name", "ratio", "n", "size",
                     "peak_rss_mb"):
             assert key in fig, (name, key)
         assert math.isfinite(fig["value"]) and math.isfinite(fig["ratio"]) and fig["ratio"] > 0
-    assert [r["name"] for r in doc["results"]] == ["scan", "who_knows"]
+    assert [r["name"] for r in doc["results"]] == ["import_usage", "scan", "who_knows"]
     assert all(set(r) == {"name", "value", "unit", "baseline_value", "ratio", "n", "size"} for r in doc["results"])
     # the naive loop decided exactly what the scan did for every contact it saw
     assert doc["figures"]["scan"]["naive"]["agreement"] == 1.0
     # classifying the notes, reading their stored sentiment in a fresh process, and a warm scan decide alike
     assert doc["figures"]["scan"]["same_decisions"] is True and doc["figures"]["scan"]["notes_stored"] > 0
     assert 0 <= doc["figures"]["who_knows"]["same_paths"] <= 1
+    # the usage-only import read the workspace's usage.csv whole, and left no scratch store behind
+    usage = doc["figures"]["import_usage"]
+    assert usage["rows"]["usage"] == usage["n"] > 0 and usage["rolled_up"]["usage_daily"] > 0
+    assert not (tmp_path / "work" / "work-XS" / "usage-only").exists()
 
 
 def test_every_figure_name_is_registered():
-    assert FIGURES == ("import", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack",
+    assert FIGURES == ("import", "import_usage", "scan", "targets", "who_knows", "embed", "retrieval", "draft_tokens", "slack_ack",
                        "cold_home", "cold_hook", "cold_scan", "slack_load")
 
 

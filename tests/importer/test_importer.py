@@ -392,3 +392,33 @@ def test_usage_rolled_up_across_batches_as_in_one(store, northwind, tmp_path, mo
     finally:
         other.close()
     assert batched == whole and result.rolled_up == {"usage_daily": 8}
+
+
+def test_usage_rollup_by_packed_codes_is_the_rollup_by_columns_in_key_order():
+    import datetime as dt
+    import random
+
+    import polars as pl
+
+    from warmintro.importer.run import USAGE_KEY, _sum_days, _sum_days_by_columns
+    from warmintro.importer.validate import ROW
+
+    rng = random.Random(7)
+    emails = ["ann@kite.com", "Ann@kite.com", "zoë@lark.io", "zoe@lark.io", "b@a.co", "ab@a.co", "a@a.co", "é@x.fr"]
+    events = ["login", "feature_used", "Login", "report_shared", "ü"]
+    accounts = ["A1", "A10", "A2", "a1", "Ä"]
+    days = [dt.date(1999, 12, 31), dt.date(2026, 2, 28), dt.date(2026, 3, 1), dt.date(2031, 1, 1)]
+    n = 3000
+    frame = pl.DataFrame({
+        "account_id": [rng.choice(accounts) for _ in range(n)], "contact_email": [rng.choice(emails) for _ in range(n)],
+        "event": [rng.choice(events) for _ in range(n)], "day": [rng.choice(days) for _ in range(n)],
+        "count": [rng.randint(0, 9) for _ in range(n)], ROW: pl.Series(rng.sample(range(10 * n), n), dtype=pl.UInt32),
+    })
+    packed, by_columns = _sum_days(frame), _sum_days_by_columns(frame)
+    assert packed.equals(by_columns) and packed.height < n
+    # Key order is the byte order SQLite keeps its key in.
+    keys = [tuple(r) for r in packed.select(USAGE_KEY).iter_rows()]
+    assert keys == sorted(keys, key=lambda k: (k[0].encode(), k[1], k[2].encode(), k[3].encode()))
+    # A row with an empty key value (reported elsewhere) still rolls up.
+    with_null = frame.with_columns(pl.when(pl.col(ROW) == frame[ROW][0]).then(None).otherwise(pl.col("event")).alias("event"))
+    assert _sum_days(with_null).equals(_sum_days_by_columns(with_null))

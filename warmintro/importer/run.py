@@ -9,6 +9,7 @@ up into per-day counts that replace (not add to) the counts for the same contact
 from __future__ import annotations
 
 import csv
+import math
 import tomllib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -194,11 +195,9 @@ def _parse_batches(path: Path, spec: FileSpec, header: Header, batches: Iterator
         if batch_errors.height:
             errors.append(batch_errors)
         if spec.rollup:
-            # Summed every 8 batches and at the end, not per batch: a batch barely shrinks when rolled up
-            # (1.5M rows -> 1.24M at M), so summing each one first was a second group-by for little.
+            # Summed once at the end, not per batch: a batch barely shrinks when rolled up (10M rows -> 8.75M
+            # at L), so summing batches as they came was a group-by per batch for little.
             frames.append(_at_day(parsed))
-            if len(frames) >= 8:
-                frames = [_merge_rollups(frames)]
         else:
             frames.append(parsed)
         if progress:
@@ -211,7 +210,7 @@ def _parse_batches(path: Path, spec: FileSpec, header: Header, batches: Iterator
     if bad.height:
         issues.add_rows(path, bad)
     if spec.rollup:
-        frame = _merge_rollups(frames) if frames else _rollup(validate_batch(_empty(spec), spec, set())[0])
+        frame = _sum_days(pl.concat(frames) if frames else _at_day(validate_batch(_empty(spec), spec, set())[0]))
     else:
         frame = pl.concat(frames) if frames else validate_batch(_empty(spec), spec, set())[0]
     return _Parsed(spec, frame, rows + unreadable.records, path, bad.select(ROW, "column"), unreadable)
@@ -236,9 +235,50 @@ def _at_day(frame: pl.DataFrame) -> pl.DataFrame:
                         "count", ROW)
 
 
-def _merge_rollups(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    return pl.concat(frames).group_by("account_id", "contact_email", "event", "day").agg(
-        pl.col("count").sum(), pl.col(ROW).min())
+USAGE_KEY = ("contact_email", "day", "event", "account_id")  # usage_daily's primary key, in its order
+
+
+def _sum_days(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rollup of `_at_day` rows, in usage_daily's key order (which SQLite then appends to its b-tree).
+
+    Each key column is coded by its rank among the column's distinct values (their byte order, SQLite's
+    BINARY order), and the four codes make one mixed-radix integer whose order is the key's: one integer
+    column to group and sort instead of four with three of text (at L, 10M rows: 6 CPU-s against 25)."""
+    text = ("contact_email", "event", "account_id")
+    if frame.height == 0 or frame.select(pl.any_horizontal(pl.col(*text, "day").is_null()).any()).item():
+        # A row with an empty key value is reported and the import rejected: the rollup only has to exist.
+        return _sum_days_by_columns(frame)
+    values = {c: frame[c].unique().sort() for c in text}
+    day = frame["day"].cast(pl.Int32)
+    first_day = int(day.min())  # type: ignore[arg-type]
+    radix = [values["contact_email"].len(), int(day.max()) - first_day + 1,  # type: ignore[arg-type]
+             values["event"].len(), values["account_id"].len()]
+    codes = [frame["contact_email"].cast(pl.Enum(values["contact_email"])).to_physical().cast(pl.UInt64),
+             (day - first_day).cast(pl.UInt64),
+             frame["event"].cast(pl.Enum(values["event"])).to_physical().cast(pl.UInt64),
+             frame["account_id"].cast(pl.Enum(values["account_id"])).to_physical().cast(pl.UInt64)]
+    if math.prod(radix) >= 2**63:  # never at any real size: four key columns as they are
+        return _sum_days_by_columns(frame)
+    key = codes[0]
+    for code, size in zip(codes[1:], radix[1:], strict=True):
+        key = key * size + code
+    summed = (pl.DataFrame({"key": key, "count": frame["count"], ROW: frame[ROW]})
+              .group_by("key").agg(pl.col("count").sum(), pl.col(ROW).min()).sort("key"))
+    rest = summed["key"]
+    account = rest % radix[3]
+    rest = rest // radix[3]
+    event = rest % radix[2]
+    rest = rest // radix[2]
+    return pl.DataFrame({
+        "account_id": values["account_id"].gather(account), "contact_email": values["contact_email"].gather(rest // radix[1]),
+        "event": values["event"].gather(event), "day": ((rest % radix[1]).cast(pl.Int32) + first_day).cast(pl.Date),
+        "count": summed["count"], ROW: summed[ROW],
+    })
+
+
+def _sum_days_by_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    return (frame.group_by(USAGE_KEY).agg(pl.col("count").sum(), pl.col(ROW).min()).sort(USAGE_KEY, nulls_last=True)
+            .select("account_id", "contact_email", "event", "day", "count", ROW))
 
 
 def _check_duplicates(p: _Parsed, issues: _Issues) -> None:
@@ -352,7 +392,7 @@ def _load(store: Store, parsed: dict[str, _Parsed], program: dict[str, Any] | No
                 bulk_upsert(s, tables["meeting_attendees"], attendees, ("meeting_id", "email"))
             elif spec.rollup:
                 # In the table's key order, which is also the order its rows are stored in.
-                bulk_upsert(s, table, frame, tuple(table.primary_key.columns.keys()))
+                bulk_upsert(s, table, frame, USAGE_KEY, ordered=True)
                 bulk_upsert(s, tables["usage_account_days"], frame.select("account_id", "day").unique(),
                             ("account_id", "day"))
                 result.rolled_up["usage_daily"] = frame.height

@@ -162,26 +162,28 @@ def _parsed_name(name: str) -> str:
     return f"__parsed_{name}"
 
 
-def _column_exprs(col: Column, max_len: int | None = None) -> tuple[pl.Expr, pl.Expr]:
-    """(parsed value, error reason or null) for one column; a datetime column reads its parsed values from
-    the column `validate_batch` added beside it (parsed once for the value and its reason)."""
-    raw = _clean(col.name)
-    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+Check = tuple[pl.Expr, pl.Expr]  # (the value is bad: boolean, the reason: text), in the order they win
+
+
+def _column_checks(col: Column, max_len: int | None = None) -> tuple[pl.Expr, list[Check]]:
+    """(parsed value, its checks) for one column, whose values `validate_batch` has already cleaned (`_clean`,
+    once: every check reads them); the first check that holds gives the row's reason. A datetime column reads
+    its parsed values from the column `validate_batch` added beside it (parsed once)."""
+    raw = pl.col(col.name)
+    present = raw.is_not_null()
     kind = col.kind
+    own: list[Check] = []
     if kind in ("id", "str"):
         value = raw
     elif kind == "email":
         value = raw.str.to_lowercase()
-        reason = pl.when(raw.is_not_null() & ~value.str.contains(EMAIL_RE)).then(
-            pl.lit("not an email address: ") + raw.str.slice(0, 80)
-        )
+        own.append((present & ~value.str.contains(EMAIL_RE), pl.lit("not an email address: ") + raw.str.slice(0, 80)))
     elif kind == "emails":
         value = raw.str.to_lowercase().str.replace_all(r"\s+", "")
         parts = value.str.split(";").list.eval(pl.element().filter(pl.element() != ""))
         bad = parts.list.eval(pl.element().str.contains(EMAIL_RE).not_()).list.any()
-        reason = pl.when(raw.is_not_null() & (bad | (parts.list.len() == 0))).then(
-            pl.lit("not a list of emails separated by ';': ") + raw.str.slice(0, 80)
-        )
+        own.append((present & (bad | (parts.list.len() == 0)),
+                    pl.lit("not a list of emails separated by ';': ") + raw.str.slice(0, 80)))
         value = parts.list.join(";")
     elif kind == "domain":
         value = (
@@ -190,54 +192,50 @@ def _column_exprs(col: Column, max_len: int | None = None) -> tuple[pl.Expr, pl.
             .str.replace(r"^www\.", "")
             .str.replace(r"[/?#].*$", "")
         )
-        reason = pl.when(raw.is_not_null() & ~value.str.contains(DOMAIN_RE)).then(
-            pl.lit("not a domain name: ") + raw.str.slice(0, 80)
-        )
+        own.append((present & ~value.str.contains(DOMAIN_RE), pl.lit("not a domain name: ") + raw.str.slice(0, 80)))
     elif kind in ("int", "float", "percent"):
         text = raw.str.replace(r"%$", "") if kind == "percent" else raw
         value = text.cast(pl.Float64, strict=False)
-        bad = raw.is_not_null() & (value.is_null() | value.is_nan() | value.is_infinite())
+        bad = present & (value.is_null() | value.is_nan() | value.is_infinite())
         what = "a whole number" if kind == "int" else "a number"
         if kind == "int":
-            bad = bad | (raw.is_not_null() & value.is_not_null() & (value != value.round(0)))
-        reason = pl.when(bad).then(pl.lit(f"not {what}: ") + raw.str.slice(0, 80))
+            bad = bad | (present & value.is_not_null() & (value != value.round(0)))
+        own.append((bad, pl.lit(f"not {what}: ") + raw.str.slice(0, 80)))
         if col.min_value is not None:
-            reason = reason.when(value < col.min_value).then(pl.lit(f"below the minimum {col.min_value:g}: ") + raw)
+            own.append((value < col.min_value, pl.lit(f"below the minimum {col.min_value:g}: ") + raw))
         if col.max_value is not None:
-            reason = reason.when(value > col.max_value).then(pl.lit(f"above the maximum {col.max_value:g}: ") + raw)
+            own.append((value > col.max_value, pl.lit(f"above the maximum {col.max_value:g}: ") + raw))
         if kind == "int":
             value = value.cast(pl.Int64, strict=False)
     elif kind == "bool":
         low = raw.str.to_lowercase()
         value = pl.when(low.is_in(TRUE)).then(True).when(low.is_in(FALSE)).then(False).otherwise(None)
-        reason = pl.when(raw.is_not_null() & value.is_null()).then(
-            pl.lit("not true or false: ") + raw.str.slice(0, 80)
-        )
+        own.append((present & value.is_null(), pl.lit("not true or false: ") + raw.str.slice(0, 80)))
     elif kind == "datetime":
         value = pl.col(_parsed_name(col.name))
-        reason = pl.when(raw.is_not_null() & value.is_null()).then(
-            pl.lit("not an ISO 8601 date or datetime: ") + raw.str.slice(0, 80)
-        )
+        own.append((present & value.is_null(), pl.lit("not an ISO 8601 date or datetime: ") + raw.str.slice(0, 80)))
     elif kind == "enum":
         value = raw.str.to_lowercase().str.replace_all(r"[\s-]+", "_")
-        reason = pl.when(raw.is_not_null() & ~value.is_in(list(col.choices))).then(
-            pl.lit(f"must be one of {', '.join(col.choices)}; got ") + raw.str.slice(0, 80)
-        )
+        own.append((present & ~value.is_in(list(col.choices)),
+                    pl.lit(f"must be one of {', '.join(col.choices)}; got ") + raw.str.slice(0, 80)))
     else:  # pragma: no cover - the schema is fixed
         raise ValueError(kind)
-    if max_len is not None:
-        reason = pl.when(raw.str.len_chars() > max_len).then(
-            pl.lit(f"longer than {max_len} characters: ") + raw.str.slice(0, 40) + pl.lit("...")
-        ).otherwise(reason)
-    # PostgreSQL text cannot hold NUL, and no CSV value of the contract needs one: reject it on every backend.
-    reason = pl.when(raw.str.contains("\x00", literal=True)).then(
-        pl.lit("contains a NUL byte (binary data, not text)")
-    ).otherwise(reason)
+    checks: list[Check] = []
     if col.required:
-        reason = pl.when(raw.is_null()).then(pl.lit("required value is empty")).otherwise(reason)
+        checks.append((raw.is_null(), pl.lit("required value is empty")))
+    # PostgreSQL text cannot hold NUL, and no CSV value of the contract needs one: reject it on every backend.
+    checks.append((raw.str.contains("\x00", literal=True), pl.lit("contains a NUL byte (binary data, not text)")))
+    if max_len is not None:
+        checks.append((raw.str.len_chars() > max_len,
+                       pl.lit(f"longer than {max_len} characters: ") + raw.str.slice(0, 40) + pl.lit("...")))
+    checks.extend(own)
     if col.default is not None:
         value = pl.when(raw.is_null()).then(pl.lit(col.default)).otherwise(value)
-    return value.alias(col.name), reason.alias(f"__err_{col.name}")
+    return value.alias(col.name), checks
+
+
+def _bad_name(name: str) -> str:
+    return f"__bad_{name}"
 
 
 def validate_batch(df: pl.DataFrame, spec: FileSpec, present: set[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -246,23 +244,32 @@ def validate_batch(df: pl.DataFrame, spec: FileSpec, present: set[str]) -> tuple
     missing = [pl.lit(None, dtype=pl.String).alias(c.name) for c in spec.columns if c.name not in present]
     if missing:
         df = df.with_columns(missing)
+    df = df.with_columns(_clean(c.name).alias(c.name) for c in spec.columns)
     dates = [c.name for c in spec.columns if c.kind == "datetime"]
     if dates:
-        cleaned = df.select(_clean(c).alias(c) for c in dates)
-        df = df.with_columns(parse_datetimes(cleaned[c]).alias(_parsed_name(c)) for c in dates)
+        df = df.with_columns(parse_datetimes(df[c]).alias(_parsed_name(c)) for c in dates)
     limits = column_limits(spec.table)
-    values, reasons = zip(*(_column_exprs(c, limits.get(c.name)) for c in spec.columns), strict=True)
-    out = df.select(pl.col(ROW), *values, *reasons)
-    # Only the columns with a problem are unpivoted (none, in a clean batch: no frame of rows x columns).
-    err_cols = [c for c in (f"__err_{c.name}" for c in spec.columns) if out[c].null_count() < out.height]
-    errors = (
-        out.select(ROW, *err_cols)
-        .unpivot(index=ROW, on=err_cols, variable_name="column", value_name="reason")
-        .drop_nulls("reason")
-        .with_columns(pl.col("column").str.replace("__err_", "", literal=True), pl.col("reason").cast(pl.String))
-        .sort(ROW)
-    )
-    return out.select(ROW, *spec.column_names), errors
+    checked = [(c.name, *_column_checks(c, limits.get(c.name))) for c in spec.columns]
+    # One boolean per column and row first; the reason texts are built only for the rows that have a problem
+    # (building them for every row, to keep the few that apply, was most of the cost of a clean batch).
+    out = df.select(pl.col(ROW), *(value for _n, value, _c in checked),
+                    *(pl.any_horizontal(cond.fill_null(False) for cond, _r in checks).alias(_bad_name(name))
+                      for name, _v, checks in checked))
+    errors = [_reasons(df.filter(out[_bad_name(name)]), name, position, checks)
+              for position, (name, _v, checks) in enumerate(checked) if out[_bad_name(name)].any()]
+    if errors:
+        found = pl.concat(errors).sort(ROW, "__position", maintain_order=True).drop("__position")
+    else:
+        found = pl.DataFrame({ROW: pl.Series([], dtype=out[ROW].dtype), "column": pl.Series([], dtype=pl.String),
+                              "reason": pl.Series([], dtype=pl.String)})
+    return out.select(ROW, *spec.column_names), found
+
+
+def _reasons(bad_rows: pl.DataFrame, name: str, position: int, checks: list[Check]) -> pl.DataFrame:
+    """[ROW, column, reason, __position] for the rows of one column that failed a check: the first check that holds."""
+    reason = pl.coalesce(pl.when(cond.fill_null(False)).then(text) for cond, text in checks)
+    return bad_rows.select(pl.col(ROW), pl.lit(name).alias("column"), reason.cast(pl.String).alias("reason"),
+                           pl.lit(position, dtype=pl.UInt32).alias("__position"))
 
 
 def iter_raw_batches(path: Path, header: Header, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:

@@ -94,14 +94,16 @@ def _json_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def bulk_upsert(session: Session, table: Table, frame: pl.DataFrame, key: Sequence[str],
-                *, update: Sequence[str] | None = None) -> int:
+                *, update: Sequence[str] | None = None, ordered: bool = False) -> int:
     """Upsert every row of `frame` (columns named as in `table`; datetimes naive UTC) in the session's
     transaction. Keys must be unique within the frame (the importer rejects duplicates before this).
-    Returns the rows sent."""
+    `ordered`: the caller has already sorted the frame by `key`. Returns the rows sent."""
     if frame.height == 0:
         return 0
     # In key order: SQLite appends to its b-trees instead of inserting at random places (2x at 1M rows).
-    frame = _json_text(_complete(table, frame)).sort(list(key), nulls_last=True)
+    frame = _json_text(_complete(table, frame))
+    if not ordered:
+        frame = frame.sort(list(key), nulls_last=True)
     columns = frame.columns
     cols_sql = ", ".join(_quote(c) for c in columns)
     conflict = _on_conflict(table, columns, key, update)
