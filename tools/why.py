@@ -10,6 +10,7 @@ from langchain_core.tools import tool
 
 from agent.context import AgentContext, ToolOutput, escape_mrkdwn
 from tools.common import find_account, find_contact, require
+from warmintro.engines.timeutil import human_moment
 from warmintro.errors import NotFoundError
 from warmintro.store.models import Account
 
@@ -94,7 +95,7 @@ def run_contact(ctx: AgentContext, contact_email: str) -> ToolOutput:
     who = f"*{escape_mrkdwn(data['name'])}* ({escape_mrkdwn(data.get('account_name') or data['account_id'])})"
     if data["status"] == "ask":
         why = escape_mrkdwn(data["why"][0]) if data.get("why") else "a positive moment"
-        return ToolOutput(data, f"Ask {who} now: {why}; the window closes {data['expires_at']}.")
+        return ToolOutput(data, f"Ask {who} now: {why}; the window closes {human_moment(data['expires_at'])}.")
     details = "; ".join(escape_mrkdwn(d["detail"]) for d in data.get("details", [])) or "no happy moment lately"
     line = f"Not {who}: {details}."
     if data.get("next_eligible"):

@@ -10,6 +10,7 @@ import typer
 
 from warmintro.commands.common import Steps, emit_json, err, out, parse_when, progress_wanted, use_context
 from warmintro.commands.layout import Column, print_records
+from warmintro.engines.timeutil import human_moment
 from warmintro.errors import WarmintroError
 
 
@@ -204,7 +205,6 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """A signed link to the partner's portal page: tracking link, submissions, commissions, a form."""
-        from datetime import UTC, datetime
 
         from warmintro.engines.partners import portal_link
         from warmintro.weblinks import parse_ttl
@@ -256,7 +256,7 @@ def print_report(data: dict[str, Any]) -> None:
     cur = data.get("currency", "USD")
     rate = data["referral_rate"]
     out.print(f"[bold]{data.get('title') or 'Referral program as of ' + data['as_of']}[/]")
-    print_lines(out, [f"Every figure covers that period (as of {_moment(data['as_of'])}); amounts in {cur}.",
+    print_lines(out, [f"Every figure covers that period (as of {human_moment(data['as_of'])}); amounts in {cur}.",
                       f"Referral rate: {rate['referring_accounts']} of {rate['customer_accounts']} customer accounts "
                       f"referred someone ({_pct(rate['rate'])})."])
     asked = data["funnel"][0]
@@ -333,12 +333,6 @@ def _currency(c: Any) -> str:
 
     with c.store.session() as s:
         return load_program(s).vendor.currency
-
-
-def _moment(iso: str) -> str:
-    """'2026-12-07T14:05:46.397676Z' -> '7 Dec 2026 14:05 UTC' (a report is read by people, not parsed)."""
-    at = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
-    return f"{at.day} {at:%b %Y %H:%M} UTC"
 
 
 def _pct(value: float | None) -> str:

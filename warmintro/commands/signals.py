@@ -8,6 +8,7 @@ import typer
 
 from warmintro.commands.common import Steps, emit_json, out, parse_when, progress_wanted, use_context
 from warmintro.commands.layout import Cell, Column, person, print_lines, print_records
+from warmintro.engines.timeutil import human_moment
 
 
 def register(app: typer.Typer) -> None:
@@ -111,7 +112,7 @@ def print_explanation(data: dict[str, Any]) -> None:
     who = f"{data['name']} <{data['contact_email']}> at {data['account_name']} ({data['account_id']})"
     lines = [who]
     if data["status"] == "ask":
-        lines.append(f"Ask now: the window closes {data['expires_at']}.")
+        lines.append(f"Ask now: the window closes {human_moment(data['expires_at'])}.")
         lines += [f"  - {w}" for w in data["why"]]
     else:
         lines.append("Not asked today." if data["status"] == "skipped" else "No ask to make today.")
@@ -134,7 +135,7 @@ def print_queue(result: object, *, show_skipped: bool = False, details: dict[str
                      a.trigger.type, f"{hours:.0f} h", f"{a.priority:.0f}", a.reasons[0]])
     print_records(out, [Column("champion", "key"), Column("account"), Column("persona"), Column("trigger"),
                         Column("closes in"), Column("priority", justify="right"), Column("why", "text")],
-                  rows, title=f"Asks due {result.as_of:%Y-%m-%d %H:%M} UTC ({len(result.asks)})", numbered=True,
+                  rows, title=f"Asks due {human_moment(result.as_of)} ({len(result.asks)})", numbered=True,
                   show_lines=True)
     counts: dict[str, int] = {}
     for s in result.skipped:

@@ -34,7 +34,7 @@ from warmintro.engines.scan import (
     gate_reasons,
     scan,
 )
-from warmintro.engines.timeutil import day_of, iso, utc
+from warmintro.engines.timeutil import day_of, human_day, human_moment, iso, utc
 from warmintro.program import Program, load_program
 from warmintro.store import models as m
 
@@ -77,7 +77,7 @@ class Eligibility:
         conds = self.conditions
         if not at and not conds:
             return "now"
-        parts = ([f"from {at:%Y-%m-%d}"] if at else []) + conds
+        parts = ([f"from {human_day(at)}"] if at else []) + conds
         return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
 
     def to_json(self) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def _reason(code: str, contact: m.Contact, acc: m.Account | None, sigs: list[m.S
         if risk:
             s = risk[-1]
             until = utc(s.occurred_at) + timedelta(days=r.churn_risk_days)
-            return Reason(code, f"{s.type.replace('_', ' ')} signal on {utc(s.occurred_at):%Y-%m-%d} "
+            return Reason(code, f"{s.type.replace('_', ' ')} signal on {human_day(utc(s.occurred_at))} "
                                 f"({_ago(s.occurred_at, as_of)}), not resolved; it counts for {r.churn_risk_days} days",
                           until=until)
         return Reason(code, "at risk of churn", condition="once the churn risk is resolved")
@@ -185,18 +185,18 @@ def _reason(code: str, contact: m.Contact, acc: m.Account | None, sigs: list[m.S
         return Reason(code, "lifecycle stage onboarding and no go-live yet", condition="after go-live")
     if code == "negotiation":
         neg = [s for s in sigs if s.type == "contract_negotiation" and _open(s, as_of)]
-        since = f" since {utc(neg[-1].occurred_at):%Y-%m-%d}" if neg else ""
+        since = f" since {human_day(utc(neg[-1].occurred_at))}" if neg else ""
         return Reason(code, f"in contract negotiation{since}", condition="once the negotiation is closed")
     if code == "escalation":
         esc = [s for s in sigs if s.type == "support_escalation"]
         if esc:
             s = esc[-1]
             if _open(s, as_of):
-                return Reason(code, f"support escalation opened {utc(s.occurred_at):%Y-%m-%d}, still open",
+                return Reason(code, f"support escalation opened {human_day(utc(s.occurred_at))}, still open",
                               condition=f"{r.escalation_quiet_days} days after the escalation is resolved")
             assert s.resolved_at is not None
             resolved = utc(s.resolved_at)
-            return Reason(code, f"support escalation resolved {resolved:%Y-%m-%d} ({_ago(resolved, as_of)}); "
+            return Reason(code, f"support escalation resolved {human_day(resolved)} ({_ago(resolved, as_of)}); "
                                 f"the quiet period is {r.escalation_quiet_days} days",
                           until=resolved + timedelta(days=r.escalation_quiet_days))
         return Reason(code, "a recent support escalation", condition="once the escalation quiet period ends")
@@ -207,8 +207,8 @@ def _reason(code: str, contact: m.Contact, acc: m.Account | None, sigs: list[m.S
         if low:
             s = low[-1]
             who = "their" if s.contact_email else "an account-level"
-            return Reason(code, f"{who} NPS {s.score:g} on {utc(s.occurred_at):%Y-%m-%d} ({_ago(s.occurred_at, as_of)}); "
-                                f"no detractor score (<= {r.detractor_max:g}) in the last {r.detractor_days} days",
+            return Reason(code, f"{who} NPS {s.score:g} on {human_day(utc(s.occurred_at))} ({_ago(s.occurred_at, as_of)}); "
+                                f"the rule is no score of {r.detractor_max:g} or below in the last {r.detractor_days} days",
                           until=utc(s.occurred_at) + timedelta(days=r.detractor_days))
         return Reason(code, "a detractor score in the last 90 days")
     if code == "inactive":
@@ -223,7 +223,7 @@ def _reason(code: str, contact: m.Contact, acc: m.Account | None, sigs: list[m.S
                 parts.append(f"no product use on record; {_a(p.replace('_', ' '))} must have used it in the last "
                              f"{r.persona_active_days} days")
             elif last[0] < day_of(as_of) - timedelta(days=r.persona_active_days):
-                parts.append(f"last product use {last[0]:%Y-%m-%d} ({last[1].replace('_', ' ')}), "
+                parts.append(f"last product use {human_day(last[0])} ({last[1].replace('_', ' ')}), "
                              f"{_ago(last[0], as_of)}; the rule is {r.persona_active_days} days for "
                              f"{_a(p.replace('_', ' '))}")
         cond = ("once they use the product again" if p in USER_PERSONAS and not missing
@@ -235,7 +235,7 @@ def _reason(code: str, contact: m.Contact, acc: m.Account | None, sigs: list[m.S
                     and utc(a.asked_at) > as_of - timedelta(days=r.decline_cooldown_days)]
         if declined:
             at = utc(declined[-1].asked_at)
-            return Reason(code, f"declined an ask on {at:%Y-%m-%d} ({_ago(at, as_of)}); the cool-down is "
+            return Reason(code, f"declined an ask on {human_day(at)} ({_ago(at, as_of)}); the cool-down is "
                                 f"{r.decline_cooldown_days} days", until=at + timedelta(days=r.decline_cooldown_days))
     if code == "cadence_limit":
         year = [utc(a.asked_at) for a in past if utc(a.asked_at) > as_of - timedelta(days=365)]
@@ -243,20 +243,20 @@ def _reason(code: str, contact: m.Contact, acc: m.Account | None, sigs: list[m.S
             # one ask must leave the 365-day window for each ask over the limit
             lapse = year[len(year) - r.max_asks_per_year] + timedelta(days=365) if len(year) >= r.max_asks_per_year \
                 else None
-            dates = ", ".join(f"{t:%Y-%m-%d}" for t in year)
+            dates = ", ".join(human_day(t) for t in year)
             return Reason(code, f"asked {len(year)} times in the last 365 days ({dates}); the limit is "
                                 f"{r.max_asks_per_year}", until=lapse)
     if code == "too_soon" and past:
         at = utc(past[-1].asked_at)
-        return Reason(code, f"last asked {at:%Y-%m-%d}, {_ago(at, as_of)}; the rule is {r.min_days_between_asks} days "
+        return Reason(code, f"last asked {human_day(at)}, {_ago(at, as_of)}; the rule is {r.min_days_between_asks} days "
                             "between asks", until=at + timedelta(days=r.min_days_between_asks))
     if code == "window_expired" and moment is not None:
         kind, occurred, score = moment
         label = f"NPS {score:g}" if kind == "nps" and score is not None else TRIGGER_WORD.get(kind, kind)
         hours = r.window_hours(kind)
         closed = utc(occurred) + timedelta(hours=hours)
-        return Reason(code, f"the {label} on {utc(occurred):%Y-%m-%d} ({_ago(occurred, as_of)}) opened a "
-                            f"{hours:g} h window that closed {closed:%Y-%m-%d %H:%M} UTC",
+        return Reason(code, f"the {label} on {human_day(utc(occurred))} ({_ago(occurred, as_of)}) opened a "
+                            f"{hours:g} h window that closed {human_moment(closed)}",
                       condition="at their next positive moment")
     return Reason(code, code.replace("_", " "))
 
@@ -308,9 +308,9 @@ def _latest_moment(session: Session, contact: m.Contact, as_of: datetime, promot
     if s.type == "qbr":
         label = "QBR"
     # an account-level QBR counts only for who attended, and a QBR or milestone only when it read as positive
-    return (f" (the account's latest such signal: {label} on {utc(s.occurred_at):%Y-%m-%d}, {_ago(s.occurred_at, as_of)},"
+    return (f" (the account's latest such signal: {label} on {human_day(utc(s.occurred_at))}, {_ago(s.occurred_at, as_of)},"
             " did not count for them)" if utc(s.occurred_at) > as_of - timedelta(days=lookback)
-            else f" (the latest: {label} on {utc(s.occurred_at):%Y-%m-%d}, {_ago(s.occurred_at, as_of)})")
+            else f" (the latest: {label} on {human_day(utc(s.occurred_at))}, {_ago(s.occurred_at, as_of)})")
 
 
 def iter_codes(skipped: Iterable[Any]) -> dict[str, list[str]]:

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from warmintro.engines.timeutil import iso, utc
+from warmintro.engines.timeutil import human_day, iso, utc
 
 # The referral funnel; each referral counts at every stage up to the furthest one it reached.
 FUNNEL = ("asked", "approved", "intro_sent", "meeting", "opportunity", "won")
@@ -79,10 +79,6 @@ class OpportunityRow:
         if self.credit is not None:
             return self.credit == "sourced"
         return (self.source or "").strip().lower().startswith("referral")
-
-
-def _day(value: datetime) -> str:
-    return f"{value.day} {value:%b %Y}"
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -220,7 +216,7 @@ def build_report(*, as_of: datetime, accounts: Sequence[AccountRow] = (), asks: 
         t["won"] += 1
         t["referral_won"] += o.is_referral
 
-    title = f"Referral program{' · ' + vendor if vendor else ''} · {_day(since)} – {_day(as_of)}"
+    title = f"Referral program{' · ' + vendor if vendor else ''} · {human_day(since)} – {human_day(as_of)}"
     return {
         "as_of": iso(as_of),
         "title": title,

@@ -23,7 +23,7 @@ from warmintro.engines.cadence import cadence_reasons, load_history
 from warmintro.engines.personas import USER_PERSONAS, PersonaResult, infer_personas
 from warmintro.engines.place import place_for_ask
 from warmintro.engines.problem import extract_problem
-from warmintro.engines.timeutil import day_of, iso, utc
+from warmintro.engines.timeutil import day_of, human_moment, iso, utc
 from warmintro.program import Program, load_program
 from warmintro.store import models as m
 
@@ -419,7 +419,7 @@ def scan(session: Session, as_of: datetime, *, program: Program | None = None,
                             f"health {account.health_score:g}" if account.health_score is not None else "",
                             "active every week, no escalation, not in negotiation") if x),
             f"{network} known ties in their network" if network else "no ties recorded yet: targets may be thin",
-            f"window closes in {hours_left:.0f} h ({iso(expires)})",
+            f"window closes in {hours_left:.0f} h ({human_moment(expires)})",
         ]
         if problem and problem.source == "trigger_text":
             why.append(f"problem solved, in their words: {problem.solved}")

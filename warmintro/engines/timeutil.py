@@ -15,3 +15,14 @@ def day_of(value: datetime) -> date:
 
 def iso(value: datetime | None) -> str | None:
     return None if value is None else utc(value).isoformat().replace("+00:00", "Z")
+
+
+def human_day(value: datetime | date) -> str:
+    """'7 Dec 2026': dates read by people (ISO stays in --json and the API)."""
+    return f"{value.day} {value:%b %Y}"
+
+
+def human_moment(value: datetime | str) -> str:
+    """'7 Dec 2026 19:18 UTC' for a datetime or an ISO string ('2026-12-07T19:18:00Z')."""
+    at = utc(datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value)
+    return f"{at.day} {at:%b %Y %H:%M} UTC"
