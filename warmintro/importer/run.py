@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import csv
 import math
+import threading
 import tomllib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 import polars as pl
@@ -322,97 +324,93 @@ def _check_rows(p: _Parsed, condition: pl.Expr, column: str, reason: str, issues
                         "rule")
 
 
-def _cross_checks(parsed: dict[str, _Parsed], present: set[str], store: Store, issues: _Issues) -> None:
-    for p in parsed.values():
+@dataclass
+class _FileChecks:
+    """The checks across files, run on each file as soon as it is parsed: LOAD_ORDER puts accounts.csv, which
+    the references need, first. What the store holds is read once before anything is written."""
+
+    present: set[str]
+    issues: _Issues
+    known_accounts: set[str]
+    store_contact_emails: dict[str, str]
+    accounts_parsed: bool = False
+
+    @classmethod
+    def read(cls, store: Store, present: set[str], issues: _Issues) -> _FileChecks:
+        with store.session() as s:
+            accounts = set(s.scalars(select(m.Account.account_id)))
+            emails = {e: cid for e, cid in s.execute(select(m.Contact.email, m.Contact.contact_id))}
+        return cls(present, issues, accounts, emails)
+
+    def check(self, name: str, p: _Parsed) -> None:
+        issues = self.issues
         _check_duplicates(p, issues)
-    with store.session() as s:
-        known_accounts = set(s.scalars(select(m.Account.account_id)))
-        store_contact_emails = {e: cid for e, cid in s.execute(select(m.Contact.email, m.Contact.contact_id))}
-    if "accounts.csv" in parsed:
-        known_accounts |= set(parsed["accounts.csv"].frame["account_id"].to_list())
-        known_accounts |= parsed["accounts.csv"].unreadable.values  # its own problem is reported instead
-    # An accounts.csv whose header was refused gave no accounts: unknown references would only be noise.
-    accounts_known = "accounts.csv" in parsed or "accounts.csv" not in present
-    for name in ("contacts.csv", "signals.csv", "meetings.csv", "usage.csv"):
-        if name in parsed and accounts_known:
-            _check_refs(parsed[name], "account_id", known_accounts, "account_id", issues)
-    if "contacts.csv" in parsed:
-        c = parsed["contacts.csv"]
+        if name == "accounts.csv":
+            self.known_accounts |= set(p.frame["account_id"].to_list())
+            self.known_accounts |= p.unreadable.values  # its own problem is reported instead
+            self.accounts_parsed = True
+        # An accounts.csv whose header was refused gave no accounts: unknown references would only be noise.
+        accounts_known = self.accounts_parsed or "accounts.csv" not in self.present
+        if name in ("contacts.csv", "signals.csv", "meetings.csv", "usage.csv") and accounts_known:
+            _check_refs(p, "account_id", self.known_accounts, "account_id", issues)
+        if name == "contacts.csv":
+            self._check_contact_emails(p)
+        elif name == "signals.csv":
+            _check_rows(p, (pl.col("type") == "nps") & pl.col("score").is_null(), "score",
+                        "an nps signal needs a score (0-10)", issues, needs=("score", "type"))
+            _check_rows(p, pl.col("resolved_at") < pl.col("occurred_at"), "resolved_at", "resolved before it occurred", issues)
+        elif name == "employment.csv":
+            _check_rows(p, pl.col("end") < pl.col("start"), "end", "ends before it starts", issues)
+        elif name == "relationships.csv":
+            _check_rows(p, pl.col("a_email") == pl.col("b_email"), "b_email",
+                        "a relationship needs two different people", issues)
+
+    def _check_contact_emails(self, c: _Parsed) -> None:
         dup = c.frame.filter(pl.col("email").is_duplicated() & ~pl.col("contact_id").is_duplicated())
         later = dup.filter(pl.col("email").is_first_distinct().not_())
         if later.height:
-            issues.add_rows(c.path, later.select(ROW, pl.lit("email").alias("column"),
-                                                 (pl.lit("email used by another contact: ") + pl.col("email")).alias("reason")),
-                            "duplicate")
+            self.issues.add_rows(c.path, later.select(ROW, pl.lit("email").alias("column"),
+                                                      (pl.lit("email used by another contact: ") + pl.col("email")).alias("reason")),
+                                 "duplicate")
+        held = self.store_contact_emails
         in_file = dict(zip(c.frame["contact_id"].to_list(), c.frame["email"].to_list(), strict=True))
         clash = [
             (row, email) for row, cid, email in c.frame.select(ROW, "contact_id", "email").iter_rows()
-            if email in store_contact_emails and store_contact_emails[email] != cid
-            and in_file.get(store_contact_emails[email], email) == email
+            if email in held and held[email] != cid and in_file.get(held[email], email) == email
         ]
         if clash:
             lines = physical_lines(c.path, [r for r, _ in clash])
             for row, email in clash:
-                issues.add(ImportIssue(c.path.name, lines[row], "email",
-                                       f"email {email} already belongs to contact {store_contact_emails[email]}"),
-                           "reference")
-    if "signals.csv" in parsed:
-        sig = parsed["signals.csv"]
-        _check_rows(sig, (pl.col("type") == "nps") & pl.col("score").is_null(), "score",
-                    "an nps signal needs a score (0-10)", issues, needs=("score", "type"))
-        _check_rows(sig, pl.col("resolved_at") < pl.col("occurred_at"), "resolved_at", "resolved before it occurred", issues)
-    if "employment.csv" in parsed:
-        _check_rows(parsed["employment.csv"], pl.col("end") < pl.col("start"), "end", "ends before it starts", issues)
-    if "relationships.csv" in parsed:
-        _check_rows(parsed["relationships.csv"], pl.col("a_email") == pl.col("b_email"), "b_email",
-                    "a relationship needs two different people", issues)
+                self.issues.add(ImportIssue(c.path.name, lines[row], "email",
+                                            f"email {email} already belongs to contact {held[email]}"), "reference")
 
 
-def _load(store: Store, parsed: dict[str, _Parsed], program: dict[str, Any] | None, emails: pl.DataFrame | None,
-          source: str, result: ImportResult) -> None:
-    """One transaction: every table bulk-upserted from its validated frame (see store.upsert.bulk_upsert)."""
+def _write_file(s: Session, name: str, p: _Parsed, result: ImportResult) -> None:
+    """One file's validated frame into its table(s) (see store.upsert.bulk_upsert)."""
     tables = m.Base.metadata.tables
-    with store.session(write=True) as s, _bulk_tuned(s):
-        for name in LOAD_ORDER:
-            if name not in parsed:
-                continue
-            p = parsed[name]
-            spec = p.spec
-            table = tables[spec.table]
-            frame = p.frame.drop(ROW, strict=False)
-            if name == "meetings.csv":
-                ids = frame["meeting_id"].to_list()
-                bulk_upsert(s, table, frame.drop("attendees"), spec.key)
-                for i in range(0, len(ids), 5000):
-                    s.execute(delete(m.MeetingAttendee).where(m.MeetingAttendee.meeting_id.in_(ids[i : i + 5000])))
-                attendees = (
-                    frame.select("meeting_id", pl.col("attendees").str.split(";").alias("email"))
-                    .explode("email").filter(pl.col("email") != "").unique()
-                )
-                bulk_upsert(s, tables["meeting_attendees"], attendees, ("meeting_id", "email"))
-            elif spec.rollup:
-                # In the table's key order, which is also the order its rows are stored in.
-                bulk_upsert(s, table, frame, USAGE_KEY, ordered=True)
-                bulk_upsert(s, tables["usage_account_days"], frame.select("account_id", "day").unique(),
-                            ("account_id", "day"))
-                result.rolled_up["usage_daily"] = frame.height
-            elif name == "asks.csv":
-                bulk_upsert(s, table, frame.with_columns(pl.lit("import").alias("source")), spec.key,
-                            update=("outcome", "channel", "asked_by"))
-            else:
-                bulk_upsert(s, table, frame, spec.key)
-            result.imported[spec.table if spec.table != "usage_daily" else "usage"] = p.rows
-        if program is not None:
-            for section, value in program.items():
-                upsert(s, tables["program_settings"], [{"section": section, "value": value}], ("section",))
-            result.imported["program"] = 1
-        if emails is not None and emails.height:
-            bulk_upsert(s, tables["emails"], emails, ("message_id",),
-                        update=("from_email", "to_emails", "cc_emails", "sent_at", "subject", "body"))
-            result.imported["emails"] = emails.height
-        now = datetime.now(UTC)
-        s.add(m.ImportRun(at=now, source=source, counts=result.imported, warnings=result.warnings))
-        s.add(m.AuditLog(at=now, actor="cli", action="import", subject=source, detail={"counts": result.imported}))
+    spec = p.spec
+    table = tables[spec.table]
+    frame = p.frame.drop(ROW, strict=False)
+    if name == "meetings.csv":
+        ids = frame["meeting_id"].to_list()
+        bulk_upsert(s, table, frame.drop("attendees"), spec.key)
+        for i in range(0, len(ids), 5000):
+            s.execute(delete(m.MeetingAttendee).where(m.MeetingAttendee.meeting_id.in_(ids[i : i + 5000])))
+        attendees = (
+            frame.select("meeting_id", pl.col("attendees").str.split(";").alias("email"))
+            .explode("email").filter(pl.col("email") != "").unique()
+        )
+        bulk_upsert(s, tables["meeting_attendees"], attendees, ("meeting_id", "email"))
+    elif spec.rollup:
+        bulk_upsert(s, table, frame, USAGE_KEY, ordered=True)  # _sum_days left it in key order
+        bulk_upsert(s, tables["usage_account_days"], frame.select("account_id", "day").unique(), ("account_id", "day"))
+        result.rolled_up["usage_daily"] = frame.height
+    elif name == "asks.csv":
+        bulk_upsert(s, table, frame.with_columns(pl.lit("import").alias("source")), spec.key,
+                    update=("outcome", "channel", "asked_by"))
+    else:
+        bulk_upsert(s, table, frame, spec.key)
+    result.imported[spec.table if spec.table != "usage_daily" else "usage"] = p.rows
 
 
 @contextmanager
@@ -429,6 +427,47 @@ def _bulk_tuned(session: Session) -> Iterator[None]:
         yield
     finally:
         raw.execute(f"PRAGMA cache_size={int(before)}")
+
+
+_DONE = object()  # the end of the parsed files
+
+
+def _load(store: Store, parsed_files: Queue[Any], parsing: Future[None], emails: Future[pl.DataFrame] | None,
+          issues: _Issues, email_issues: _Issues, program: dict[str, Any] | None, source: str, result: ImportResult,
+          reject: Callable[[_Issues], ImportRejected], progress: ProgressFn | None) -> None:
+    """One transaction: each file is written as soon as it is parsed and checked, while the next one is parsed
+    (polars lets go of the GIL, so the two use both cores), and committed only if no file of the folder had a
+    problem; otherwise it is rolled back and the import rejected, with the store as it was.
+
+    The writes start once emails/ is parsed: that parse is Python through and through, and the GIL it holds
+    would make the writer, which lets go of the GIL around every row SQLite stores, wait behind it."""
+    mail = emails.result() if emails is not None else None
+    with store.session(write=True) as s, _bulk_tuned(s):
+        while (item := parsed_files.get()) is not _DONE:
+            name, p = item
+            if issues.total or email_issues.total:
+                continue  # rejected: nothing more is worth writing; the rest is still parsed for its problems
+            if progress:
+                progress(f"→ {p.spec.table}", p.frame.height, False)
+            _write_file(s, name, p, result)
+            if progress:
+                progress(f"→ {p.spec.table}", p.frame.height, True)
+        parsing.result()  # a failure of the parse itself is raised here, and rolls the writes back
+        issues.merge(email_issues)
+        if issues.total:
+            raise reject(issues)
+        tables = m.Base.metadata.tables
+        if program is not None:
+            for section, value in program.items():
+                upsert(s, tables["program_settings"], [{"section": section, "value": value}], ("section",))
+            result.imported["program"] = 1
+        if mail is not None and mail.height:
+            bulk_upsert(s, tables["emails"], mail, ("message_id",),
+                        update=("from_email", "to_emails", "cc_emails", "sent_at", "subject", "body"))
+            result.imported["emails"] = mail.height
+        now = datetime.now(UTC)
+        s.add(m.ImportRun(at=now, source=source, counts=result.imported, warnings=result.warnings))
+        s.add(m.AuditLog(at=now, actor="cli", action="import", subject=source, detail={"counts": result.imported}))
 
 
 def _parse_emails(folder: Path, issues: _Issues) -> pl.DataFrame:
@@ -500,29 +539,44 @@ def _import_entries(store: Store, folder: Path, entries: dict[str, Path], progra
     for required in ("accounts.csv", "contacts.csv", "program.toml"):
         if required not in entries and required not in replaced:
             issues.add(ImportIssue(required, None, None, "required file is missing from the folder"))
-    parsed: dict[str, _Parsed] = {}
-    emails: pl.DataFrame | None = None
+    checks = _FileChecks.read(store, set(entries), issues)  # the store as it is, before anything is written
     # emails/ is parsed in Python on a thread of its own while polars validates the CSV files (polars lets go
     # of the GIL): its problems are kept apart and listed after the files', as when it was parsed after them.
     email_issues = _Issues(issues.cap)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-emails") as pool:
-        pending = (pool.submit(_parse_emails, entries["emails"], email_issues)
-                   if "emails" in entries and entries["emails"].is_dir() else None)
-        for name in LOAD_ORDER:
-            if name in entries and entries[name].is_file():
-                p = _parse_file(entries[name], FILES[name], issues, result.warnings, progress)
-                if p is not None:
-                    parsed[name] = p
-        if pending is not None:
-            emails = pending.result()
-    issues.merge(email_issues)
-    _cross_checks(parsed, set(entries), store, issues)
-    if issues.total:
-        items = issues.items
+    # Unbounded: the parse runs ahead while emails/ is still being parsed (the writer waits for it); the frames
+    # waiting are at most what was held before writing began when the whole folder was parsed first.
+    parsed_files: Queue[Any] = Queue()
+    stop = threading.Event()  # the writer failed: no point parsing further files
+
+    def parse_files() -> None:
+        try:
+            for name in LOAD_ORDER:
+                if stop.is_set():
+                    return
+                if name in entries and entries[name].is_file():
+                    p = _parse_file(entries[name], FILES[name], issues, result.warnings, progress)
+                    if p is not None:
+                        checks.check(name, p)
+                        parsed_files.put((name, p))
+        finally:
+            parsed_files.put(_DONE)
+
+    def reject(found: _Issues) -> ImportRejected:
+        items = found.items
         if translation is not None:  # back on the CRM files' own lines: list them file by file, line by line again
             items = translation.remap(items)
             files = list(dict.fromkeys(i.file for i in items))
             items.sort(key=lambda i: (files.index(i.file), i.line or 0))
-        raise ImportRejected(items, issues.total)
-    _load(store, parsed, program, emails, str(folder.resolve()), result)
+        return ImportRejected(items, found.total)
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="import") as pool:
+        emails = (pool.submit(_parse_emails, entries["emails"], email_issues)
+                  if "emails" in entries and entries["emails"].is_dir() else None)
+        parsing = pool.submit(parse_files)
+        try:
+            _load(store, parsed_files, parsing, emails, issues, email_issues, program, str(folder.resolve()), result,
+                  reject, progress)
+        except BaseException:
+            stop.set()
+            raise
     return result
