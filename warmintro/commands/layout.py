@@ -67,20 +67,20 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     return lines
 
 
-def _pack(items: list[str], width: int) -> list[str]:
+def _pack(items: list[str], width: int, indent: str = INDENT) -> list[str]:
     """Items joined by " · " on indented lines, a line break only between items (a long one wraps alone)."""
     lines: list[str] = []
     line = ""
     for item in items:
-        joined = f"{line} · {item}" if line else INDENT + item
+        joined = f"{line} · {item}" if line else indent + item
         if len(joined) <= width or not line:
             line = joined
             continue
         lines.append(line)
-        line = INDENT + item
+        line = indent + item
     if line:
         lines.append(line)
-    return [w for x in lines for w in (_wrap(x.strip(), width, INDENT, INDENT) if len(x) > width else [x])]
+    return [w for x in lines for w in (_wrap(x.strip(), width, indent, indent) if len(x) > width else [x])]
 
 
 def print_records(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], *,
@@ -106,17 +106,20 @@ def print_records(console: Console, columns: Sequence[Column], rows: Sequence[Se
     if title:
         console.print(Text(title, style="bold"), soft_wrap=True)
     h = head + (1 if numbered else 0)
+    # Numbers right-aligned and every block's lines indented past them: " 9." and "10." line up.
+    digits = len(str(len(body)))
+    indent = " " * (digits + 2) if numbered else INDENT
     for n, r in enumerate(body):
-        lead = f"{r[0]}. " if numbered else ""
-        lines = _wrap(_block_text(r[h]), width, lead, INDENT)
+        lead = f"{r[0]:>{digits}}. " if numbered else ""
+        lines = _wrap(_block_text(r[h]), width, lead, indent)
         inline = [f"{col.header}: {_block_text(r[i])}" for i, col in enumerate(cols)
                   if col.kind != "text" and i != h and not (numbered and i == 0) and _block_text(r[i])]
         if inline:
-            lines += _pack(inline, width)
+            lines += _pack(inline, width, indent)
         for i, col in enumerate(cols):
             value = _block_text(r[i]) if col.kind != "text" else _table_text(r[i])
             if col.kind == "text" and i != h and value:
-                lines += _wrap(f"{col.header}: {value}", width, INDENT, INDENT + "  ")
+                lines += _wrap(f"{col.header}: {value}", width, indent, indent + "  ")
         console.print(Text("\n".join(lines)), soft_wrap=True)
         if show_lines and n < len(body) - 1:
             console.print()
