@@ -161,6 +161,26 @@ def test_candidate_columns_answer_as_the_stored_facts(network: Store) -> None:
             assert ours.to_json() == theirs.to_json(), email
 
 
+def test_equal_starts_pick_the_first_row_in_table_order(network: Store) -> None:
+    """Two current jobs that started at the same time: the row-wise facts (through the unique index, in
+    company order) and the column-wise ones (in table order) both take the earlier-written row."""
+    from warmintro.engines.graph import get_graph, invalidate_graph
+    from warmintro.engines.targets import column_facts, load_facts
+
+    email, start = "ana.silva@tidewater.example", AS_OF - timedelta(days=10)
+    with network.session() as s:  # Zeta written first: ids in the opposite of company order
+        s.add(m.Employment(email=email, company="Zeta Ltd", domain="zeta.example", title="Zeta lead", start=start))
+        s.flush()
+        s.add(m.Employment(email=email, company="Acme Ltd", domain="acme.example", title="Acme lead", start=start))
+    invalidate_graph()
+    with network.session() as s:
+        graph = get_graph(s, as_of=AS_OF)
+        pid = graph.id_of(email)
+        assert pid is not None
+        rowwise, columnwise = load_facts(s, graph, [pid], AS_OF), column_facts(graph, [pid], AS_OF)
+    assert rowwise == columnwise and rowwise[pid].company == "Zeta Ltd"
+
+
 def test_persona_shapes_the_pick(network: Store) -> None:
     # Sam is a heavy product user in ops, tied equally (LinkedIn) to Ana (ops) and Quinn (revops)
     with network.session() as s:

@@ -192,3 +192,79 @@ def test_usage_key_migration_moves_the_rows_both_ways(database_url):
     migrate(engine, "head")
     assert len(usage()) == len(rows)
     engine.dispose()
+
+
+def _index_names(engine, table: str) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {ix["name"] for ix in inspect(engine).get_indexes(table)}
+
+
+def _sqlite_without_rowid(engine, table: str) -> bool:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": table}).scalar()
+    return "WITHOUT ROWID" in ddl.upper()
+
+
+def test_relationships_key_migration_moves_the_rows_both_ways(database_url):
+    """0013 stores relationships in its key's b-tree on SQLite (rows copied in key order) and drops
+    employment's email index; its downgrade gives the rowid table and the index back with the same rows."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from warmintro.store.db import _alembic_config, make_engine, migrate
+
+    engine = make_engine(database_url)
+    migrate(engine, "0012")
+    rels = [("z@c.example", "a@b.example", "email", 3.0, "2026-01-02 03:04:05.000006", None),
+            ("a@b.example", "z@c.example", "linkedin", None, None, None),
+            ("a@b.example", "m@c.example", "coworker", 12.0, "2024-05-01 00:00:00.000000", "2026-05-01 00:00:00.000000"),
+            ("a@b.example", "m@c.example", "email", 1.0, None, "2026-10-01 00:00:00.000000")]
+    jobs = [("a@b.example", "Beta", "b.example", "CTO", "2024-01-01 00:00:00.000000", None),
+            ("a@b.example", "Acme", None, None, "2020-01-01 00:00:00.000000", "2023-12-31 00:00:00.000000")]
+    rel_cols, job_cols = "a_email, b_email, kind, weight, first_at, last_at", 'email, company, domain, title, start, "end"'
+    with engine.begin() as conn:  # out of key order: the rowids are not the key's order
+        conn.execute(text(f"INSERT INTO relationships ({rel_cols}) VALUES (:a, :b, :k, :w, :f, :l)"),
+                     [dict(zip("abkwfl", r, strict=True)) for r in rels])
+        conn.execute(text(f"INSERT INTO employment ({job_cols}) VALUES (:e, :c, :d, :t, :s, :n)"),
+                     [dict(zip("ecdtsn", r, strict=True)) for r in jobs])
+
+    def value(v: object) -> object:  # SQLite gives datetimes as the text stored, PostgreSQL as datetimes
+        return v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v
+
+    def rows(sql: str) -> list[tuple[object, ...]]:
+        with engine.connect() as conn:
+            return [tuple(value(v) for v in r) for r in conn.execute(text(sql))]
+
+    rel_sql = f"SELECT {rel_cols} FROM relationships"
+    job_sql = f"SELECT id, {job_cols} FROM employment ORDER BY id"
+    before_jobs = rows(job_sql)
+    sqlite = engine.dialect.name == "sqlite"
+
+    migrate(engine, "head")
+    assert sorted(rows(rel_sql)) == sorted(rels) and rows(job_sql) == before_jobs
+    if sqlite:  # a full scan reads the key's order, as a fresh import's rowids gave it
+        assert rows(rel_sql) == sorted(rels) and _sqlite_without_rowid(engine, "relationships")
+    assert "ix_relationships_b_email" in _index_names(engine, "relationships")
+    assert "ix_employment_email" not in _index_names(engine, "employment")
+    with Store(engine).session(write=True) as s:  # the upserts the importer and the hooks write still apply
+        from warmintro.store.upsert import upsert
+
+        upsert(s, m.Relationship.__table__, [{"a_email": "a@b.example", "b_email": "z@c.example", "kind": "linkedin",
+                                              "weight": 2.0, "first_at": None, "last_at": None}],
+               ("a_email", "b_email", "kind"))
+        assert s.scalar(select(m.Relationship.weight).where(m.Relationship.kind == "linkedin")) == 2.0
+        assert [j.company for j in s.scalars(select(m.Employment).where(m.Employment.email == "a@b.example")
+                                             .order_by(m.Employment.start))] == ["Acme", "Beta"]
+
+    command.downgrade(_alembic_config(engine), "0012")
+    assert len(rows(rel_sql)) == len(rels) and rows(job_sql) == before_jobs
+    assert "ix_employment_email" in _index_names(engine, "employment")
+    assert "ix_relationships_b_email" in _index_names(engine, "relationships")
+    if sqlite:
+        assert not _sqlite_without_rowid(engine, "relationships")
+    migrate(engine, "head")
+    assert len(rows(rel_sql)) == len(rels)
+    engine.dispose()

@@ -42,7 +42,7 @@ def _stints(session: Session, **where: Any) -> list[_Stint]:
     for col, value in where.items():
         q = q.where(getattr(m.Employment, col) == value)
     return [_Stint(e.email, e.company, e.domain, e.title, utc(e.start), utc(e.end) if e.end else None)
-            for e in session.scalars(q.order_by(m.Employment.email, m.Employment.start))]
+            for e in session.scalars(q.order_by(m.Employment.email, m.Employment.start, m.Employment.id))]
 
 
 def employee_suggestions(session: Session, email: str, as_of: datetime, *, limit: int = 5) -> dict[str, Any]:

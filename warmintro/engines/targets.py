@@ -376,7 +376,8 @@ def load_facts(session: Session, graph: GraphIndex, pids: Sequence[int], as_of: 
             or_(m.Employment.end.is_(None), m.Employment.end > as_of)))
         for row in rows:
             old = current.get(row.email)
-            if old is None or row.start > old.start:
+            # equal starts: the first row in table (id) order, whichever index the rows came through
+            if old is None or row.start > old.start or (row.start == old.start and row.id < old.id):
                 current[row.email] = row
     out: dict[int, PersonFacts] = {}
     for pid, email in zip(pids, emails, strict=True):

@@ -157,9 +157,13 @@ class Person(Base):
 
 
 class Employment(Base):
+    """employment.csv rows. The lookups by email use the unique (email, company, start) index, whose prefix
+    is the email: no index of its own (migration 0013). Readers that take the first of several rows order
+    by `id` last, as the email index's rowid order gave them."""
+
     __tablename__ = "employment"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(Email, index=True)
+    email: Mapped[str] = mapped_column(Email)
     company: Mapped[str] = mapped_column(String(256))
     domain: Mapped[str | None] = mapped_column(String(256), index=True)
     title: Mapped[str | None] = mapped_column(String(256))
@@ -169,7 +173,13 @@ class Employment(Base):
 
 
 class Relationship(Base):
+    """relationships.csv rows. On SQLite the rows live in the key's b-tree (WITHOUT ROWID, migration 0013):
+    an import writes two b-trees per row (the key, b_email's index) instead of three (the rowid table, the
+    key's index, b_email's index), and a full scan reads the rows in key order, as a fresh import's rowid
+    order was."""
+
     __tablename__ = "relationships"
+    __table_args__ = ({"sqlite_with_rowid": False},)
     a_email: Mapped[str] = mapped_column(Email, primary_key=True)
     b_email: Mapped[str] = mapped_column(Email, primary_key=True, index=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)

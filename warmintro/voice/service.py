@@ -145,7 +145,7 @@ def _person_ref(session: Session, email: str, now: datetime) -> PersonRef | None
     contact = session.scalar(select(m.Contact).where(m.Contact.email == email))
     job = session.scalars(
         select(m.Employment).where(m.Employment.email == email, m.Employment.start <= now)
-        .order_by(m.Employment.start.desc())
+        .order_by(m.Employment.start.desc(), m.Employment.id)  # equal starts: table order
     ).first()
     current = job if job is not None and (job.end is None or job.end > now) else None
     name = (person.name if person else None) or (contact.name if contact else None)
