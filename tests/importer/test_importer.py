@@ -424,38 +424,6 @@ def test_usage_rollup_by_packed_codes_is_the_rollup_by_columns_in_key_order():
     assert _sum_days(with_null).equals(_sum_days_by_columns(with_null))
 
 
-def test_a_problem_found_after_writing_began_rolls_every_write_back(store, northwind, monkeypatch):
-    """Files are written while later ones are still parsed: a problem in a later file (relationships.csv,
-    parsed here only once people.csv is written) still leaves the store exactly as it was."""
-    import threading
-
-    from warmintro.importer import run
-
-    import_folder(store, northwind)
-    _edit(northwind / "accounts.csv", "Northwind Logistics", "Northwind Freight")
-    _edit(northwind / "relationships.csv", "linkedin", "carrier pigeon")
-    written: list[str] = []
-    people_written = threading.Event()
-    real_write, real_parse = run._write_file, run._parse_file
-
-    def write(s, name, p, result):
-        real_write(s, name, p, result)
-        written.append(name)
-        if name == "people.csv":
-            people_written.set()
-
-    def parse(path, *args, **kwargs):
-        if path.name == "relationships.csv":
-            assert people_written.wait(30), "the writer never got to people.csv"
-        return real_parse(path, *args, **kwargs)
-
-    monkeypatch.setattr(run, "_write_file", write)
-    monkeypatch.setattr(run, "_parse_file", parse)
-    exc = _reject(store, northwind)
-    assert {"accounts.csv", "usage.csv", "people.csv"} <= set(written) and "relationships.csv" not in written
-    assert [(i.file, i.column) for i in exc.issues] == [("relationships.csv", "kind")]
-
-
 def test_a_failing_write_is_raised_and_rolls_back(store, northwind, monkeypatch):
     from warmintro.importer import run
 

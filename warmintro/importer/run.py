@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import csv
 import math
-import threading
 import tomllib
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from queue import Queue
 from typing import Any
 
 import polars as pl
@@ -431,34 +429,21 @@ def _bulk_tuned(session: Session) -> Iterator[None]:
         raw.execute(f"PRAGMA cache_size={int(before)}")
 
 
-_DONE = object()  # the end of the parsed files
+def _load(store: Store, parsed: list[tuple[str, _Parsed]], program: dict[str, Any] | None,
+          mail: pl.DataFrame | None, source: str, result: ImportResult, progress: ProgressFn | None) -> None:
+    """One transaction, once every file has been parsed and checked with no problem.
 
-
-def _load(store: Store, parsed_files: Queue[Any], parsing: Future[None], emails: Future[pl.DataFrame] | None,
-          issues: _Issues, email_issues: _Issues, program: dict[str, Any] | None, source: str, result: ImportResult,
-          reject: Callable[[_Issues], ImportRejected], progress: ProgressFn | None) -> None:
-    """One transaction: each file is written as soon as it is parsed and checked, while the next one is parsed
-    (polars lets go of the GIL, so the two use both cores), and committed only if no file of the folder had a
-    problem; otherwise it is rolled back and the import rejected, with the store as it was.
-
-    The writes start once emails/ is parsed: that parse is Python through and through, and the GIL it holds
-    would make the writer, which lets go of the GIL around every row SQLite stores, wait behind it."""
-    mail = emails.result() if emails is not None else None
+    Not while the parse runs: on 2 cores, writing beside it was slower than after it (the usage write at L
+    took 54 s beside the parse against 17 s alone). SQLite's writer lets go of the GIL around every row it
+    stores and waits to get it back behind any Python the other thread runs, and polars takes both cores."""
+    tables = m.Base.metadata.tables
     with store.session(write=True) as s, _bulk_tuned(s):
-        while (item := parsed_files.get()) is not _DONE:
-            name, p = item
-            if issues.total or email_issues.total:
-                continue  # rejected: nothing more is worth writing; the rest is still parsed for its problems
+        for name, p in parsed:
             if progress:
                 progress(f"→ {p.spec.table}", p.frame.height, False)
             _write_file(s, name, p, result)
             if progress:
                 progress(f"→ {p.spec.table}", p.frame.height, True)
-        parsing.result()  # a failure of the parse itself is raised here, and rolls the writes back
-        issues.merge(email_issues)
-        if issues.total:
-            raise reject(issues)
-        tables = m.Base.metadata.tables
         if program is not None:
             for section, value in program.items():
                 upsert(s, tables["program_settings"], [{"section": section, "value": value}], ("section",))
@@ -542,47 +527,34 @@ def _import_entries(store: Store, folder: Path, entries: dict[str, Path], progra
         if required not in entries and required not in replaced:
             issues.add(ImportIssue(required, None, None, "required file is missing from the folder"))
     checks = _FileChecks.read(store, set(entries), issues)  # the store as it is, before anything is written
+    parsed: list[tuple[str, _Parsed]] = []
+    emails: pl.DataFrame | None = None
     # emails/ is parsed in Python on a thread of its own while polars validates the CSV files (polars lets go
     # of the GIL): its problems are kept apart and listed after the files', as when it was parsed after them.
     email_issues = _Issues(issues.cap)
-    # Unbounded: the parse runs ahead while emails/ is still being parsed (the writer waits for it); the frames
-    # waiting are at most what was held before writing began when the whole folder was parsed first.
-    parsed_files: Queue[Any] = Queue()
-    stop = threading.Event()  # the writer failed: no point parsing further files
-
-    def parse_files() -> None:
-        try:
-            for name in LOAD_ORDER:
-                if stop.is_set():
-                    return
-                if name in entries and entries[name].is_file():
-                    p = _parse_file(entries[name], FILES[name], issues, result.warnings, progress)
-                    if p is not None:
-                        checks.check(name, p)
-                        if not issues.total and p.spec.key and not p.spec.rollup:
-                            # Sorted here, beside the writer, not by it (5M relationships: ~7-11 s of sorting).
-                            p.frame = p.frame.sort(list(p.spec.key), nulls_last=True)
-                            p.in_key_order = True
-                        parsed_files.put((name, p))
-        finally:
-            parsed_files.put(_DONE)
-
-    def reject(found: _Issues) -> ImportRejected:
-        items = found.items
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-emails") as pool:
+        pending = (pool.submit(_parse_emails, entries["emails"], email_issues)
+                   if "emails" in entries and entries["emails"].is_dir() else None)
+        for name in LOAD_ORDER:
+            if name in entries and entries[name].is_file():
+                p = _parse_file(entries[name], FILES[name], issues, result.warnings, progress)
+                if p is None:
+                    continue
+                checks.check(name, p)
+                if not issues.total and p.spec.key and not p.spec.rollup:
+                    # Sorted now, while emails/ is still parsed beside it, not during the write.
+                    p.frame = p.frame.sort(list(p.spec.key), nulls_last=True)
+                    p.in_key_order = True
+                parsed.append((name, p))
+        if pending is not None:
+            emails = pending.result()
+    issues.merge(email_issues)
+    if issues.total:
+        items = issues.items
         if translation is not None:  # back on the CRM files' own lines: list them file by file, line by line again
             items = translation.remap(items)
             files = list(dict.fromkeys(i.file for i in items))
             items.sort(key=lambda i: (files.index(i.file), i.line or 0))
-        return ImportRejected(items, found.total)
-
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="import") as pool:
-        emails = (pool.submit(_parse_emails, entries["emails"], email_issues)
-                  if "emails" in entries and entries["emails"].is_dir() else None)
-        parsing = pool.submit(parse_files)
-        try:
-            _load(store, parsed_files, parsing, emails, issues, email_issues, program, str(folder.resolve()), result,
-                  reject, progress)
-        except BaseException:
-            stop.set()
-            raise
+        raise ImportRejected(items, issues.total)
+    _load(store, parsed, program, emails, str(folder.resolve()), result, progress)
     return result
