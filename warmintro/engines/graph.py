@@ -444,14 +444,15 @@ class CandidateColumns:
 
     here: np.ndarray  # bool
     # The per-person codes side by side, one row per person (a query gathers a row per candidate, not a
-    # cell per column): here, title, seniority, function, industry, location, job_current; the Coded
-    # columns' codes are views of it.
-    person_codes: np.ndarray  # int32 (people, 7)
+    # cell per column): here, title, seniority, function, industry, location, job_current, domain; the
+    # Coded columns' codes are views of it.
+    person_codes: np.ndarray  # int32 (people, 8)
     title: Coded
     seniority: Coded
     function: Coded
     industry: Coded  # the person's when `here` and given, else the domain profile's
     location: Coded
+    domain: Coded  # the organisation's (`GraphIndex.org_domain`)
     employees: np.ndarray  # float64, NaN = unknown; the person's when `here` and known, else the profile's
     job_indptr: np.ndarray
     job_start: np.ndarray
@@ -1027,7 +1028,7 @@ def _candidate_columns(src: GraphSources, nodes: _Interner, org_domain: list[str
         .otherwise("profile_industry").alias("industry"),
         pl.when(here & pl.col("employees").is_not_nan().fill_null(False)).then("employees")
         .otherwise("profile_size").fill_null(np.nan).alias("employees"),
-    ).drop("pid", "org_domain", "p_domain", "profile_size", "profile_industry")
+    ).drop("pid", "p_domain", "profile_size", "profile_industry")
     # Employment grouped by person, newest start first; equal starts keep the table's order, as the
     # row-wise lookup does ("a later start replaces", never an equal one).
     emp = _map(src.employment, "email", nodes, "pid", "employment.email").with_row_index("row").filter(
@@ -1057,15 +1058,16 @@ def _candidate_columns(src: GraphSources, nodes: _Interner, org_domain: list[str
         emp["pid"].to_numpy(), indptr, job_start, job_end, job_title.codes,
         int((as_of - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)))
     is_here = person["here"].to_numpy()
-    coded = [Coded.of(person[name]) for name in ("title", "seniority", "function", "industry", "location")]
-    person_codes = np.stack([is_here.astype(np.int32), *(c.codes for c in coded), current.astype(np.int32)],
-                            axis=1)
-    for k, column in enumerate(coded, start=1):
+    coded = [Coded.of(person[name])
+             for name in ("title", "seniority", "function", "industry", "location", "org_domain")]
+    person_codes = np.stack([is_here.astype(np.int32), *(c.codes for c in coded[:5]), current.astype(np.int32),
+                             coded[5].codes], axis=1)
+    for k, column in zip((1, 2, 3, 4, 5, 7), coded, strict=True):
         column.codes = person_codes[:, k]
-    title, seniority, function, industry, location = coded
+    title, seniority, function, industry, location, domain = coded
     return CandidateColumns(
         here=is_here, person_codes=person_codes, title=title, seniority=seniority, function=function,
-        industry=industry, location=location, employees=person["employees"].to_numpy(),
+        industry=industry, location=location, domain=domain, employees=person["employees"].to_numpy(),
         job_indptr=indptr, job_start=job_start, job_end=job_end, job_title=job_title,
         job_current=person_codes[:, 6],
         job_current_from=current_from, job_current_until=current_until,

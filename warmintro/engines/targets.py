@@ -631,7 +631,7 @@ def fact_columns(graph: GraphIndex, pids: Sequence[int] | np.ndarray, as_of: dat
         raise ValueError("this graph carries no candidate columns; use load_facts")
     at = np.asarray(pids, dtype=np.int64)
     ids = at.tolist()
-    here, title_codes, seniority_codes, function_codes, industry, location, job_codes = (
+    here, title_codes, seniority_codes, function_codes, industry, location, job_codes, domain_codes = (
         cols.person_codes[at].T.tolist())
     # The current job: the first (newest-start) employment row of each person that is open at as_of.
     # The index keeps it as of its own build, with the span it holds for; a person whose rows start or end
@@ -651,7 +651,7 @@ def fact_columns(graph: GraphIndex, pids: Sequence[int] | np.ndarray, as_of: dat
                    in zip(map(cols.seniority.values.__getitem__, seniority_codes), here, titles, strict=True)]
     functions = [given if is_here and given else infer_function(title) for given, is_here, title
                  in zip(map(cols.function.values.__getitem__, function_codes), here, titles, strict=True)]
-    domains = [graph.org_domain[p] for p in ids]
+    domains = [cols.domain.values[c] for c in domain_codes]
 
     def company_of(i: int) -> str | None:
         return graph.org_company[ids[i]] or graph.domain_profile.get(domains[i] or "", _NO_PROFILE)[0]
