@@ -21,6 +21,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -31,9 +32,12 @@ from warmintro.engines.graph import get_graph
 from warmintro.engines.mobility import find_moves
 from warmintro.engines.targets import (
     EXCLUSION_ORDER,
+    FactColumns,
     PersonFacts,
+    fact_columns,
     find_targets,
     icp_check,
+    icp_columns,
     infer_function,
     infer_seniority,
     location_matches,
@@ -239,6 +243,82 @@ def test_icp_check_reads_words_as_one_pattern_per_word_would() -> None:
         first = next((w for w in words if w.strip() and re.search(
             r"(?<!\w)" + re.escape(w.strip()) + r"(?!\w)", title, re.I)), None)
         assert r.title_keyword == first, text
+
+
+EDGE_ICPS = [
+    ICP(industries=["Logistics", " Software "], employees_min=200, employees_max=5000, functions=["ops", "it"],
+        seniorities=["vp", "director"], title_keywords=["operations", "", "C++", "ops"], locations=["TX", "Canada"]),
+    ICP(),  # no facets: everyone passes with fit 1
+    ICP(title_keywords=["support"]),  # keywords only: they add to the fit, never fail
+    ICP(title_keywords=["", " "], locations=[" "]),  # blank words: no keyword facet match, no location facet
+    ICP(employees_min=1000),  # open-ended sizes
+    ICP(employees_max=50, industries=["Retail"]),
+]
+EDGE_PEOPLE = [
+    PersonFacts(email="a@x.example", title="VP Operations", seniority="vp", function="ops", industry="logistics",
+                employees=900, location="Austin, TX"),
+    PersonFacts(email="b@x.example"),  # nothing known
+    PersonFacts(email="c@x.example", industry="", employees=float("nan"), location="", title=""),
+    PersonFacts(email="d@x.example", industry="Software", employees=200, location="Toronto, Canada",
+                title="C++ lead, DevOps", seniority="director", function="it"),
+    PersonFacts(email="e@x.example", industry="Retail", employees=5000.0, location="Chicago, IL",
+                title="Head of Support", seniority="ic", function="Ops"),
+    PersonFacts(email="f@x.example", industry="Mining", employees=12, location="TXS", title="ops & operations",
+                seniority="cxo", function="finance"),
+    PersonFacts(email="g@x.example", industry="Logistics", employees=5001, location="Denver, CO", title=None,
+                seniority="manager", function=""),
+    PersonFacts(email="h@x.example", industry="Logistics", employees=0.0, location="Remote (TX)",
+                title="Customer Support Operations", seniority="vp", function="ops"),
+]
+
+
+def _same_icp_answers(icp: ICP, facts: list[PersonFacts], columns: FactColumns,
+                      cache: dict[Any, Any] | None) -> None:
+    fit = icp_columns(icp, columns, cache)
+    for i, person in enumerate(facts):
+        row = icp_check(icp, person)
+        assert fit.result(i) == row, (icp, person)
+        assert bool(fit.passes[i]) == row.passes and float(fit.fit[i]) == row.fit
+        assert fit.failed_text(i) == "; ".join(row.failed)
+
+
+def test_icp_columns_answer_as_icp_check_on_edge_cases() -> None:
+    """The column-wise ICP check gives, per person, the `IcpResult` of the row-wise one: unknown and blank
+    industry, size (None, NaN, the bounds) and location, title keywords, case, ICPs with no facets."""
+    columns = FactColumns.of(EDGE_PEOPLE)
+    for icp in EDGE_ICPS:
+        cache: dict[Any, Any] = {}
+        for _ in range(2):  # judged, then read back from the cache
+            _same_icp_answers(icp, EDGE_PEOPLE, columns, cache)
+        _same_icp_answers(icp, EDGE_PEOPLE, columns, None)
+    assert len(FactColumns.of([])) == 0 and len(icp_columns(EDGE_ICPS[0], FactColumns.of([])).passes) == 0
+
+
+def test_icp_columns_answer_as_icp_check_on_the_demo_workspace(store: Store, tmp_path: Path) -> None:
+    """Every person of a generated demo workspace, their facts gathered from the index's columns: the
+    column-wise ICP check (over the index's value lists, cached as find_targets does, and over per-batch
+    codes) gives the row-wise `IcpResult`, for the workspace's ICP and the edge-case ones."""
+    from warmintro.demo.generator import generate_workspace
+    from warmintro.engines.graph import invalidate_graph
+    from warmintro.program import load_program
+
+    as_of = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    generate_workspace(tmp_path / "demo", accounts=45, seed=11, as_of=as_of, people=600, ties=2500)
+    import_folder(store, tmp_path / "demo")
+    invalidate_graph()
+    with store.session() as s:
+        graph = get_graph(s, as_of=as_of)
+        program_icp = load_program(s).icp
+    assert program_icp.industries and program_icp.locations and program_icp.title_keywords
+    everyone = list(range(graph.size))
+    columns = fact_columns(graph, everyone, as_of)
+    facts = [columns.facts(i) for i in everyone]
+    assert sum(icp_check(program_icp, f).passes for f in facts) > 10  # some pass, most do not
+    for icp in [program_icp, *EDGE_ICPS]:
+        cache: dict[Any, Any] = {}
+        _same_icp_answers(icp, facts, columns, cache)
+        _same_icp_answers(icp, facts, columns, cache)
+        _same_icp_answers(icp, facts, FactColumns.of(facts), None)
 
 
 def test_unknown_champion_is_a_clear_error(network: Store) -> None:

@@ -23,7 +23,9 @@ vectorised: `evals/enron_auc.py` scores real mail with exactly the same code.
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
+import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -204,16 +206,23 @@ def email_domain(email: str) -> str | None:
     return email.rsplit("@", 1)[1] if "@" in email else None
 
 
+@functools.lru_cache(maxsize=65_536)
+def _calendar_month(days: int) -> tuple[str, int]:
+    """(month name, year) of a day counted from 1970-01-01 (cached: evidence texts name a few thousand)."""
+    d = date(1970, 1, 1) + timedelta(days=days)
+    return _MONTHS[d.month - 1], d.year
+
+
 def month_year(day: float | None) -> str:
-    if day is None or np.isnan(day):
+    if day is None or math.isnan(day):
         return "an unknown date"
-    d = date(1970, 1, 1) + timedelta(days=int(day))
-    return f"{_MONTHS[d.month - 1]} {d.year}"
+    month, year = _calendar_month(int(day))
+    return f"{month} {year}"
 
 
 def _mon(day: float) -> str:
-    d = date(1970, 1, 1) + timedelta(days=int(day))
-    return f"{_MONTHS[d.month - 1][:3]} {d.year}"
+    month, year = _calendar_month(int(day))
+    return f"{month[:3]} {year}"
 
 
 def _epoch_days(when: datetime) -> float:
@@ -427,25 +436,38 @@ class CandidateColumns:
     referral ledger, which the product writes between imports, is still read per call.
 
     Per person id: the people.csv row (`has_person`; `here` = its domain is unset or is the person's
-    current organisation) and its fields. Employment rows are grouped by person id (`job_indptr`),
+    current organisation) and its fields, but for industry and company size, which are the facts the
+    engine uses: the person's own when `here` and given, else their organisation's domain profile (so a
+    query gathers them, with no per-person lookup). Employment rows are grouped by person id (`job_indptr`),
     newest start first, with start/end in epoch microseconds (end: int64 max when open), so "current at
     as_of" is decided per query, exactly as the SQL did."""
 
     here: np.ndarray  # bool
+    # The per-person codes side by side, one row per person (a query gathers a row per candidate, not a
+    # cell per column): here, title, seniority, function, industry, location, job_current, domain; the
+    # Coded columns' codes are views of it.
+    person_codes: np.ndarray  # int32 (people, 8)
     title: Coded
     seniority: Coded
     function: Coded
-    industry: Coded
+    industry: Coded  # the person's when `here` and given, else the domain profile's
     location: Coded
-    employees: np.ndarray  # float64, NaN = unknown
+    domain: Coded  # the organisation's (`GraphIndex.org_domain`)
+    employees: np.ndarray  # float64, NaN = unknown; the person's when `here` and known, else the profile's
     job_indptr: np.ndarray
     job_start: np.ndarray
     job_end: np.ndarray
     job_title: Coded
+    # Per person, the current job's title code (0: none, or untitled) at the build's as_of, and the span
+    # [from, until) of epoch us in which that answer holds (no start or end of the person's rows inside):
+    # a query in the span reads it, one outside walks the person's rows.
+    job_current: np.ndarray
+    job_current_from: np.ndarray
+    job_current_until: np.ndarray
     customer_domains: frozenset[str]  # accounts not churned
     do_not_contact: np.ndarray  # bool per person id
     referral_created: np.ndarray  # epoch us per referral-sourced opportunity, in table order
-    referral_domain: list[str]
+    referral_rows: dict[str, list[int]]  # domain -> its referral opportunities' rows, in table order
     referral_text: list[str]
 
 
@@ -506,14 +528,14 @@ class GraphIndex:
     def _part_rows(self, a: int, b: int) -> pl.DataFrame:
         lo_id, hi_id = (a, b) if a < b else (b, a)
         key = lo_id * self.size + hi_id
-        lo = int(np.searchsorted(self.part_keys, key, side="left"))
-        hi = int(np.searchsorted(self.part_keys, key, side="right"))
+        lo, hi = np.searchsorted(self.part_keys, (key, key + 1)).tolist()  # integer keys: key + 1 ends it
         return self.parts.slice(lo, hi - lo)
 
     def evidence(self, a: int, b: int) -> list[Evidence]:
         """Readable evidence for the tie between two people, strongest first (equal strengths in kind order)."""
-        rows = sorted(self._part_rows(a, b).to_dicts(), key=lambda r: -r["strength"])
-        return [Evidence(KINDS[r["kind"]], round(float(r["strength"]), 3), _describe(r, self.as_of), _brief(r))
+        rows = sorted(self._part_rows(a, b).rows(named=True), key=lambda r: -r["strength"])
+        today = _epoch_days(self.as_of)
+        return [Evidence(KINDS[r["kind"]], round(float(r["strength"]), 3), _describe(r, today), _brief(r))
                 for r in rows]
 
     def tie(self, a: int, b: int) -> Tie | None:
@@ -553,12 +575,11 @@ def _brief(r: dict[str, Any]) -> str:
     return kind
 
 
-def _describe(r: dict[str, Any], as_of: datetime) -> str:
+def _describe(r: dict[str, Any], today: float) -> str:
     kind = KINDS[r["kind"]]
     n = r["count"]
     last = r["last"]
     label = r["label"]
-    today = _epoch_days(as_of)
     if kind == "coworker":
         months = int(round(r["months"] or 0))
         where = f" at {label}" if label else ""
@@ -944,7 +965,7 @@ def build_graph(src: GraphSources, as_of: datetime | None = None) -> GraphIndex:
 
     index = _node_attributes(src, nodes, profiles, today)
     if src.complete:
-        index["candidates"] = _candidate_columns(src, nodes, index["org_domain"])
+        index["candidates"] = _candidate_columns(src, nodes, index["org_domain"], profiles, as_of)
     g = GraphIndex(
         as_of=as_of, emails=nodes.emails, matrix=matrix, parts=parts, part_keys=part_keys,
         **index,
@@ -961,19 +982,53 @@ def _epoch_us(col: str) -> pl.Expr:
     return pl.col(col).dt.epoch("us")
 
 
-def _candidate_columns(src: GraphSources, nodes: _Interner, org_domain: list[str | None]) -> CandidateColumns:
+def _current_jobs(pid: np.ndarray, indptr: np.ndarray, start: np.ndarray, end: np.ndarray, title: np.ndarray,
+                  at: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`CandidateColumns.job_current*`: employment rows grouped by person (`indptr`), newest start first."""
+    n = len(indptr) - 1
+    current = np.zeros(n, dtype=title.dtype)
+    since = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    until = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    if not len(pid):
+        return current, since, until
+    open_ = np.flatnonzero((start <= at) & (end > at))
+    people, first = np.unique(pid[open_], return_index=True)  # rows are in each person's order
+    current[people] = title[open_[first]]
+    # The nearest start or end at or before `at`, and after it, per person with rows.
+    floor = np.iinfo(np.int64).min
+    ceiling = np.iinfo(np.int64).max
+    before = np.maximum(np.where(start <= at, start, floor), np.where(end <= at, end, floor))
+    after = np.minimum(np.where(start > at, start, ceiling), np.where(end > at, end, ceiling))
+    with_rows = np.flatnonzero(indptr[1:] > indptr[:-1])
+    since[with_rows] = np.maximum.reduceat(before, indptr[with_rows])
+    until[with_rows] = np.minimum.reduceat(after, indptr[with_rows])
+    return current, since, until
+
+
+def _candidate_columns(src: GraphSources, nodes: _Interner, org_domain: list[str | None],
+                       profiles: pl.DataFrame, as_of: datetime) -> CandidateColumns:
     n = nodes.size
     ppl = _map(src.people, "email", nodes, "pid", "people.email").unique("pid", keep="first")
     person = pl.DataFrame({"pid": np.arange(n, dtype=np.int64)}).with_columns(
         pl.Series("org_domain", org_domain, dtype=pl.String)).join(
         ppl.select("pid", pl.lit(True).alias("has_person"), pl.col("domain").alias("p_domain"), "title", "seniority",
-                   "function", "industry", pl.col("company_employees").alias("employees"), "location"),
-        on="pid", how="left").sort("pid")
+                   "function", "industry", pl.col("company_employees").cast(pl.Float64).alias("employees"),
+                   "location"),
+        on="pid", how="left").join(
+        # the profile of the person's organisation (`domain_profile.get(domain or "")` in the row-wise read)
+        profiles.select(pl.col("domain").alias("org_key"), pl.col("size").alias("profile_size"),
+                        pl.col("industry").alias("profile_industry")),
+        left_on=pl.col("org_domain").fill_null(""), right_on="org_key", how="left").sort("pid")
+    here = (pl.col("has_person").fill_null(False)
+            & (pl.col("p_domain").is_null() | (pl.col("p_domain") == pl.col("org_domain"))).fill_null(False))
     person = person.with_columns(
         pl.col("has_person").fill_null(False),
-        (pl.col("has_person").fill_null(False)
-         & (pl.col("p_domain").is_null() | (pl.col("p_domain") == pl.col("org_domain"))).fill_null(False)).alias("here"),
-    ).drop("pid", "org_domain", "p_domain")
+        here.alias("here"),
+        pl.when(here & (pl.col("industry").fill_null("") != "")).then("industry")
+        .otherwise("profile_industry").alias("industry"),
+        pl.when(here & pl.col("employees").is_not_nan().fill_null(False)).then("employees")
+        .otherwise("profile_size").fill_null(np.nan).alias("employees"),
+    ).drop("pid", "p_domain", "profile_size", "profile_industry")
     # Employment grouped by person, newest start first; equal starts keep the table's order, as the
     # row-wise lookup does ("a later start replaces", never an equal one).
     emp = _map(src.employment, "email", nodes, "pid", "employment.email").with_row_index("row").filter(
@@ -995,14 +1050,29 @@ def _candidate_columns(src: GraphSources, nodes: _Interner, org_domain: list[str
         (pl.col("account_name") + pl.lit(" came in as a referral (") + pl.col("opportunity_id") + pl.lit(", ")
          + pl.col("created_at").dt.strftime("%Y-%m-%d") + pl.lit(")")).alias("text"),
     )
+    referral_rows: dict[str, list[int]] = {}
+    for row, domain in enumerate(referral_opps["domain"].to_list()):
+        referral_rows.setdefault(domain, []).append(row)
+    job_start, job_end, job_title = emp["s"].to_numpy(), emp["e"].to_numpy(), Coded.of(emp["title"])
+    current, current_from, current_until = _current_jobs(
+        emp["pid"].to_numpy(), indptr, job_start, job_end, job_title.codes,
+        int((as_of - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)))
+    is_here = person["here"].to_numpy()
+    coded = [Coded.of(person[name])
+             for name in ("title", "seniority", "function", "industry", "location", "org_domain")]
+    person_codes = np.stack([is_here.astype(np.int32), *(c.codes for c in coded[:5]), current.astype(np.int32),
+                             coded[5].codes], axis=1)
+    for k, column in zip((1, 2, 3, 4, 5, 7), coded, strict=True):
+        column.codes = person_codes[:, k]
+    title, seniority, function, industry, location, domain = coded
     return CandidateColumns(
-        here=person["here"].to_numpy(), title=Coded.of(person["title"]), seniority=Coded.of(person["seniority"]),
-        function=Coded.of(person["function"]), industry=Coded.of(person["industry"]),
-        location=Coded.of(person["location"]),
-        employees=person["employees"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
-        job_indptr=indptr, job_start=emp["s"].to_numpy(), job_end=emp["e"].to_numpy(),
-        job_title=Coded.of(emp["title"]), customer_domains=frozenset(live.to_list()), do_not_contact=dnc,
-        referral_created=referral_opps["created"].to_numpy(), referral_domain=referral_opps["domain"].to_list(),
+        here=is_here, person_codes=person_codes, title=title, seniority=seniority, function=function,
+        industry=industry, location=location, domain=domain, employees=person["employees"].to_numpy(),
+        job_indptr=indptr, job_start=job_start, job_end=job_end, job_title=job_title,
+        job_current=person_codes[:, 6],
+        job_current_from=current_from, job_current_until=current_until,
+        customer_domains=frozenset(live.to_list()), do_not_contact=dnc,
+        referral_created=referral_opps["created"].to_numpy(), referral_rows=referral_rows,
         referral_text=referral_opps["text"].to_list(),
     )
 

@@ -14,7 +14,6 @@ Set-based: one aggregate query over the rolled-up usage for all the contacts ask
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 from warmintro.engines.timeutil import day_of, utc
 from warmintro.errors import NotFoundError
 from warmintro.store import models as m
-from warmintro.store.db import core_execute
+from warmintro.store.db import driver_rows
 
 PERSONAS = ("economic_buyer", "product_user", "power_user", "administrator")
 USER_PERSONAS = ("product_user", "power_user", "administrator")
@@ -212,13 +211,9 @@ def infer_personas(session: Session, emails: Iterable[str], as_of: datetime,
     return {email: _score(f, window_days) for email, f in feats.items()}
 
 
-@functools.cache
-def _latest_audit() -> Any:
-    return select(func.max(m.AuditLog.__table__.c.id))
-
-
 def _audit_token(session: Session) -> int:
-    return int(core_execute(session, _latest_audit()).scalar() or 0)
+    """The newest audit entry's id (read on every cached persona lookup: plain SQL on the driver)."""
+    return int(driver_rows(session, f"SELECT max(id) FROM {m.AuditLog.__tablename__}")[0][0] or 0)
 
 
 def _usage_written_since(session: Session, token: int) -> bool:
@@ -250,15 +245,19 @@ def infer_persona_cached(session: Session, email: str, as_of: datetime, cache: d
             .where(m.MeetingAttendee.email == email, m.Meeting.kind.in_(("renewal", "qbr")),
                    m.Meeting.occurred_at > start - timedelta(days=MEETING_LOOKBACK_DAYS),
                    m.Meeting.occurred_at < start + timedelta(days=1)))]
-        entry = (token, feats, times)
+        entry = (token, feats, times, {})
         cache[key] = entry
     feats, times = entry[1], entry[2]
     if feats is None:
         return None
     since = as_of - timedelta(days=MEETING_LOOKBACK_DAYS)
     kinds = [kind for kind, at in times if since < at <= as_of]
-    return _score(replace(feats, renewal_meetings=kinds.count("renewal"), qbr_meetings=kinds.count("qbr")),
-                  window_days)
+    counts = (kinds.count("renewal"), kinds.count("qbr"))
+    # The score is a function of the entry's features and these counts: computed once per counts.
+    scored: dict[tuple[int, int], PersonaResult] = entry[3]
+    if counts not in scored:
+        scored[counts] = _score(replace(feats, renewal_meetings=counts[0], qbr_meetings=counts[1]), window_days)
+    return scored[counts]
 
 
 def account_personas(session: Session, account_id: str, as_of: datetime) -> list[PersonaResult]:

@@ -19,20 +19,20 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from warmintro.engines.graph import GraphIndex, email_domain, get_graph, normalise_domain
 from warmintro.errors import NotFoundError
 from warmintro.program import ICP, load_program
 from warmintro.store import models as m
-from warmintro.store.db import core_execute
+from warmintro.store.db import driver_rows
 
 EXCLUSION_ORDER: tuple[str, ...] = (
     "same_domain", "customer", "do_not_contact", "competitor", "recently_referred", "outside_icp",
@@ -249,6 +249,211 @@ def _check(spec: _IcpSpec, p: PersonFacts, *, company_only: bool) -> IcpResult:
 
 
 # ---------------------------------------------------------------------------------------------------
+# The same facts and ICP check over a batch of people at once (what find_targets ranks)
+
+def _coded(values: Iterable[str | None]) -> tuple[list[int], list[str | None]]:
+    """Values as codes into their distinct values, code 0 = None."""
+    index: dict[str | None, int] = {None: 0}
+    codes = [index.setdefault(v, len(index)) for v in values]
+    return codes, list(index)
+
+
+@dataclass
+class FactColumns:
+    """`PersonFacts` of a batch of people as columns (row i = the batch's i-th person). Industry and
+    location are codes into their value lists (code 0 = None): the index's own lists, so the ICP check
+    reads each distinct value once per index, not once per person. Employees: NaN = unknown. Name and
+    company are read per row asked for (the ranked and a few exclusion texts need them). Plain lists: a
+    batch is a few dozen people, for which list steps cost less than array operations."""
+
+    emails: list[str]
+    name_of: Callable[[int], str | None]
+    company_of: Callable[[int], str | None]
+    domains: list[str | None]
+    titles: list[str | None]
+    seniorities: list[str | None]
+    functions: list[str | None]
+    industry: list[int]
+    industry_values: list[str | None]
+    employees: list[float]
+    location: list[int]
+    location_values: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.emails)
+
+    @classmethod
+    def of(cls, facts: Sequence[PersonFacts]) -> FactColumns:
+        industry, industry_values = _coded(f.industry for f in facts)
+        location, location_values = _coded(f.location for f in facts)
+        employees = [math.nan if f.employees is None else float(f.employees) for f in facts]
+        names, companies = [f.name for f in facts], [f.company for f in facts]
+        return cls([f.email for f in facts], names.__getitem__, companies.__getitem__, [f.domain for f in facts],
+                   [f.title for f in facts], [f.seniority for f in facts], [f.function for f in facts],
+                   industry, industry_values, employees, location, location_values)
+
+    def head(self, n: int) -> FactColumns:
+        return FactColumns(self.emails[:n], self.name_of, self.company_of, self.domains[:n], self.titles[:n],
+                           self.seniorities[:n], self.functions[:n], self.industry[:n], self.industry_values,
+                           self.employees[:n], self.location[:n], self.location_values)
+
+    def facts(self, i: int) -> PersonFacts:
+        employees = self.employees[i]
+        return PersonFacts(
+            email=self.emails[i], name=self.name_of(i), company=self.company_of(i), domain=self.domains[i],
+            title=self.titles[i], seniority=self.seniorities[i], function=self.functions[i],
+            industry=self.industry_values[self.industry[i]],
+            employees=None if math.isnan(employees) else employees, location=self.location_values[self.location[i]])
+
+
+@dataclass
+class _ValueVerdicts:
+    """One facet's verdict on each value of a value list: matches, and the readable text (the value as
+    matched, or why it fails)."""
+
+    spec: _IcpSpec  # spec and values kept: their ids are the cache key, so they are not reused while it lives
+    values: list[str | None]
+    ok: list[bool]  # per code
+    text: list[str]
+
+
+def _verdicts(spec: _IcpSpec, facet: str, values: list[str | None],
+              judge: Callable[[_IcpSpec], Callable[[str | None], tuple[bool, str]]],
+              cache: dict[Any, Any] | None) -> _ValueVerdicts:
+    key = (facet, id(spec), id(values))
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None and hit.spec is spec and hit.values is values:
+        return hit  # type: ignore[no-any-return]
+    judged = list(map(judge(spec), values))
+    verdicts = _ValueVerdicts(spec, values, [ok for ok, _ in judged], [t for _, t in judged])
+    if cache is not None:
+        cache[key] = verdicts
+    return verdicts
+
+
+def _industry_verdict(spec: _IcpSpec) -> Callable[[str | None], tuple[bool, str]]:
+    industries = spec.industries or frozenset()
+    return lambda v: ((False, "industry unknown") if not v else (True, v) if _norm(v) in industries
+                      else (False, f"industry {v} is not in the ICP"))
+
+
+def _location_verdict(spec: _IcpSpec) -> Callable[[str | None], tuple[bool, str]]:
+    pattern = spec.locations
+    assert pattern is not None
+    return lambda v: ((True, str(v)) if v and pattern.search(v)
+                      else (False, f"location {v} is not in the ICP" if v else "location unknown"))
+
+
+def _size_text(spec: _IcpSpec, employees: float) -> tuple[bool, str]:
+    assert spec.size is not None
+    lo, hi = spec.size
+    if math.isnan(employees):
+        return False, "company size unknown"
+    if lo <= employees <= hi:
+        return True, f"{_fmt_int(employees)} employees"
+    return False, (f"{_fmt_int(employees)} employees is outside {lo:,}-"
+                   f"{'any' if hi == math.inf else f'{int(hi):,}'}")
+
+
+def _label_text(facet: str, wanted: frozenset[str], value: str | None) -> tuple[bool, str]:
+    if not value:
+        return False, f"{facet} unknown"
+    if value in wanted:
+        return True, f"{value} {facet}"
+    return False, f"{facet} {value} is not in the ICP"
+
+
+def _title_keyword(spec: _IcpSpec, title: str | None) -> str | None:
+    assert spec.title_keywords is not None
+    t = _norm(title)
+    if spec.any_keyword is not None and spec.any_keyword.search(t):
+        return next((k for k, pattern in spec.title_keywords if pattern.search(t)), None)
+    return None
+
+
+def _title_keywords_seen(spec: _IcpSpec, cache: dict[Any, Any] | None) -> dict[str | None, str | None]:
+    """title -> its first ICP title keyword, kept in `cache` (with the spec, whose id is the key)."""
+    if cache is None:
+        return {}
+    hit = cache.get(("title keywords", id(spec)))
+    if hit is None or hit[0] is not spec:
+        hit = cache[("title keywords", id(spec))] = (spec, {})
+    return hit[1]  # type: ignore[no-any-return]
+
+
+@dataclass
+class _FacetColumn:
+    """One ICP facet over a batch: does each row match, and the row's text (as matched, or why not)."""
+
+    ok: list[bool]
+    text: Callable[[int], str]
+
+
+@dataclass
+class IcpColumns:
+    """`icp_check` of every row of a `FactColumns`: `passes` and `fit` per row; `failed_text(i)` and
+    `result(i)` build the texts of the rows asked about only (the texts are what costs)."""
+
+    passes: list[bool]
+    fit: list[float]
+    title_keyword: list[str | None]
+    facets: list[_FacetColumn]  # in `_check`'s order: industry, size, function, seniority, location
+
+    def failed_text(self, i: int) -> str:
+        """Row i's failures as `find_targets` shows them (its outside_icp detail)."""
+        return "; ".join([f.text(i) for f in self.facets if not f.ok[i]])
+
+    def result(self, i: int) -> IcpResult:
+        return IcpResult(passes=self.passes[i], fit=self.fit[i],
+                         matched=[f.text(i) for f in self.facets if f.ok[i]],
+                         failed=[f.text(i) for f in self.facets if not f.ok[i]], title_keyword=self.title_keyword[i])
+
+
+def icp_columns(icp: ICP, facts: FactColumns, cache: dict[Any, Any] | None = None) -> IcpColumns:
+    """`icp_check` for every row of `facts` at once: industry and location judged once per value of their
+    value lists (kept in `cache` while the lists live) and gathered by code, size, function and seniority
+    compared per row, title keywords searched once per distinct title. `cache`: a dict that lives as long
+    as the value lists (the graph index's memo), so an index's lists are judged once per ICP; None judges
+    them on every call. A batch is a few dozen rows: past the per-code gathers, plain lists cost less
+    than array operations."""
+    spec = _spec_of(icp)
+    n = len(facts)
+    facets: list[_FacetColumn] = []
+    if spec.industries is not None:
+        industry = _verdicts(spec, "industry", facts.industry_values, _industry_verdict, cache)
+        facets.append(_FacetColumn([industry.ok[c] for c in facts.industry],
+                                   lambda i: industry.text[facts.industry[i]]))
+    if spec.size is not None:
+        lo, hi = spec.size
+        facets.append(_FacetColumn([lo <= e <= hi for e in facts.employees],  # NaN (unknown) compares False
+                                   lambda i: _size_text(spec, facts.employees[i])[1]))
+    if spec.functions is not None:
+        functions = spec.functions
+        facets.append(_FacetColumn([bool(v) and v in functions for v in facts.functions],
+                                   lambda i: _label_text("function", functions, facts.functions[i])[1]))
+    if spec.seniorities is not None:
+        seniorities = spec.seniorities
+        facets.append(_FacetColumn([bool(v) and v in seniorities for v in facts.seniorities],
+                                   lambda i: _label_text("seniority", seniorities, facts.seniorities[i])[1]))
+    if spec.locations is not None:
+        location = _verdicts(spec, "location", facts.location_values, _location_verdict, cache)
+        facets.append(_FacetColumn([location.ok[c] for c in facts.location],
+                                   lambda i: location.text[facts.location[i]]))
+    rows = list(zip(*[f.ok for f in facets], strict=True)) if facets else [()] * n
+    hits = [sum(row) for row in rows]
+    given = len(facets)
+    keywords: list[str | None] = [None] * n
+    if spec.title_keywords is not None:
+        seen = _title_keywords_seen(spec, cache)
+        keywords = [seen[t] if t in seen else seen.setdefault(t, _title_keyword(spec, t))
+                    for t in facts.titles]
+        hits = [h + (k is not None) for h, k in zip(hits, keywords, strict=True)]
+        given += 1
+    fit = [h / given for h in hits] if given else [1.0] * n
+    return IcpColumns([all(row) for row in rows], fit, keywords, facets)
+
+
+# ---------------------------------------------------------------------------------------------------
 # Persona fit
 
 _EXEC_SCORE = {"cxo": 1.0, "vp": 1.0, "director": 0.8, "manager": 0.3, "ic": 0.1}
@@ -410,48 +615,72 @@ def _epoch_us(when: datetime) -> int:
 
 def column_facts(graph: GraphIndex, pids: Sequence[int], as_of: datetime) -> dict[int, PersonFacts]:
     """`load_facts` from the index's candidate columns (no queries): the same facts, gathered from arrays."""
+    if not pids:
+        return {}
+    facts = fact_columns(graph, pids, as_of)
+    return {pid: facts.facts(i) for i, pid in enumerate(pids)}
+
+
+_NO_PROFILE: tuple[str | None, float | None, str | None] = (None, None, None)
+
+
+def fact_columns(graph: GraphIndex, pids: Sequence[int] | np.ndarray, as_of: datetime) -> FactColumns:
+    """The facts `load_facts` reads, as columns gathered from the index's candidate columns (no queries)."""
     cols = graph.candidates
     if cols is None:
         raise ValueError("this graph carries no candidate columns; use load_facts")
-    if not pids:
-        return {}
     at = np.asarray(pids, dtype=np.int64)
+    ids = at.tolist()
+    here, title_codes, seniority_codes, function_codes, industry, location, job_codes, domain_codes = (
+        cols.person_codes[at].T.tolist())
     # The current job: the first (newest-start) employment row of each person that is open at as_of.
-    lo, hi = cols.job_indptr[at], cols.job_indptr[at + 1]
-    lengths = hi - lo
-    job_titles: list[str | None] = [None] * len(at)
-    if lengths.sum():
-        owner = np.repeat(np.arange(len(at)), lengths)
-        idx = np.repeat(lo - np.cumsum(np.concatenate(([0], lengths[:-1]))), lengths) + np.arange(lengths.sum())
-        t = _epoch_us(as_of)
-        open_ = (cols.job_start[idx] <= t) & (cols.job_end[idx] > t)
-        owner, idx = owner[open_], idx[open_]
-        first = np.concatenate(([True], owner[1:] != owner[:-1])) if len(owner) else np.zeros(0, dtype=bool)
-        for o, title in zip(owner[first].tolist(), cols.job_title.take(idx[first]), strict=True):
-            job_titles[o] = title
-    here = cols.here[at].tolist()
-    columns = zip(at.tolist(), job_titles, here, cols.title.take(at), cols.seniority.take(at),
-                  cols.function.take(at), cols.industry.take(at), cols.location.take(at),
-                  cols.employees[at].tolist(), strict=True)
-    out: dict[int, PersonFacts] = {}
-    for pid, job_title, is_here, p_title, p_seniority, p_function, p_industry, location, p_employees in columns:
-        domain = graph.org_domain[pid]
-        profile = graph.domain_profile.get(domain or "", (None, None, None))
-        title = job_title or p_title
-        employees: float | None = None
-        if is_here and not math.isnan(p_employees):
-            employees = float(p_employees)
-        elif profile[1] is not None and not math.isnan(profile[1]):
-            employees = float(profile[1])
-        out[pid] = PersonFacts(
-            email=graph.emails[pid], name=graph.names[pid], company=graph.org_company[pid] or profile[0],
-            domain=domain, title=title,
-            seniority=p_seniority if is_here and p_seniority else infer_seniority(title),
-            function=p_function if is_here and p_function else infer_function(title),
-            industry=p_industry if is_here and p_industry else profile[2],
-            employees=employees, location=location,
-        )
-    return out
+    # The index keeps it as of its own build, with the span it holds for; a person whose rows start or end
+    # between then and as_of has them walked.
+    t = _epoch_us(as_of)
+    job_values = cols.job_title.values
+    job_titles = [job_values[c] for c in job_codes]
+    spans = zip(cols.job_current_from[at].tolist(), cols.job_current_until[at].tolist(), strict=True)
+    for k in [k for k, (since, until) in enumerate(spans) if not since <= t < until]:
+        lo, hi = int(cols.job_indptr[at[k]]), int(cols.job_indptr[at[k] + 1])
+        job_titles[k] = next((job_values[cols.job_title.codes[j]] for j in range(lo, hi)
+                              if cols.job_start[j] <= t < cols.job_end[j]), None)
+    titles = [job or cols.title.values[c] for job, c in zip(job_titles, title_codes, strict=True)]
+    # people.csv's seniority/function when the row describes the person's current organisation, else read
+    # from the title
+    seniorities = [given if is_here and given else infer_seniority(title) for given, is_here, title
+                   in zip(map(cols.seniority.values.__getitem__, seniority_codes), here, titles, strict=True)]
+    functions = [given if is_here and given else infer_function(title) for given, is_here, title
+                 in zip(map(cols.function.values.__getitem__, function_codes), here, titles, strict=True)]
+    domains = [cols.domain.values[c] for c in domain_codes]
+
+    def company_of(i: int) -> str | None:
+        return graph.org_company[ids[i]] or graph.domain_profile.get(domains[i] or "", _NO_PROFILE)[0]
+
+    return FactColumns(
+        emails=[graph.emails[p] for p in ids], name_of=lambda i: graph.names[ids[i]], company_of=company_of,
+        domains=domains, titles=titles, seniorities=seniorities, functions=functions,
+        industry=industry, industry_values=cols.industry.values, employees=cols.employees[at].tolist(),
+        location=location, location_values=cols.location.values,
+    )
+
+
+def _vendor_side(graph: GraphIndex, vendor_domain: str | None, ids: np.ndarray,
+                 memo: dict[Any, Any] | None) -> np.ndarray:
+    """Per id: the vendor's own side, never a candidate: a team.csv member, or at the vendor's domain (or a
+    subdomain). Read from a mask over everyone, kept in the index's memo (without one: these ids only)."""
+    if memo is None:
+        at_vendor = [bool(vendor_domain) and _domain_in(graph.org_domain[i], (vendor_domain,))
+                     for i in ids.tolist()]
+        return graph.team_any[ids] | np.array(at_vendor, dtype=bool)
+
+    def everyone() -> np.ndarray:
+        mask = graph.team_any.copy()
+        for domain, members in graph.domain_members.items():
+            if vendor_domain and (domain == vendor_domain or domain.endswith("." + vendor_domain)):
+                mask[members] = True
+        return mask
+
+    return _memoised(memo, ("vendor side", vendor_domain), everyone)[ids]  # type: ignore[no-any-return]
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -522,29 +751,27 @@ def _cap(s: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Exclusion facts: from the index's columns, or (a graph without them) from the store
 
-def _column_exclusions(graph: GraphIndex, pids: Sequence[int], facts: dict[int, PersonFacts], since: datetime,
-                       as_of: datetime) -> tuple[frozenset[str] | set[str], set[str], dict[str, str]]:
+def _column_exclusions(graph: GraphIndex, ids: np.ndarray, domains: list[str | None], since: datetime,
+                       as_of: datetime) -> tuple[frozenset[str] | set[str], list[bool], dict[str, str]]:
     cols = graph.candidates
     assert cols is not None
-    at = np.asarray(pids, dtype=np.int64)
-    dnc = {graph.emails[int(p)] for p in at[cols.do_not_contact[at]]} if len(at) else set()
-    domains = {f.domain for f in facts.values() if f.domain}
+    dnc: list[bool] = cols.do_not_contact[ids].tolist()
     referred_domains: dict[str, str] = {}
-    if domains and len(cols.referral_created):
-        created = cols.referral_created
-        for i in np.flatnonzero((created > _epoch_us(since)) & (created <= _epoch_us(as_of))).tolist():
-            if cols.referral_domain[i] in domains:
-                referred_domains[cols.referral_domain[i]] = cols.referral_text[i]
+    lo, hi = _epoch_us(since), _epoch_us(as_of)
+    for domain in {d for d in domains if d and d in cols.referral_rows}:
+        for row in cols.referral_rows[domain]:  # the last in table order wins, as the row-wise read
+            if lo < cols.referral_created[row] <= hi:
+                referred_domains[domain] = cols.referral_text[row]
     return cols.customer_domains, dnc, referred_domains
 
 
-def _stored_exclusions(session: Session, facts: dict[int, PersonFacts], emails: list[str], since: datetime,
-                       as_of: datetime) -> tuple[set[str], set[str], dict[str, str]]:
-    domains = sorted({f.domain for f in facts.values() if f.domain})
+def _stored_exclusions(session: Session, domains: list[str | None], emails: list[str], since: datetime,
+                       as_of: datetime) -> tuple[set[str], list[bool], dict[str, str]]:
+    wanted = sorted({d for d in domains if d})
     customer_domains: set[str] = set()
     dnc: set[str] = set()
     referred_domains: dict[str, str] = {}
-    for chunk in _chunks(domains):
+    for chunk in _chunks(wanted):
         customer_domains |= set(session.scalars(select(m.Account.domain).where(
             m.Account.domain.in_(chunk), func.coalesce(m.Account.lifecycle_stage, "") != "churned")))
         for opp in session.scalars(select(m.Opportunity).where(
@@ -556,16 +783,35 @@ def _stored_exclusions(session: Session, facts: dict[int, PersonFacts], emails: 
     for chunk in _chunks(emails):
         dnc |= set(session.scalars(select(m.Contact.email).where(m.Contact.email.in_(chunk),
                                                                  m.Contact.do_not_contact.is_(True))))
-    return customer_domains, dnc, referred_domains
+    return customer_domains, [e in dnc for e in emails], referred_domains
 
 
 @functools.cache
-def _recent_referrals() -> Any:
-    """Built once (a statement per call costs more than the indexed query it runs)."""
-    r = m.Referral.__table__.c
-    return select(r.referee_email, r.referrer_email, r.created_at).where(
-        r.referee_email.in_(bindparam("emails", expanding=True)), r.created_at > bindparam("since"),
-        r.created_at <= bindparam("as_of"))
+def _reasons_of(flags: tuple[bool, ...]) -> tuple[str, tuple[str, ...]]:
+    """The reasons flagged (a flag per reason in EXCLUSION_ORDER): (the first, the others)."""
+    first, *also = (reason for reason, on in zip(EXCLUSION_ORDER, flags, strict=True) if on)
+    return first, tuple(also)
+
+
+@functools.lru_cache(maxsize=8)
+def _time_processors(dialect: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """The referral ledger's created_at type: datetime -> the driver's value, and back."""
+    kind = m.Referral.__table__.c.created_at.type
+    to_db, from_db = kind.bind_processor(dialect), kind.result_processor(dialect, None)
+    return to_db or (lambda v: v), from_db or (lambda v: v)
+
+
+def _recent_referrals(session: Session, emails: Sequence[str], since: datetime,
+                      as_of: datetime) -> Iterator[tuple[str, str, datetime]]:
+    """(referee, referrer, created) of the ledger's referrals of these people created in (since, as_of]. The
+    product writes the ledger between imports, so it is read every call: in plain SQL on the driver
+    (`driver_rows`), the times through the column type's own processors."""
+    to_db, from_db = _time_processors(session.get_bind().dialect)
+    for chunk in _chunks(emails):
+        sql = ("SELECT referee_email, referrer_email, created_at FROM referrals WHERE referee_email IN ("
+               + ",".join("?" * len(chunk)) + ") AND created_at > ? AND created_at <= ?")
+        for referee, referrer, created in driver_rows(session, sql, [*chunk, to_db(since), to_db(as_of)]):
+            yield referee, referrer, from_db(created)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -584,7 +830,7 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
     memo = graph.memo
     program = _memoised(memo, "program", lambda: load_program(session))
     icp = program.icp
-    vendor_domain = normalise_domain(program.vendor.domain)
+    vendor_domain: str | None = _memoised(memo, "vendor domain", lambda: normalise_domain(program.vendor.domain))
 
     cid = graph.id_of(email)
     row: ChampionRow = _memoised(memo, ("champion", email), lambda: _read_champion(session, email, cid is not None))
@@ -592,24 +838,22 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
         raise NotFoundError(f"no champion with email {champion_email!r}: not a customer contact, nor anyone "
                             "in the imported people or relationships")
 
-    facts_of = ((lambda ids: column_facts(graph, ids, as_of)) if graph.candidates is not None
-                else (lambda ids: load_facts(session, graph, ids, as_of)))
     pids: list[int] = []
-    strengths: np.ndarray = np.zeros(0)
-    facts: dict[int, PersonFacts] = {}
+    strengths: list[float] = []
+    candidates: FactColumns | None = None
     champ_facts = PersonFacts(email=email)
     if cid is not None:
-        ids, strengths = graph.neighbors(cid)
-        keep = ~graph.team_any[ids]
-        ids, strengths = ids[keep], strengths[keep]
-        if vendor_domain and len(ids):
-            not_vendor = np.array([not _domain_in(graph.org_domain[i], (vendor_domain,)) for i in ids.tolist()],
-                                  dtype=bool)
-            ids, strengths = ids[not_vendor], strengths[not_vendor]
-        pids = ids.tolist()
-        # The champion's facts and the candidates' in one gather (a copy should the champion be among them).
-        facts = facts_of([*pids, cid])
-        champ_facts = facts.pop(cid) if cid not in pids else replace(facts[cid])
+        ids, weights = graph.neighbors(cid)
+        keep = ~_vendor_side(graph, vendor_domain, ids, memo)
+        ids, weights = ids[keep], weights[keep]
+        pids, strengths = ids.tolist(), weights.tolist()
+        # The candidates' facts and the champion's (the last row) in one gather.
+        if graph.candidates is not None:
+            gathered = fact_columns(graph, np.append(ids, cid), as_of)
+            champ_facts, candidates = gathered.facts(len(pids)), gathered.head(len(pids))
+        else:
+            loaded = load_facts(session, graph, [*pids, cid], as_of)
+            champ_facts, candidates = replace(loaded[cid]), FactColumns.of([loaded[p] for p in pids])
     if row.is_contact:
         champ_facts.name = row.name
         champ_facts.title = row.title or champ_facts.title
@@ -622,70 +866,80 @@ def find_targets(session: Session, champion_email: str, limit: int = 5, *, as_of
             champ_facts.employees = float(row.account_employees)
     champion_domain = champ_facts.domain or email_domain(email)
     persona, persona_source = _champion_persona(session, email, row, champ_facts, as_of, memo)
-    if cid is None:
+    if cid is None or candidates is None:
         return TargetsResult(email, persona, persona_source, [], [])
 
-    emails = [graph.emails[p] for p in pids]
+    emails, domains = candidates.emails, candidates.domains
     since = as_of - timedelta(days=RECENTLY_REFERRED_DAYS)
     if graph.candidates is not None:
-        customer_domains, dnc, referred_domains = _column_exclusions(graph, pids, facts, since, as_of)
+        customer_domains, dnc, referred_domains = _column_exclusions(graph, ids, domains, since, as_of)
     else:
-        customer_domains, dnc, referred_domains = _stored_exclusions(session, facts, emails, since, as_of)
+        customer_domains, dnc, referred_domains = _stored_exclusions(session, domains, emails, since, as_of)
     referred: dict[str, str] = {}
-    for chunk in _chunks(emails):  # the referral ledger changes between imports: always read it
-        for referee, referrer, created in core_execute(
-                session, _recent_referrals(), {"emails": list(chunk), "since": since, "as_of": as_of}):
-            referred[referee] = f"referred by {referrer} on {created:%Y-%m-%d}"
+    for referee, referrer, created in _recent_referrals(session, emails, since, as_of):
+        referred[referee] = f"referred by {referrer} on {created:%Y-%m-%d}"
+
+    # Every exclusion reason of every candidate at once (the ICP check over the columns), a flag per
+    # reason in EXCLUSION_ORDER; texts only for the reason an exclusion shows and for the ranked.
+    # (the ICP is the memoised program's, so its id names it while the memo lives)
+    fit = icp_columns(icp, candidates, _memoised(memo, ("icp verdicts", id(icp)), dict))
+    competitors = tuple(icp.exclude_domains)
+    champion_domains = (champion_domain,)
+    reasons = zip(
+        [bool(champion_domain) and _domain_in(d, champion_domains) for d in domains],  # same_domain
+        [d in customer_domains for d in domains],  # customer
+        dnc,  # do_not_contact
+        [_domain_in(d, competitors) for d in domains],  # competitor
+        [e in referred or d in referred_domains
+         for e, d in zip(emails, domains, strict=True)],  # recently_referred
+        [not passes for passes in fit.passes],  # outside_icp
+        strict=True,
+    )
+
+    def detail(reason: str, i: int) -> str:
+        if reason == "outside_icp":
+            return fit.failed_text(i)
+        if reason == "do_not_contact":
+            return "marked do-not-contact"
+        if reason == "recently_referred":
+            return referred[emails[i]] if emails[i] in referred else referred_domains[domains[i] or ""]
+        who = candidates.company_of(i) or domains[i]
+        if reason == "same_domain":
+            return f"works at {who}, the champion's own company"
+        if reason == "customer":
+            return f"{who} is already a customer"
+        return f"{who} is a competitor"
 
     targets: list[Target] = []
     excluded: list[Excluded] = []
-    eligible: list[tuple[float, float, int, PersonFacts, IcpResult, float, str | None]] = []
-    competitors = tuple(icp.exclude_domains)
-    champion_domains = (champion_domain,)
-    spec = _spec_of(icp)
-    for pid, strength in zip(pids, strengths, strict=True):
-        f = facts[pid]
-        s = float(strength)
-        reasons: dict[str, str] = {}
-        if champion_domain and _domain_in(f.domain, champion_domains):
-            reasons["same_domain"] = f"works at {f.company or f.domain}, the champion's own company"
-        if f.domain in customer_domains:
-            reasons["customer"] = f"{f.company or f.domain} is already a customer"
-        if f.email in dnc:
-            reasons["do_not_contact"] = "marked do-not-contact"
-        if _domain_in(f.domain, competitors):
-            reasons["competitor"] = f"{f.company or f.domain} is a competitor"
-        if f.email in referred:
-            reasons["recently_referred"] = referred[f.email]
-        elif f.domain in referred_domains:
-            reasons["recently_referred"] = referred_domains[f.domain]
-        fit = _check(spec, f, company_only=False)
-        if not fit.passes:
-            reasons["outside_icp"] = "; ".join(fit.failed)
-        if reasons:
-            order = [r for r in EXCLUSION_ORDER if r in reasons]
-            excluded.append(Excluded(f.email, order[0], order[1:], reasons[order[0]], s))
+    eligible: list[tuple[float, float, int, PersonFacts, float, str | None]] = []
+    fits = fit.fit
+    for i, (flags, s) in enumerate(zip(reasons, strengths, strict=True)):
+        if True in flags:
+            first, also = _reasons_of(flags)
+            excluded.append(Excluded(emails[i], first, list(also), detail(first, i), s))
             continue
+        f = candidates.facts(i)
         pf, persona_reason = persona_fit(persona, champ_facts, f)
-        score = W_STRENGTH * s + W_ICP * fit.fit + W_PERSONA * pf
-        eligible.append((round(score, 3), round(s, 3), pid, f, fit, pf, persona_reason))
+        score = W_STRENGTH * s + W_ICP * fits[i] + W_PERSONA * pf
+        eligible.append((round(score, 3), round(s, 3), i, f, pf, persona_reason))
     # Evidence text is read for the returned targets only (the order does not depend on it).
     eligible.sort(key=lambda e: (-e[0], -e[1], e[3].email))
-    for score, strength, pid, f, fit, pf, persona_reason in eligible[:limit]:
-        evidence = graph.evidence(cid, pid)
+    for score, strength, i, f, pf, persona_reason in eligible[:limit]:
+        evidence = graph.evidence(cid, pids[i])
         kind = evidence[0].kind if evidence else "unknown"
         why = [_cap(e.text) for e in evidence[:2]]
         company_bits = ", ".join(x for x in (f.industry, f"{_fmt_int(f.employees)} employees" if f.employees else None,
                                              f.location) if x)
         who = f"{f.title} at {f.company}" if f.title and f.company else (f.title or f.company or f.email)
         why.append(f"{who} ({company_bits}) fits the ICP" if company_bits else f"{who} fits the ICP")
-        if fit.title_keyword:
-            why.append(f"Title mentions '{fit.title_keyword}'")
+        if fit.title_keyword[i]:
+            why.append(f"Title mentions '{fit.title_keyword[i]}'")
         if persona_reason:
             why.append(_cap(persona_reason))
         targets.append(Target(
             email=f.email, name=f.name, company=f.company, title=f.title, score=score, reasons=why,
-            kind=kind, strength=strength, evidence=[e.text for e in evidence], icp_fit=round(fit.fit, 3),
+            kind=kind, strength=strength, evidence=[e.text for e in evidence], icp_fit=round(fits[i], 3),
             persona_fit=round(pf, 3),
         ))
     excluded.sort(key=lambda e: (-e.strength, e.email))
