@@ -16,15 +16,6 @@ from warmintro.errors import StoreError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def core_execute(session: Session, statement: Any, params: dict[str, Any] | None = None) -> Any:
-    """Run a Core statement (table columns, not ORM entities) on the session's connection: the ORM's
-    execute path costs more than a small indexed query on a hot path. Flushes pending changes first, as
-    the session's autoflush would."""
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(statement, params)
-
-
 def driver_rows(session: Session, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Rows of a small, hot read written in plain SQL (`?` placeholders), run on the DBAPI cursor of the
     session's connection, inside its transaction: SQLAlchemy's execution path (context, parameter and
