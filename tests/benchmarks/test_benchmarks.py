@@ -56,10 +56,12 @@ def test_the_store_figures_run_on_postgresql(tmp_path, capsys):
     if not base:
         pytest.skip("WARMINTRO_TEST_DATABASE_URL is not set")
     with postgres_schema(base, "bench") as url:
-        code = main(["--size", "XS", "--only", "import", "scan", "--json", "--out", str(tmp_path / "results"),
+        code = main(["--size", "XS", "--only", "import", "import_usage", "scan", "--json", "--out", str(tmp_path / "results"),
                      "--work", str(tmp_path / "work"), "--database-url", url])
         doc = json.loads(capsys.readouterr().out)
     assert code == 0 and doc["database"] == "postgresql"
     imp = doc["figures"]["import"]
     assert "error" not in imp and imp["database"] == "postgresql" and imp["store_mb"] > 0
     assert imp["rows"]["contacts"] > 0 and doc["figures"]["scan"]["naive"]["agreement"] == 1.0
+    usage = doc["figures"]["import_usage"]
+    assert "error" not in usage and usage["database"] == "postgresql" and usage["rows"]["usage"] == usage["n"] > 0

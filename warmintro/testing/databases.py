@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import create_engine, text
 
@@ -19,8 +20,17 @@ def postgres_schema(base_url: str, prefix: str = "t") -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+        yield _with_search_path(base, schema)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    """`url` with its search_path set to `schema`, replacing a search_path it already sets (a URL that is
+    itself one of these schemas): libpq refuses an `options` parameter given twice."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
