@@ -230,11 +230,19 @@ class EmailIndex:
     def count(self) -> int:
         return self._collection.count()
 
-    def upsert(self, records: Iterable[Mapping[str, Any]]) -> int:
+    def embed(self, texts: Sequence[str]) -> list[Any]:
+        """The vectors `upsert` would compute for these texts (the model the collection is written with), to
+        be handed to it: a caller can embed the next batch while this one is stored."""
+        self._check_usable()
+        assert self._maker is not None
+        return list(self._maker(list(texts)))
+
+    def upsert(self, records: Iterable[Mapping[str, Any]], *, embeddings: Mapping[str, Any] | None = None) -> int:
         """Add or replace records {id, text, metadata}; returns how many were (re)embedded.
 
         Records whose text and metadata are already stored unchanged are skipped, so re-importing the
         same folder costs no embedding time. A repeated id within one call keeps its last occurrence.
+        `embeddings` (id -> vector from `embed` of the record's text) are used instead of embedding here.
         """
         self._check_usable()
         latest: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -262,6 +270,7 @@ class EmailIndex:
                 ids=todo,
                 documents=[latest[rid][0] for rid in todo],
                 metadatas=[latest[rid][1] or None for rid in todo],  # type: ignore[misc]
+                **({"embeddings": [embeddings[rid] for rid in todo]} if embeddings is not None else {}),
             )
             written += len(todo)
         return written

@@ -201,11 +201,11 @@ def test_an_interrupted_reembedding_resumes(tmp_path, store, ref, new, monkeypat
     real_upsert = EmailIndex.upsert
     calls = {"n": 0}
 
-    def failing(self, records):
+    def failing(self, records, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("killed")
-        return real_upsert(self, records)
+        return real_upsert(self, records, **kwargs)
 
     monkeypatch.setattr(EmailIndex, "upsert", failing)
     with pytest.raises(RuntimeError):
@@ -215,6 +215,27 @@ def test_an_interrupted_reembedding_resumes(tmp_path, store, ref, new, monkeypat
     assert not again.stale and again.count() == 2  # the new model's first batch, nothing of the old one
     res = vindex.index_emails(store, again)
     assert (res.embedded, res.already, again.count()) == (n - 2, 2, n)
+
+
+def test_embedding_the_next_batch_ahead_stores_what_chroma_would_have_computed(tmp_path, store, new) -> None:
+    """index_emails embeds batch k+1 while batch k is stored: every email is indexed once, flagged, and with the
+    vector Chroma computes itself from the same text."""
+    from sqlalchemy import select
+
+    from warmintro.store import models as m
+    from warmintro.voice import index as vindex
+
+    index = EmailIndex(make_chroma_client(tmp_path / "ahead"), embedding_function=new)
+    res = vindex.index_emails(store, index, batch_size=2)
+    bodies = _bodies(store)
+    assert res.embedded == len(bodies) == index.count() >= 5
+    with store.session() as s:
+        assert all(s.scalars(select(m.EmailMessage.embedded)))
+    plain = EmailIndex(make_chroma_client(tmp_path / "plain"), embedding_function=new)
+    plain.upsert({"id": i, "text": t, "metadata": {}} for i, t in bodies.items())
+    for rid in bodies:
+        assert np.allclose(_stored(index, rid), _stored(plain, rid), atol=1e-6), rid
+    assert vindex.index_emails(store, index).embedded == 0  # nothing left behind unflagged
 
 
 # ------------------------------------------------------------------ the int8 model's cache

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -107,21 +108,33 @@ def index_emails(store: Store, index: EmailIndex, *, authors: Sequence[str] | No
     done = 0
     if progress is not None:
         progress(0, todo)
-    while True:
-        with store.session() as s:
-            rows = s.scalars(
-                _scope(select(m.EmailMessage).where(m.EmailMessage.embedded.is_(False)), authors)
-                .order_by(m.EmailMessage.message_id).limit(batch_size)
-            ).all()
-            if not rows:
-                break
-            index.upsert(_record(r) for r in rows)
-            ids = [r.message_id for r in rows]
-            s.execute(update(m.EmailMessage).where(m.EmailMessage.message_id.in_(ids)).values(embedded=True))
-        done += len(rows)
-        if progress is not None:
-            progress(done, todo)
+    # The next batch is embedded on a thread while this one is stored (Chroma's upsert and the flags): the
+    # model's run lets go of the GIL, so the two share the cores instead of taking turns (issue 22).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+        batch = _unembedded(store, authors, after=None, limit=batch_size)
+        vectors = pool.submit(index.embed, [r["text"] for r in batch]) if batch else None
+        while batch and vectors is not None:
+            # Read past the batch in flight: it is flagged only once stored, so "not embedded" still has it.
+            following = _unembedded(store, authors, after=batch[-1]["id"], limit=batch_size)
+            ahead = pool.submit(index.embed, [r["text"] for r in following]) if following else None
+            index.upsert(batch, embeddings=dict(zip([r["id"] for r in batch], vectors.result(), strict=True)))
+            with store.session() as s:
+                s.execute(update(m.EmailMessage).where(m.EmailMessage.message_id.in_([r["id"] for r in batch]))
+                          .values(embedded=True))
+            done += len(batch)
+            if progress is not None:
+                progress(done, todo)
+            batch, vectors = following, ahead
     return IndexResult(done, already, total, reset)
+
+
+def _unembedded(store: Store, authors: Sequence[str] | None, *, after: str | None, limit: int) -> list[dict[str, Any]]:
+    """The next `limit` emails not embedded yet, in message_id order after `after`, as index records."""
+    stmt = _scope(select(m.EmailMessage).where(m.EmailMessage.embedded.is_(False)), authors)
+    if after is not None:
+        stmt = stmt.where(m.EmailMessage.message_id > after)
+    with store.session() as s:
+        return [_record(r) for r in s.scalars(stmt.order_by(m.EmailMessage.message_id).limit(limit))]
 
 
 def _reembed(store: Store, index: EmailIndex) -> None:
