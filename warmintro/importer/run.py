@@ -86,7 +86,6 @@ class _Parsed:
     path: Path
     bad: pl.DataFrame  # [ROW, column] of the values that failed their check (cross-checks skip those cells)
     unreadable: Unreadable  # records a lenient read could not use (their values count as known references)
-    in_key_order: bool = False  # frame sorted by spec.key (by the parse thread, so the writer need not)
 
 
 class _Issues:
@@ -323,65 +322,50 @@ def _check_rows(p: _Parsed, condition: pl.Expr, column: str, reason: str, issues
                         "rule")
 
 
-@dataclass
-class _FileChecks:
-    """The checks across files, run on each file as soon as it is parsed: LOAD_ORDER puts accounts.csv, which
-    the references need, first. What the store holds is read once before anything is written."""
-
-    present: set[str]
-    issues: _Issues
-    known_accounts: set[str]
-    store_contact_emails: dict[str, str]
-    accounts_parsed: bool = False
-
-    @classmethod
-    def read(cls, store: Store, present: set[str], issues: _Issues) -> _FileChecks:
-        with store.session() as s:
-            accounts = set(s.scalars(select(m.Account.account_id)))
-            emails = {e: cid for e, cid in s.execute(select(m.Contact.email, m.Contact.contact_id))}
-        return cls(present, issues, accounts, emails)
-
-    def check(self, name: str, p: _Parsed) -> None:
-        issues = self.issues
+def _cross_checks(parsed: dict[str, _Parsed], present: set[str], store: Store, issues: _Issues) -> None:
+    for p in parsed.values():
         _check_duplicates(p, issues)
-        if name == "accounts.csv":
-            self.known_accounts |= set(p.frame["account_id"].to_list())
-            self.known_accounts |= p.unreadable.values  # its own problem is reported instead
-            self.accounts_parsed = True
-        # An accounts.csv whose header was refused gave no accounts: unknown references would only be noise.
-        accounts_known = self.accounts_parsed or "accounts.csv" not in self.present
-        if name in ("contacts.csv", "signals.csv", "meetings.csv", "usage.csv") and accounts_known:
-            _check_refs(p, "account_id", self.known_accounts, "account_id", issues)
-        if name == "contacts.csv":
-            self._check_contact_emails(p)
-        elif name == "signals.csv":
-            _check_rows(p, (pl.col("type") == "nps") & pl.col("score").is_null(), "score",
-                        "an nps signal needs a score (0-10)", issues, needs=("score", "type"))
-            _check_rows(p, pl.col("resolved_at") < pl.col("occurred_at"), "resolved_at", "resolved before it occurred", issues)
-        elif name == "employment.csv":
-            _check_rows(p, pl.col("end") < pl.col("start"), "end", "ends before it starts", issues)
-        elif name == "relationships.csv":
-            _check_rows(p, pl.col("a_email") == pl.col("b_email"), "b_email",
-                        "a relationship needs two different people", issues)
-
-    def _check_contact_emails(self, c: _Parsed) -> None:
+    with store.session() as s:
+        known_accounts = set(s.scalars(select(m.Account.account_id)))
+        store_contact_emails = {e: cid for e, cid in s.execute(select(m.Contact.email, m.Contact.contact_id))}
+    if "accounts.csv" in parsed:
+        known_accounts |= set(parsed["accounts.csv"].frame["account_id"].to_list())
+        known_accounts |= parsed["accounts.csv"].unreadable.values  # its own problem is reported instead
+    # An accounts.csv whose header was refused gave no accounts: unknown references would only be noise.
+    accounts_known = "accounts.csv" in parsed or "accounts.csv" not in present
+    for name in ("contacts.csv", "signals.csv", "meetings.csv", "usage.csv"):
+        if name in parsed and accounts_known:
+            _check_refs(parsed[name], "account_id", known_accounts, "account_id", issues)
+    if "contacts.csv" in parsed:
+        c = parsed["contacts.csv"]
         dup = c.frame.filter(pl.col("email").is_duplicated() & ~pl.col("contact_id").is_duplicated())
         later = dup.filter(pl.col("email").is_first_distinct().not_())
         if later.height:
-            self.issues.add_rows(c.path, later.select(ROW, pl.lit("email").alias("column"),
-                                                      (pl.lit("email used by another contact: ") + pl.col("email")).alias("reason")),
-                                 "duplicate")
-        held = self.store_contact_emails
+            issues.add_rows(c.path, later.select(ROW, pl.lit("email").alias("column"),
+                                                 (pl.lit("email used by another contact: ") + pl.col("email")).alias("reason")),
+                            "duplicate")
         in_file = dict(zip(c.frame["contact_id"].to_list(), c.frame["email"].to_list(), strict=True))
         clash = [
             (row, email) for row, cid, email in c.frame.select(ROW, "contact_id", "email").iter_rows()
-            if email in held and held[email] != cid and in_file.get(held[email], email) == email
+            if email in store_contact_emails and store_contact_emails[email] != cid
+            and in_file.get(store_contact_emails[email], email) == email
         ]
         if clash:
             lines = physical_lines(c.path, [r for r, _ in clash])
             for row, email in clash:
-                self.issues.add(ImportIssue(c.path.name, lines[row], "email",
-                                            f"email {email} already belongs to contact {held[email]}"), "reference")
+                issues.add(ImportIssue(c.path.name, lines[row], "email",
+                                       f"email {email} already belongs to contact {store_contact_emails[email]}"),
+                           "reference")
+    if "signals.csv" in parsed:
+        sig = parsed["signals.csv"]
+        _check_rows(sig, (pl.col("type") == "nps") & pl.col("score").is_null(), "score",
+                    "an nps signal needs a score (0-10)", issues, needs=("score", "type"))
+        _check_rows(sig, pl.col("resolved_at") < pl.col("occurred_at"), "resolved_at", "resolved before it occurred", issues)
+    if "employment.csv" in parsed:
+        _check_rows(parsed["employment.csv"], pl.col("end") < pl.col("start"), "end", "ends before it starts", issues)
+    if "relationships.csv" in parsed:
+        _check_rows(parsed["relationships.csv"], pl.col("a_email") == pl.col("b_email"), "b_email",
+                    "a relationship needs two different people", issues)
 
 
 def _write_file(s: Session, name: str, p: _Parsed, result: ImportResult) -> None:
@@ -390,10 +374,9 @@ def _write_file(s: Session, name: str, p: _Parsed, result: ImportResult) -> None
     spec = p.spec
     table = tables[spec.table]
     frame = p.frame.drop(ROW, strict=False)
-    ordered = p.in_key_order
     if name == "meetings.csv":
         ids = frame["meeting_id"].to_list()
-        bulk_upsert(s, table, frame.drop("attendees"), spec.key, ordered=ordered)
+        bulk_upsert(s, table, frame.drop("attendees"), spec.key)
         for i in range(0, len(ids), 5000):
             s.execute(delete(m.MeetingAttendee).where(m.MeetingAttendee.meeting_id.in_(ids[i : i + 5000])))
         attendees = (
@@ -407,9 +390,9 @@ def _write_file(s: Session, name: str, p: _Parsed, result: ImportResult) -> None
         result.rolled_up["usage_daily"] = frame.height
     elif name == "asks.csv":
         bulk_upsert(s, table, frame.with_columns(pl.lit("import").alias("source")), spec.key,
-                    update=("outcome", "channel", "asked_by"), ordered=ordered)
+                    update=("outcome", "channel", "asked_by"))
     else:
-        bulk_upsert(s, table, frame, spec.key, ordered=ordered)
+        bulk_upsert(s, table, frame, spec.key)
     result.imported[spec.table if spec.table != "usage_daily" else "usage"] = p.rows
 
 
@@ -429,7 +412,7 @@ def _bulk_tuned(session: Session) -> Iterator[None]:
         raw.execute(f"PRAGMA cache_size={int(before)}")
 
 
-def _load(store: Store, parsed: list[tuple[str, _Parsed]], program: dict[str, Any] | None,
+def _load(store: Store, parsed: dict[str, _Parsed], program: dict[str, Any] | None,
           mail: pl.DataFrame | None, source: str, result: ImportResult, progress: ProgressFn | None) -> None:
     """One transaction, once every file has been parsed and checked with no problem.
 
@@ -438,7 +421,7 @@ def _load(store: Store, parsed: list[tuple[str, _Parsed]], program: dict[str, An
     stores and waits to get it back behind any Python the other thread runs, and polars takes both cores."""
     tables = m.Base.metadata.tables
     with store.session(write=True) as s, _bulk_tuned(s):
-        for name, p in parsed:
+        for name, p in parsed.items():  # in LOAD_ORDER: parents before children
             if progress:
                 progress(f"→ {p.spec.table}", p.frame.height, False)
             _write_file(s, name, p, result)
@@ -526,8 +509,7 @@ def _import_entries(store: Store, folder: Path, entries: dict[str, Path], progra
     for required in ("accounts.csv", "contacts.csv", "program.toml"):
         if required not in entries and required not in replaced:
             issues.add(ImportIssue(required, None, None, "required file is missing from the folder"))
-    checks = _FileChecks.read(store, set(entries), issues)  # the store as it is, before anything is written
-    parsed: list[tuple[str, _Parsed]] = []
+    parsed: dict[str, _Parsed] = {}
     emails: pl.DataFrame | None = None
     # emails/ is parsed in Python on a thread of its own while polars validates the CSV files (polars lets go
     # of the GIL): its problems are kept apart and listed after the files', as when it was parsed after them.
@@ -538,17 +520,12 @@ def _import_entries(store: Store, folder: Path, entries: dict[str, Path], progra
         for name in LOAD_ORDER:
             if name in entries and entries[name].is_file():
                 p = _parse_file(entries[name], FILES[name], issues, result.warnings, progress)
-                if p is None:
-                    continue
-                checks.check(name, p)
-                if not issues.total and p.spec.key and not p.spec.rollup:
-                    # Sorted now, while emails/ is still parsed beside it, not during the write.
-                    p.frame = p.frame.sort(list(p.spec.key), nulls_last=True)
-                    p.in_key_order = True
-                parsed.append((name, p))
+                if p is not None:
+                    parsed[name] = p
         if pending is not None:
             emails = pending.result()
     issues.merge(email_issues)
+    _cross_checks(parsed, set(entries), store, issues)
     if issues.total:
         items = issues.items
         if translation is not None:  # back on the CRM files' own lines: list them file by file, line by line again
