@@ -71,6 +71,21 @@ def test_casual_champion_note_opens_and_closes_their_way():
     assert_only_data(d.body, fx, bodies)
 
 
+def test_a_lowercase_writers_subject_keeps_the_names_case():
+    """Their sentence starts go lower case ("intro: ..."); a subject that starts with a name does not ("Jordan /
+    ...", "Relaydesk intro"), as the body keeps "hey Jordan"."""
+    from dataclasses import replace
+
+    fx, _bodies = CASUAL
+    profile = profile_of(CASUAL)
+    assert profile.all_lowercase
+    # the subject is picked by the champion's address: forty addresses reach every form
+    subjects = {OfflineDrafter().draft(replace(fx, champion=replace(fx.champion, email=f"r{k}@kiln.example")),
+                                       profile, []).subject for k in range(40)}
+    vendor, first = fx.vendor_name, fx.target.first_name
+    assert {f"intro: {vendor}", f"{vendor} intro", f"{first} / {vendor}"} == subjects
+
+
 def test_formal_champion_note_opens_and_closes_their_way():
     fx, bodies = FORMAL
     d = OfflineDrafter().draft(fx, profile_of(FORMAL), [])

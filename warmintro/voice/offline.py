@@ -381,8 +381,8 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
         subject = _pick(key, (f"Introduction: {vendor}", f"An introduction to {vendor}"))
     else:
         subject = _pick(key, (f"Intro: {vendor}", f"Thought of you: {vendor}", f"{vendor} intro"))
-    if s.lower:
-        subject = subject[0].lower() + subject[1:]
+    if s.lower:  # as their sentences: "intro: Relaydesk", but "Grace / Relaydesk" keeps the names' case
+        subject = _cap(subject, lower=True)
     return NoteText(subject, body, greeting, signoff)
 
 
