@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,27 @@ def test_int8_vectors_do_not_depend_on_batch_mates(new) -> None:
     alone = np.vstack([new.embed_array([t]) for t in texts])
     assert np.allclose(new.embed_array(texts), alone, atol=1e-6)
     assert np.allclose(new.embed_array(texts[::-1]), alone[::-1], atol=1e-6)
+
+
+def test_int8_texts_run_side_by_side_give_the_vectors_of_one_at_a_time(monkeypatch) -> None:
+    # The int8 variant runs texts on parallel single-core lanes (issue 22): the same session, one text per
+    # call, so each vector must be bit-for-bit what the text alone gives on one lane.
+    texts = [*TEXTS.values(), "", "ok", "hello " * 300, "Grüße aus Köln — 日本語も"] * 3
+    seen: set[str] = set()
+    real = MiniLMEmbeddingFunction._embed_into
+
+    def spy(self, *args):
+        seen.add(threading.current_thread().name)
+        return real(self, *args)
+
+    monkeypatch.setattr(MiniLMEmbeddingFunction, "_embed_into", spy)
+    one_lane = index_embedding_function(intra_op_threads=1)
+    alone = np.vstack([one_lane.embed_array([t]) for t in texts])
+    assert seen == {threading.current_thread().name}  # one lane: the caller's own thread
+    seen.clear()
+    side_by_side = index_embedding_function(intra_op_threads=3).embed_array(texts)
+    assert seen and all(name.startswith("minilm") for name in seen)  # the lanes, not the caller
+    assert np.array_equal(side_by_side, alone)
 
 
 def test_a_new_collection_records_its_model(tmp_path, new) -> None:
