@@ -14,6 +14,7 @@ from agent.identity import Identity
 from slackapp import blocks as b
 from slackapp.deps import Deps
 from slackapp.listeners.common import guarded, identity_of, refusal_for, tell
+from warmintro.engines.timeutil import human_day, utc
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def mark_paid_clicked(deps: Deps, client: WebClient, body: dict[str, Any], who: 
     except WarmintroError as exc:
         tell(deps, client, body, who, f"Not marked paid: {b.escape(str(exc))}")
         return
-    when = paid.paid_at.strftime("%d %b %Y") if paid.paid_at else "today"
+    when = human_day(utc(paid.paid_at)) if paid.paid_at else "today"
     tell(deps, client, body, who, f":white_check_mark: Marked paid ({when}): {paid.amount:,.2f} to "
                                   f"{b.escape(paid.recipient_email or paid.referrer_email)} ({b.escape(paid.kind)}).")
 

@@ -503,6 +503,10 @@ def test_one_connector_does_not_crowd_out_the_others() -> None:
     assert [(c, t) for c, t, *_ in _diverse(shared_via, 2)] == [(3, 20), (6, 20)]
     # with nobody else left, the same connector fills the list
     assert [(c, t) for c, t, *_ in _diverse(ranked[:4], 3)] == [(1, 10), (1, 11), (1, 12)]
+    # the ranking is read only as far as the answer needs (a big company has thousands of paths)
+    read: list[tuple] = []
+    lazily = (read.append(r) or r for r in ranked)
+    assert [(c, t) for c, t, *_ in _diverse(lazily, 1)] == [(1, 10)] and len(read) <= 2
 
 
 # -- the champion's reads, kept with the index ------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -53,6 +54,8 @@ def test_an_admin_marks_a_due_payout_paid_once(due_payout: Harness):
     slack.action(payload)
     done = slack.mock.wait_for("response_url", where=lambda c: c.path.endswith("/paid"))[-1]
     assert "Marked paid" in done.body["text"] and "1,000.00" in done.body["text"]
+    paid_on = re.search(r"Marked paid \((\d{1,2}) ([A-Z][a-z]{2}) (\d{4})\)", done.body["text"])
+    assert paid_on and not paid_on.group(1).startswith("0")  # '7 Dec 2026', as every date people read
     slack.action(payload)  # a second click: still one record
     slack.mock.wait_for("response_url", 2, where=lambda c: c.path.endswith("/paid"))
     slack.drain()

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from warmintro.engines.timeutil import day_of, utc
+from warmintro.engines.timeutil import day_of, human_day, utc
 from warmintro.errors import NotFoundError
 from warmintro.store import models as m
 from warmintro.store.db import driver_rows
@@ -95,10 +95,10 @@ def _score(f: ContactFeatures, window_days: int) -> PersonaResult:
             f"no product usage in the last {window_days} days"
         if buyer_evidence:
             s["economic_buyer"] += 1.0
-            ev["economic_buyer"].append(f"{seen}, as budget holders")
+            ev["economic_buyer"].append(f"{seen}, how budget holders use it")
         else:
             s["product_user"] += 0.8
-            last = f", last on {f.last_active.isoformat()}" if f.last_active else ""
+            last = f", last on {human_day(f.last_active)}" if f.last_active else ""
             ev["product_user"].append(f"{seen}{last}; not a buyer: no CRM role, budget-holder title or renewal call "
                                       "says so")
     elif activity >= 0.55 and depth_kinds >= 2:

@@ -15,6 +15,7 @@ tie to them — or nobody when no team member knows them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -230,11 +231,11 @@ def who_knows(session: Session, query: str, limit: int = 10, *, as_of: datetime 
     first = np.ones(len(order), dtype=bool)
     first[1:] = key[order][1:] != key[order][:-1]
     best = order[first]
-    emails = graph.emails
-    ranked = sorted(
-        ((int(c_all[i]), int(t_all2[i]), float(w_fin[i]), int(h_fin[i]), int(v_fin[i])) for i in best),
-        key=lambda r: (-round(r[2], 9), r[3], emails[r[0]], emails[r[1]]),
-    )
+    # Strongest first (to 9 places), then fewest hops, then by connector's and target's email: person ids
+    # are in email order, so the whole ranking is one lexsort over numbers.
+    best = best[np.lexsort((t_all2[best], c_all[best], h_fin[best], -np.round(w_fin[best], 9)))]
+    ranked = zip(c_all[best].tolist(), t_all2[best].tolist(), w_fin[best].tolist(), h_fin[best].tolist(),
+                 v_fin[best].tolist(), strict=True)
     for c, t, strength, hops, via in _diverse(ranked, limit):
         evidence = [_hop_text(graph, c, t)] if hops == 1 else [_hop_text(graph, c, via), _hop_text(graph, via, t)]
         route_to, route_reason = _route(graph, c)
@@ -265,29 +266,28 @@ def _name_routes(session: Session, paths: list[WarmPath]) -> None:
         p.ask = _ask_words(p, p.route_name)
 
 
-def _diverse(ranked: list[tuple[int, int, float, int, int]], limit: int) -> list[tuple[int, int, float, int, int]]:
+def _diverse(ranked: Iterable[tuple[int, int, float, int, int]], limit: int) -> list[tuple[int, int, float, int, int]]:
     """The strongest `limit` paths, while other paths remain at most MAX_PATHS_PER_CONNECTOR per connector and
     one per intermediary and target: one well-connected champion, or one intermediary everybody knows, must
-    not push every other connector off the list."""
-    picked: list[tuple[int, int, float, int, int]] = []
-    spare: list[tuple[int, int, float, int, int]] = []
+    not push every other connector off the list. `ranked` is read only as far as the answer needs."""
+    picked: list[tuple[int, tuple[int, int, float, int, int]]] = []  # (rank, path)
+    spare: list[tuple[int, tuple[int, int, float, int, int]]] = []
     per: dict[int, int] = {}
     via_seen: set[tuple[int, int]] = set()
-    for r in ranked:
+    for rank, r in enumerate(ranked):
         if len(picked) >= limit:
             break
         c, t, _strength, hops, via = r
         if per.get(c, 0) < MAX_PATHS_PER_CONNECTOR and (hops == 1 or (via, t) not in via_seen):
-            picked.append(r)
+            picked.append((rank, r))
             per[c] = per.get(c, 0) + 1
             if hops == 2:
                 via_seen.add((via, t))
         else:
-            spare.append(r)
+            spare.append((rank, r))
     if len(picked) < limit:
         picked.extend(spare[: limit - len(picked)])
-    order = {r: i for i, r in enumerate(ranked)}
-    return sorted(picked, key=order.__getitem__)
+    return [r for _, r in sorted(picked)]
 
 
 __all__ = ["PILLAR_CODE", "WarmPath", "WhoKnowsResult", "resolve_target", "who_knows"]
