@@ -31,6 +31,14 @@ def index_of(ws: Workspace) -> Any:
     return ws.cache.get("index")
 
 
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and of its children that ended (index_emails' model process)."""
+    import resource
+
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
 def run_embed(ws: Workspace) -> dict[str, Any]:
     from sqlalchemy import func, select, update
 
@@ -61,9 +69,9 @@ def run_embed(ws: Workspace) -> dict[str, Any]:
     index = EmailIndex(make_chroma_client(path), embedding_function=ef)
     ef.embed_array(["warm-up"])
     log(f"embedding {n_keep} of {total} emails into Chroma")
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), _cpu_with_children()
     res = index_emails(ws.store, index, authors=None if cap is None else authors)
-    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+    secs, cpu = time.perf_counter() - t0, _cpu_with_children() - c0  # the model runs in a child process
     ws.cache["index"] = index
     ours = res.embedded / secs
     # Baseline: the reference model, one email per call, on a sample; then the models alone on it.

@@ -230,6 +230,13 @@ class EmailIndex:
     def count(self) -> int:
         return self._collection.count()
 
+    @property
+    def model(self) -> EmbeddingFunction[Documents]:
+        """The function the collection is written with: the one `embed` and `upsert` use."""
+        self._check_usable()
+        assert self._maker is not None
+        return self._maker
+
     def embed(self, texts: Sequence[str]) -> list[Any]:
         """The vectors `upsert` would compute for these texts (the model the collection is written with), to
         be handed to it: a caller can embed the next batch while this one is stored."""

@@ -239,16 +239,29 @@ def test_an_interrupted_reembedding_resumes(tmp_path, store, ref, new, monkeypat
     assert (res.embedded, res.already, again.count()) == (n - 2, 2, n)
 
 
-def test_embedding_the_next_batch_ahead_stores_what_chroma_would_have_computed(tmp_path, store, new) -> None:
+@pytest.mark.parametrize("process_min", [1, 10**9], ids=["model in a child process", "model in this process"])
+def test_embedding_the_next_batch_ahead_stores_what_chroma_would_have_computed(tmp_path, store, new, process_min,
+                                                                              monkeypatch) -> None:
     """index_emails embeds batch k+1 while batch k is stored: every email is indexed once, flagged, and with the
-    vector Chroma computes itself from the same text."""
+    vector Chroma computes itself from the same text, whether the model runs in a child process or here."""
     from sqlalchemy import select
 
+    from vectorstore import embed_process
     from warmintro.store import models as m
     from warmintro.voice import index as vindex
 
+    children: list[embed_process.EmbeddingProcess] = []
+    real_init = embed_process.EmbeddingProcess.__init__
+
+    def tracked(self, function):
+        real_init(self, function)
+        children.append(self)
+
+    monkeypatch.setattr(embed_process.EmbeddingProcess, "__init__", tracked)
     index = EmailIndex(make_chroma_client(tmp_path / "ahead"), embedding_function=new)
-    res = vindex.index_emails(store, index, batch_size=2)
+    res = vindex.index_emails(store, index, batch_size=2, process_min=process_min)
+    assert len(children) == (process_min == 1)
+    assert all(c._child is None for c in children)  # stopped when the run ends
     bodies = _bodies(store)
     assert res.embedded == len(bodies) == index.count() >= 5
     with store.session() as s:
@@ -258,6 +271,31 @@ def test_embedding_the_next_batch_ahead_stores_what_chroma_would_have_computed(t
     for rid in bodies:
         assert np.allclose(_stored(index, rid), _stored(plain, rid), atol=1e-6), rid
     assert vindex.index_emails(store, index).embedded == 0  # nothing left behind unflagged
+
+
+def test_the_model_process_answers_with_this_process_vectors_and_a_failed_one_loses_nothing(new, caplog) -> None:
+    from vectorstore.embed_process import EmbeddingProcess
+
+    texts = [*TEXTS.values(), "", "hello " * 300]
+    here = new.embed_array(texts)
+    with EmbeddingProcess(new) as child:
+        assert child.in_child
+        assert np.array_equal(child.embed(texts), here)  # bit for bit: the same function, rebuilt from its config
+        assert child.embed([]).shape == (0, here.shape[1])
+        assert child._child is not None
+        child._child.kill()  # dies between two batches ...
+        child._child.wait()
+        with caplog.at_level(logging.WARNING, logger="vectorstore.embed_process"):
+            again = child.embed(texts)
+        assert np.array_equal(again, here) and not child.in_child  # ... the batch is embedded here instead
+        assert "failed: it stopped" in caplog.text
+    # a child that cannot build the model (a config this code does not know) fails its first batch
+    caplog.clear()
+    broken = index_embedding_function()
+    broken.get_config = lambda: {"model_id": "not-a-minilm"}  # type: ignore[method-assign]
+    with EmbeddingProcess(broken) as child, caplog.at_level(logging.WARNING, logger="vectorstore.embed_process"):
+        assert np.array_equal(child.embed(texts), here) and not child.in_child
+    assert "the model's process failed" in caplog.text
 
 
 # ------------------------------------------------------------------ the int8 model's cache

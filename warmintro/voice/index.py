@@ -14,9 +14,10 @@ collection keeps answering with the model that made it (`vectorstore.client.Emai
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]  # (embedded so far, to embed in this run)
 BATCH = 256
+#: From this many emails to embed, the model runs in a process of its own: starting it takes ~2 s.
+PROCESS_MIN_EMAILS = 2_000
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,10 @@ def _scope(stmt: Any, authors: Sequence[str] | None) -> Any:
 
 
 def index_emails(store: Store, index: EmailIndex, *, authors: Sequence[str] | None = None,
-                 batch_size: int = BATCH, progress: ProgressFn | None = None) -> IndexResult:
-    """Embed every stored email not embedded yet (only `authors`' when given); returns the counts."""
+                 batch_size: int = BATCH, progress: ProgressFn | None = None,
+                 process_min: int = PROCESS_MIN_EMAILS) -> IndexResult:
+    """Embed every stored email not embedded yet (only `authors`' when given); returns the counts. From
+    `process_min` emails to embed, the offline model runs in a process of its own (`_embedder`)."""
     reset = False
     if index.stale:
         _reembed(store, index)
@@ -110,13 +115,14 @@ def index_emails(store: Store, index: EmailIndex, *, authors: Sequence[str] | No
         progress(0, todo)
     # The next batch is embedded on a thread while this one is stored (Chroma's upsert and the flags): the
     # model's run lets go of the GIL, so the two share the cores instead of taking turns (issue 22).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+    with _embedder(index, todo, process_min) as embed, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
         batch = _unembedded(store, authors, after=None, limit=batch_size)
-        vectors = pool.submit(index.embed, [r["text"] for r in batch]) if batch else None
+        vectors = pool.submit(embed, [r["text"] for r in batch]) if batch else None
         while batch and vectors is not None:
             # Read past the batch in flight: it is flagged only once stored, so "not embedded" still has it.
             following = _unembedded(store, authors, after=batch[-1]["id"], limit=batch_size)
-            ahead = pool.submit(index.embed, [r["text"] for r in following]) if following else None
+            ahead = pool.submit(embed, [r["text"] for r in following]) if following else None
             index.upsert(batch, embeddings=dict(zip([r["id"] for r in batch], vectors.result(), strict=True)))
             with store.session() as s:
                 s.execute(update(m.EmailMessage).where(m.EmailMessage.message_id.in_([r["id"] for r in batch]))
@@ -126,6 +132,22 @@ def index_emails(store: Store, index: EmailIndex, *, authors: Sequence[str] | No
                 progress(done, todo)
             batch, vectors = following, ahead
     return IndexResult(done, already, total, reset)
+
+
+@contextlib.contextmanager
+def _embedder(index: EmailIndex, todo: int, process_min: int) -> Iterator[Callable[[list[str]], list[Any]]]:
+    """What embeds a batch: for a long run of the offline model, that model in a child process
+    (`vectorstore.embed_process`: Chroma's upsert holds the GIL, which idled the model here); else the
+    index's own `embed` (an OpenAI endpoint waits on the network, not on the GIL)."""
+    from vectorstore.embed_process import EmbeddingProcess
+    from vectorstore.embeddings import MiniLMEmbeddingFunction
+
+    model = index.model if todo >= process_min else None
+    if not isinstance(model, MiniLMEmbeddingFunction):
+        yield index.embed
+        return
+    with EmbeddingProcess(model) as child:
+        yield lambda texts: list(child.embed(texts))
 
 
 def _unembedded(store: Store, authors: Sequence[str] | None, *, after: str | None, limit: int) -> list[dict[str, Any]]:
