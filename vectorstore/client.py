@@ -240,9 +240,7 @@ class EmailIndex:
     def embed(self, texts: Sequence[str]) -> list[Any]:
         """The vectors `upsert` would compute for these texts (the model the collection is written with), to
         be handed to it: a caller can embed the next batch while this one is stored."""
-        self._check_usable()
-        assert self._maker is not None
-        return list(self._maker(list(texts)))
+        return list(self.model(list(texts)))
 
     def upsert(self, records: Iterable[Mapping[str, Any]], *, embeddings: Mapping[str, Any] | None = None) -> int:
         """Add or replace records {id, text, metadata}; returns how many were (re)embedded.

@@ -265,8 +265,9 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         """`intra_op_threads`: the cores the model uses, 0 = one per CPU this process may run on (its affinity,
         not the host's count). The reference splits each batch's operators across them; the int8 variant runs
         that many texts at once, one core each (a short text's operators split across 2 cores wait on each
-        other: 1.7x the emails/s on 2 cores, identical vectors). A batch holds at most `batch_size` texts and `batch_tokens` padded tokens. `model_id`: the
-        reference (`MODEL_ID`) or the int8-arithmetic variant (`MODEL_ID_DYNAMIC`)."""
+        other: 1.7x the emails/s on 2 cores, identical vectors). A batch holds at most `batch_size` texts and
+        `batch_tokens` padded tokens. `model_id`: the reference (`MODEL_ID`) or the int8-arithmetic variant
+        (`MODEL_ID_DYNAMIC`)."""
         if model_id not in MODEL_IDS:
             raise ValueError(f"unknown MiniLM variant {model_id!r}; known: {', '.join(MODEL_IDS)}")
         if batch_size < 1:
