@@ -335,3 +335,17 @@ def test_hand_written_workspace_yields_exactly_the_asks_and_skips_the_rules_impl
         # attended the positive QBR 67 h ago
         ("sam.okafor@northwind.example", "window_expired", []),
     ]
+
+
+@pytest.mark.parametrize("meetings, words", [(1, ["attended 1 renewal call", "attended 1 QBR"]),
+                                             (2, ["attended 2 renewal calls", "attended 2 QBRs"])])
+def test_persona_evidence_reads_as_words_a_csm_would_write(meetings: int, words: list[str]) -> None:
+    from datetime import date
+
+    from warmintro.engines.personas import ContactFeatures, _score
+
+    buyer = _score(ContactFeatures("vp@acme.example", title="VP Operations", active_days=2, qbr_meetings=meetings,
+                                   renewal_meetings=meetings, last_active=date(2026, 12, 7)), 90)
+    assert buyer.evidence[:3] == ["light usage: active 2 of 90 days, how budget holders use it", *words]
+    user = _score(ContactFeatures("ana@acme.example", active_days=2, last_active=date(2026, 12, 7)), 90)
+    assert user.evidence[0].startswith("light usage: active 2 of 90 days, last on 7 Dec 2026; not a buyer")

@@ -127,10 +127,10 @@ def _score(f: ContactFeatures, window_days: int) -> PersonaResult:
     # Meetings: renewal calls and QBRs are where budget holders show up
     if f.renewal_meetings:
         s["economic_buyer"] += 1.5 + 0.3 * min(f.renewal_meetings - 1, 3)
-        ev["economic_buyer"].append(f"attended {f.renewal_meetings} renewal call(s)")
+        ev["economic_buyer"].append(f"attended {f.renewal_meetings} renewal call{'' if f.renewal_meetings == 1 else 's'}")
     if f.qbr_meetings:
         s["economic_buyer"] += 0.6
-        ev["economic_buyer"].append(f"attended {f.qbr_meetings} QBR(s)")
+        ev["economic_buyer"].append(f"attended {f.qbr_meetings} QBR{'' if f.qbr_meetings == 1 else 's'}")
 
     # Title
     if title:
