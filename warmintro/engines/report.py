@@ -418,8 +418,9 @@ def _economics_panels(ax_cac: Any, ax_ret: Any, economics: dict[str, Any], cur: 
         ax_ret.barh(labels, vals, color="#4c78a8")
         for y, (_, g) in enumerate(groups[::-1]):
             nrr = "" if g["avg_nrr"] is None else f"\nNRR {g['avg_nrr']:.0f}%"
-            ax_ret.text((g["retention"] or 0.0) * 100, y, f" {(g['retention'] or 0) * 100:.0f}%{nrr}", va="center",
-                        fontsize=8)
+            # Offset in points, not a leading space: a space pads only the first of the two lines.
+            ax_ret.annotate(f"{(g['retention'] or 0) * 100:.0f}%{nrr}", xy=((g["retention"] or 0.0) * 100, y),
+                            xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
         ax_ret.set_xlim(0, 160)
     else:
         ax_ret.text(0.5, 0.5, "no 12-month cohort yet", ha="center", va="center", transform=ax_ret.transAxes,
