@@ -63,5 +63,25 @@ def test_the_store_figures_run_on_postgresql(tmp_path, capsys):
     imp = doc["figures"]["import"]
     assert "error" not in imp and imp["database"] == "postgresql" and imp["store_mb"] > 0
     assert imp["rows"]["contacts"] > 0 and doc["figures"]["scan"]["naive"]["agreement"] == 1.0
+    # the floors of the whole-folder bar: reading alone, then checked and rolled up, then a row store's append
+    assert 0 < imp["polars_read_folder_over_usage_parse"] < imp["checked_read_floor_over_usage_parse"] \
+        < imp["row_store_floor_over_usage_parse"]
     usage = doc["figures"]["import_usage"]
     assert "error" not in usage and usage["database"] == "postgresql" and usage["rows"]["usage"] == usage["n"] > 0
+
+
+def test_the_import_floor_reads_checks_and_rolls_up_every_file(tmp_path):
+    from benchmarks.fig_import import _floor
+
+    (tmp_path / "usage.csv").write_text(
+        "account_id,contact_email,event,occurred_at,count\n"
+        "A1,ann@x.example,login,2026-11-24T16:43:21Z,4\n"
+        "A1,ann@x.example,login,2026-11-24T18:00:00Z,1\n"  # the same day: one rolled-up row with the first
+        "A1,ann@x.example,login,2026-11-25,2\n")
+    (tmp_path / "people.csv").write_text("email,name\nbo@y.example,Bo\ncy@y.example,Cy\n")
+    rows, read_s, floor = _floor([tmp_path / "usage.csv", tmp_path / "people.csv"])
+    assert rows == 5 and read_s == floor["read_s"] > 0
+    assert floor["rows_kept"] == 2 + 2  # usage kept as its two days, people as they are
+    assert floor["checked_read_s"] == floor["read_s"] + floor["checks_and_rollup_s"]
+    assert floor["sqlite_append_rows_per_s"] > 0
+    assert floor["sqlite_append_s"] == floor["rows_kept"] / floor["sqlite_append_rows_per_s"]
