@@ -140,3 +140,18 @@ def test_a_problem_with_no_outcome_reads_as_what_the_vendor_helped_with(case, pr
     flat = " ".join(d.body.split())
     assert f"helped us deal with {problem}" in flat, d.body
     assert f"sorted {problem}" not in flat and f"helped us with {problem}" not in flat
+
+
+@pytest.mark.parametrize("emoji, after_question", [("🎉", False), ("🙌", False), ("🙂", True), (":)", True)])
+def test_a_writers_emoji_follows_their_good_news_not_the_ask(emoji, after_question):
+    fx, bodies = CASES["casual"]
+    profile = build_profile([f"{b} {emoji}" for b in bodies], own_name=fx.champion.name)
+    assert profile.emojis[:1] == [emoji] and profile.register == "terse"
+    d = OfflineDrafter().draft(fx, profile, [])
+    assert d.body.count(emoji) == 1 and d.violations == []
+    ask = next(line for line in d.body.split("\n") if line.rstrip().endswith(("?", f"? {emoji}")))
+    if after_question:
+        assert ask.rstrip().endswith(f"? {emoji}"), d.body
+    else:
+        assert emoji not in ask, d.body
+        assert re.search(rf"[.!] {re.escape(emoji)}", d.body), d.body

@@ -372,7 +372,7 @@ def compose_note(facts: DraftFacts, profile: VoiceProfile, *, greeting_override:
         else:
             paragraphs = [s.joiner.join(p) for p in (p1, p2, p3) if p]
     if s.emoji:
-        paragraphs[-1] = f"{paragraphs[-1]} {s.emoji}"
+        paragraphs = _with_emoji(paragraphs, s.emoji)
     parts = ([greeting] if greeting else []) + paragraphs + ([signoff] if signoff else [])
     body = "\n\n".join(parts)
     if s.register == "terse":
@@ -396,6 +396,30 @@ _THANKS = {
     "public_win": "thank you for sharing your story",
     "offboarding": "congratulations on the new role, and thank you for everything at {company}",
 }
+
+
+# A face or an emoticon reads as a smile after anything; 🎉, 🙌 or 👍 after a question read as if the ask
+# itself were the good news ("shall I introduce you? 🎉"), so they go after the last statement instead.
+_FACES = re.compile(r"^(?:[\U0001F600-\U0001F644\U0001F910-\U0001F917\U0001F920-\U0001F92F\U0001F970-\U0001F97A\u263A\uFE0F]+|"
+                    r"[:;=8][-^']?[)(DPp3]|\^_?\^)$")
+_STATEMENT_END = re.compile(r"[.!](?=\s|$)")
+
+
+def _with_emoji(paragraphs: list[str], emoji: str) -> list[str]:
+    """The paragraphs with their writer's emoji after the last sentence: after the last statement when that
+    sentence is a question and the emoji is not a face."""
+    out = list(paragraphs)
+    if not out[-1].rstrip().endswith("?") or _FACES.match(emoji):
+        out[-1] = f"{out[-1]} {emoji}"
+        return out
+    for i in range(len(out) - 1, -1, -1):
+        ends = [m.end() for m in _STATEMENT_END.finditer(out[i])]
+        if ends:
+            at = ends[-1]
+            out[i] = f"{out[i][:at]} {emoji}{out[i][at:]}"
+            return out
+    out[-1] = f"{out[-1]} {emoji}"
+    return out
 
 
 def compose_ask(facts: DraftFacts) -> str:
