@@ -24,12 +24,13 @@ from warmintro.engines.sentiment import (
     classify_one,
     default_classifier,
     load_examples,
+    plain_reading,
     split_clauses,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Measured with `python -m evals.sentiment_eval` (see docs/sentiment.md): accuracy 0.651, hard 0.624,
+# Measured with `python -m evals.sentiment_eval` (see docs/sentiment.md): accuracy 0.653, hard 0.602,
 # keyword baseline 0.487 / 0.408. The floors leave ~0.05 for numeric drift across machines.
 ACCURACY_FLOOR = 0.60
 HARD_ACCURACY_FLOOR = 0.57
@@ -70,6 +71,35 @@ def test_more_clear_cases(classifier: SentimentClassifier) -> None:
         "The outage cost us a full day of orders and the customer is furious.",
     ])
     assert [p.label for p in preds] == ["positive", "negative"]
+
+
+@pytest.mark.parametrize("note, plain", [
+    ("One year of zero missed SLAs on the priority queue.", "One year of a flawless record on the priority queue."),
+    ("Zero P1 incidents in 6 months.", "a flawless record in 6 months."),
+    ("Not a single failed sync since the upgrade.", "a flawless record since the upgrade."),
+    ("Couldn't be happier with the routing rules", "are delighted with the routing rules"),
+    ("it cut invoice disputes resolution time in half, finally", "it made a big improvement, finally"),
+    ("Reduced churn by 30% this quarter.", "made a big improvement this quarter."),
+    # left as written: the absence of something good, a bad word naming something else, a cut that hurts
+    ("Zero adoption in marketing.", None),
+    ("No escalation path exists, they are furious.", None),
+    ("They cut the budget for next year.", None),
+    ("No fix yet for the failed syncs.", None),
+])
+def test_idioms_the_embedding_reads_backwards_are_said_plainly(note: str, plain: str | None) -> None:
+    assert plain_reading(note) == (plain if plain is not None else note)
+
+
+def test_happy_notes_written_as_litotes_read_as_positive_and_a_mixed_one_stays_mixed(
+        classifier: SentimentClassifier) -> None:
+    zero, happier, mixed, flat = classifier.classify([
+        "One year of zero missed SLAs on the priority queue.",
+        'Couldn\'t be happier with the routing rules, they said; "it cut invoice disputes resolution time in half".',
+        "Zero missed SLAs, but the exports keep failing.",
+        "Zero adoption in marketing.",
+    ])
+    assert zero.label == "positive" and happier.label == "positive"
+    assert mixed.label != "positive" and flat.label == "negative"
 
 
 def test_empty_text_is_neutral_with_zero_confidence(classifier: SentimentClassifier) -> None:

@@ -107,6 +107,48 @@ _CLAUSE_SPLIT = re.compile(
 )
 
 
+# Idioms MiniLM reads backwards. Sentence embeddings carry negation weakly: "zero missed SLAs" sits next to
+# "we missed three SLAs", "couldn't be happier" next to "unhappy", and "cut resolution time in half" next to
+# complaints about resolution time, so happy notes written this way came out negative or neutral and opened
+# no ask window. Before a note is embedded (for fitting and for predicting alike), each such phrase is read
+# as what it says plainly; the rest of the note, and so a mixed note's other clause, is left as written.
+_BAD_THINGS = (r"(?:sla\s+)?(?:breach|miss|incident|outage|escalation|error|failure|complaint|defect|bug|finding|"
+               r"issue|problem|delay|dispute|crash|churn|ticket|p[0-4]s?|sev[- ]?[0-4]s?)(?:e?s)?|downtime|"
+               r"(?:missed|failed|lost|dropped|late|broken|unplanned|crashed|stuck)\s+[\w-]+")
+_BAD_MEASURES = (r"(?:(?:handle|handling|resolution|response|wait|waiting|turnaround|close|closing|onboarding|"
+                 r"processing|review|cycle|lead|ramp)\s+)?times?|backlogs?|disputes?|errors?|costs?|churn|tickets?|"
+                 r"escalations?|incidents?|delays?|downtime|close|workload|manual work|rework|spend|no-shows?|"
+                 r"chargebacks?|write-offs?|overtime")
+# "no escalation path", "zero incident reports": the bad word names something else, whose absence is bad news
+_COMPOUND_HEADS = (r"(?:path|process|plan|policy|owner|contact|team|manager|queue|workflow|procedure|channel|"
+                   r"reports?|dashboard|data|rate|budget|visibility|tracking|alerts?)\b")
+PLAIN_READINGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:can'?t|cannot)\s+complain\b", re.IGNORECASE), "are happy"),
+    # "couldn't be happier", "could not be more pleased", "can't ask for a better partner"
+    (re.compile(r"\b(?:couldn'?t|could\s+not|can'?t|cannot)\s+(?:be\s+(?:any\s+)?(?:happier|more\s+(?:pleased|"
+                r"satisfied|delighted|impressed|thrilled))|ask\s+for\s+(?:a\s+|an\s+)?better(?:\s+[\w-]+)?)",
+                re.IGNORECASE), "are delighted"),
+    # the absence of a bad thing: "zero missed SLAs", "not a single failed sync", "no P1 incidents"
+    (re.compile(rf"\b(?:zero|no|not\s+(?:a\s+single|one)|without\s+(?:a\s+single|any))\s+(?:(?!(?:and|but|or)\b)[\w-]+\s+){{0,2}}"
+                rf"(?:{_BAD_THINGS})\b(?!\s+{_COMPOUND_HEADS})", re.IGNORECASE), "a flawless record"),
+    # a bad measure made smaller: "cut invoice disputes resolution time in half", "reduced churn by 30%"
+    (re.compile(rf"\b(?:cut|cuts|halved|halves|reduced|reduces|slashed|slashes|lowered|lowers|shrank|shrunk|"
+                rf"decreased|decreases)\s+(?:(?!(?:and|but|or)\b)[\w'-]+\s+){{0,4}}(?:{_BAD_MEASURES})\b"
+                r"(?:\s+(?:in\s+half|by\s+(?:half|a\s+third|\d+(?:\.\d+)?\s*%)|from\s+[^,;.!?]+?\s+to\s+[\w.]+))?",
+                re.IGNORECASE), "made a big improvement"),
+    # ... and a bad measure falling: "errors dropped sharply", "resolution time fell by half"
+    (re.compile(rf"\b(?:{_BAD_MEASURES})\s+(?:dropped|fell|went\s+down|halved|decreased|shrank)\b", re.IGNORECASE),
+     "things improved"),
+)
+
+
+def plain_reading(text: str) -> str:
+    """`text` with each idiom of PLAIN_READINGS said plainly (what the classifier embeds)."""
+    for pattern, plain in PLAIN_READINGS:
+        text = pattern.sub(plain, text)
+    return text
+
+
 class Embedder(Protocol):
     """Anything with MiniLMEmbeddingFunction's `embed_array` (unit-length rows, one per text)."""
 
@@ -317,7 +359,7 @@ class SentimentClassifier:
         if not idx:
             return probs
         fitted = self.fit()
-        clean = [texts[i].strip() for i in idx]
+        clean = [plain_reading(texts[i].strip()) for i in idx]
         clauses = [c for t in clean for c in _multi_clauses(t)] if self.clause_features else []
         unique = list(dict.fromkeys([*clean, *clauses]))
         vectors = dict(zip(unique, self._embed(unique), strict=True))  # one embedding call
@@ -343,6 +385,7 @@ class SentimentClassifier:
                  f"{self.clause_features}|{self.polarity_pairs}|{self.seed}".encode())
         h.update(DATA_PATH.read_bytes() if self._examples is None else json.dumps(self._examples).encode())
         h.update(json.dumps(POLARITY_PAIRS).encode())
+        h.update(json.dumps([[p.pattern, plain] for p, plain in PLAIN_READINGS]).encode())
         return h.hexdigest()
 
     def save(self, path: Path, embedder_id: str) -> None:
@@ -395,7 +438,7 @@ class SentimentClassifier:
             if label not in LABELS:
                 raise ValueError(f"unknown label {label!r}")
             if text and text.strip():
-                texts.append(text.strip())
+                texts.append(plain_reading(text.strip()))
                 labels.append(LABELS.index(label))
         y = np.asarray(labels, dtype=np.int64)
         if len(texts) < 2 * self.k or any(int(np.sum(y == c)) < self.k for c in range(len(LABELS))):
