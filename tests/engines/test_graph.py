@@ -244,6 +244,61 @@ def test_graph_is_cached_until_the_next_import(network: Store, tmp_path: Path) -
         assert g.get_graph(s, as_of=AS_OF) is not second
 
 
+def test_yesterdays_graph_answers_while_todays_builds_after_the_day_rolls_over(
+        network: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    g.invalidate_graph()
+    today = AS_OF.date() + timedelta(days=1)
+    monkeypatch.setattr(g, "_today", lambda: today)
+    with network.session() as s:
+        yesterday = g.get_graph(s, as_of=AS_OF)
+        # the first question of the live day: answered at once by yesterday's graph, today's built aside
+        assert g.get_graph(s, as_of=AS_OF + timedelta(days=1)) is yesterday
+        assert g.wait_for_rollover(timeout=60)
+        fresh = g.get_graph(s, as_of=AS_OF + timedelta(days=1))
+        assert fresh is not yesterday and g.get_graph(s, as_of=AS_OF + timedelta(days=1)) is fresh
+        p, j = _id(fresh, PRIYA), _id(fresh, "jordan.lee@harbor.example")
+        assert fresh.strength(p, j) == pytest.approx(yesterday.strength(p, j), abs=0.01)  # a day of recency
+        # not for a day that is not the live one, nor past more than one day: those are built as asked
+        assert g.get_graph(s, as_of=AS_OF + timedelta(days=3)) is not fresh
+    # nor after an import: the new ties are in the very next answer
+    g.invalidate_graph()
+    with network.session() as s:
+        before = g.get_graph(s, as_of=AS_OF)
+    extra = tmp_path / "more"
+    extra.mkdir()
+    for name in ("accounts.csv", "contacts.csv", "program.toml"):
+        (extra / name).write_bytes((FIXTURE / name).read_bytes())
+    (extra / "relationships.csv").write_text(
+        "a_email,b_email,kind,weight,first_at,last_at\n"
+        f"{PRIYA},new.person@fresh.example,email,3,2026-01-01,2026-11-01\n")
+    import_folder(network, extra)
+    with network.session() as s:
+        after = g.get_graph(s, as_of=AS_OF + timedelta(days=1))
+    assert after is not before and after.id_of("new.person@fresh.example") is not None
+    assert g.wait_for_rollover(timeout=60)
+
+
+def test_a_failed_rollover_build_is_logged_and_tried_again(network: Store, monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    g.invalidate_graph()
+    monkeypatch.setattr(g, "_today", lambda: AS_OF.date() + timedelta(days=1))
+    real_build = g.build_graph
+    with network.session() as s:
+        yesterday = g.get_graph(s, as_of=AS_OF)
+
+        def broken(*_a: object, **_k: object) -> None:
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(g, "build_graph", broken)
+        assert g.get_graph(s, as_of=AS_OF + timedelta(days=1)) is yesterday
+        assert g.wait_for_rollover(timeout=60)
+        assert "building the graph of" in caplog.text and "disk on fire" in caplog.text
+        monkeypatch.setattr(g, "build_graph", real_build)
+        assert g.get_graph(s, as_of=AS_OF + timedelta(days=1)) is yesterday  # tried again, aside
+        assert g.wait_for_rollover(timeout=60)
+        assert g.get_graph(s, as_of=AS_OF + timedelta(days=1)) is not yesterday
+
+
 # -- reading the store in bulk ---------------------------------------------------------------------------
 
 def _rowwise(session: object, columns: object, schema: dict[str, object], *, join: object = None,
