@@ -48,6 +48,16 @@ def test_a_failed_transaction_leaves_nothing(store):
         assert s.scalars(select(m.AuditLog)).all() == []
 
 
+def test_plain_sql_reads_keep_question_marks_and_percent_signs_in_literals(store):
+    from warmintro.store.db import driver_rows
+
+    with store.session() as s:
+        # a placeholder in the query, and a '?' and a '%' inside literals, which are text, not placeholders
+        rows = driver_rows(s, "SELECT ?, 'why?', 'it''s ?', 'a%b' WHERE 'ab' LIKE 'a%' AND 1 = ?", ["x", 1])
+        assert rows == [("x", "why?", "it's ?", "a%b")]
+        assert driver_rows(s, "SELECT '100%'") == [("100%",)]
+
+
 def test_unreachable_database_is_a_store_error():
     with pytest.raises(StoreError):
         Store.open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")

@@ -26,13 +26,32 @@ def driver_rows(session: Session, sql: str, params: Sequence[Any] = ()) -> list[
         session.flush()
     connection = session.connection()
     if connection.dialect.paramstyle != "qmark":  # psycopg: format / pyformat
-        sql = sql.replace("?", "%s")
+        sql = format_placeholders(sql)
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def format_placeholders(sql: str) -> str:
+    """`?` placeholders as psycopg's `%s`: a `?` inside a quoted literal or identifier stays as it is, and
+    every `%` is doubled (psycopg reads a lone `%` as the start of a placeholder, quoted or not)."""
+    out: list[str] = []
+    quote: str | None = None
+    for ch in sql:
+        if ch == "%":
+            out.append("%%")
+            continue
+        if quote is None and ch == "?":
+            out.append("%s")
+            continue
+        if ch in "'\"":
+            # a doubled quote inside a literal closes and reopens it, which leaves the state right
+            quote = None if quote == ch else (ch if quote is None else quote)
+        out.append(ch)
+    return "".join(out)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
