@@ -30,7 +30,7 @@ from warmintro.engines.sentiment import (
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Measured with `python -m evals.sentiment_eval` (see docs/sentiment.md): accuracy 0.653, hard 0.602,
+# Measured with `python -m evals.sentiment_eval` (see docs/sentiment.md): accuracy 0.645, hard 0.589,
 # keyword baseline 0.487 / 0.408. The floors leave ~0.05 for numeric drift across machines.
 ACCURACY_FLOOR = 0.60
 HARD_ACCURACY_FLOOR = 0.57
@@ -80,8 +80,10 @@ def test_more_clear_cases(classifier: SentimentClassifier) -> None:
     ("Couldn't be happier with the routing rules", "are delighted with the routing rules"),
     ("it cut invoice disputes resolution time in half, finally", "it made a big improvement, finally"),
     ("Reduced churn by 30% this quarter.", "made a big improvement this quarter."),
+    ("30% more volume without adding headcount", "30% more volume at no extra cost"),
     # left as written: the absence of something good, a bad word naming something else, a cut that hurts
     ("Zero adoption in marketing.", None),
+    ("Routine QBR. No major issues raised.", None),
     ("No escalation path exists, they are furious.", None),
     ("They cut the budget for next year.", None),
     ("No fix yet for the failed syncs.", None),

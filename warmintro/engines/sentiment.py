@@ -113,7 +113,7 @@ _CLAUSE_SPLIT = re.compile(
 # no ask window. Before a note is embedded (for fitting and for predicting alike), each such phrase is read
 # as what it says plainly; the rest of the note, and so a mixed note's other clause, is left as written.
 _BAD_THINGS = (r"(?:sla\s+)?(?:breach|miss|incident|outage|escalation|error|failure|complaint|defect|bug|finding|"
-               r"issue|problem|delay|dispute|crash|churn|ticket|p[0-4]s?|sev[- ]?[0-4]s?)(?:e?s)?|downtime|"
+               r"delay|dispute|crash|churn|ticket|p[0-4]s?|sev[- ]?[0-4]s?)(?:e?s)?|downtime|"
                r"(?:missed|failed|lost|dropped|late|broken|unplanned|crashed|stuck)\s+[\w-]+")
 _BAD_MEASURES = (r"(?:(?:handle|handling|resolution|response|wait|waiting|turnaround|close|closing|onboarding|"
                  r"processing|review|cycle|lead|ramp)\s+)?times?|backlogs?|disputes?|errors?|costs?|churn|tickets?|"
@@ -131,6 +131,9 @@ PLAIN_READINGS: tuple[tuple[re.Pattern[str], str], ...] = (
     # the absence of a bad thing: "zero missed SLAs", "not a single failed sync", "no P1 incidents"
     (re.compile(rf"\b(?:zero|no|not\s+(?:a\s+single|one)|without\s+(?:a\s+single|any))\s+(?:(?!(?:and|but|or)\b)[\w-]+\s+){{0,2}}"
                 rf"(?:{_BAD_THINGS})\b(?!\s+{_COMPOUND_HEADS})", re.IGNORECASE), "a flawless record"),
+    # doing more without paying for it: "without adding headcount", "without hiring anyone"
+    (re.compile(r"\bwithout\s+(?:adding|hiring|extra|more|new|any\s+(?:more|extra|new))\s+(?:[\w-]+\s+){0,2}?"
+                r"(?:headcount|staff|people|hires|agents|anyone|cost|budget)\b", re.IGNORECASE), "at no extra cost"),
     # a bad measure made smaller: "cut invoice disputes resolution time in half", "reduced churn by 30%"
     (re.compile(rf"\b(?:cut|cuts|halved|halves|reduced|reduces|slashed|slashes|lowered|lowers|shrank|shrunk|"
                 rf"decreased|decreases)\s+(?:(?!(?:and|but|or)\b)[\w'-]+\s+){{0,4}}(?:{_BAD_MEASURES})\b"
