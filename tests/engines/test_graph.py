@@ -221,12 +221,8 @@ def test_evidence_reads_like_a_person_wrote_it(network: Store) -> None:
     assert idx.pillar_of(fiona) == "investor" and idx.pillar_of(kim) == "partner"
 
 
-def test_graph_is_cached_until_the_next_import(network: Store, tmp_path: Path) -> None:
-    with network.session() as s:
-        first = g.get_graph(s, as_of=AS_OF)
-        assert g.get_graph(s, as_of=AS_OF) is first
-        assert g.get_graph(s, as_of=AS_OF + timedelta(hours=6)) is first  # one build per UTC day
-        assert g.get_graph(s, as_of=AS_OF + timedelta(days=1)) is not first
+def _import_a_new_tie(store: Store, tmp_path: Path) -> None:
+    """Import a folder that adds one tie, Priya - new.person@fresh.example."""
     extra = tmp_path / "more"
     extra.mkdir()
     for name in ("accounts.csv", "contacts.csv", "program.toml"):
@@ -234,7 +230,16 @@ def test_graph_is_cached_until_the_next_import(network: Store, tmp_path: Path) -
     (extra / "relationships.csv").write_text(
         "a_email,b_email,kind,weight,first_at,last_at\n"
         f"{PRIYA},new.person@fresh.example,email,3,2026-01-01,2026-11-01\n")
-    import_folder(network, extra)
+    import_folder(store, extra)
+
+
+def test_graph_is_cached_until_the_next_import(network: Store, tmp_path: Path) -> None:
+    with network.session() as s:
+        first = g.get_graph(s, as_of=AS_OF)
+        assert g.get_graph(s, as_of=AS_OF) is first
+        assert g.get_graph(s, as_of=AS_OF + timedelta(hours=6)) is first  # one build per UTC day
+        assert g.get_graph(s, as_of=AS_OF + timedelta(days=1)) is not first
+    _import_a_new_tie(network, tmp_path)
     with network.session() as s:
         second = g.get_graph(s, as_of=AS_OF)
     assert second is not first
@@ -264,14 +269,7 @@ def test_yesterdays_graph_answers_while_todays_builds_after_the_day_rolls_over(
     g.invalidate_graph()
     with network.session() as s:
         before = g.get_graph(s, as_of=AS_OF)
-    extra = tmp_path / "more"
-    extra.mkdir()
-    for name in ("accounts.csv", "contacts.csv", "program.toml"):
-        (extra / name).write_bytes((FIXTURE / name).read_bytes())
-    (extra / "relationships.csv").write_text(
-        "a_email,b_email,kind,weight,first_at,last_at\n"
-        f"{PRIYA},new.person@fresh.example,email,3,2026-01-01,2026-11-01\n")
-    import_folder(network, extra)
+    _import_a_new_tie(network, tmp_path)
     with network.session() as s:
         after = g.get_graph(s, as_of=AS_OF + timedelta(days=1))
     assert after is not before and after.id_of("new.person@fresh.example") is not None
