@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from warmintro.champion_text import ask_question
 from warmintro.engines.place import place_for_card, place_line
+from warmintro.engines.timeutil import time_left
 from warmintro.flows.approval import NoteDraft
 from warmintro.flows.queue import TARGETS_NOT_AVAILABLE, Card, TargetLine
 
@@ -169,12 +170,8 @@ def age(then: datetime, now: datetime) -> str:
 
 
 def closes_in(expires_at: datetime, now: datetime) -> str:
-    hours = (expires_at - now).total_seconds() / 3600
-    if hours <= 0:
-        return "window closed"
-    if hours < 1:
-        return "closes in under 1 h"
-    return f"closes in {int(hours)} h"
+    left = time_left(expires_at, now)
+    return f"closes in {left}" if left else "window closed"
 
 
 def encode_value(data: dict[str, Any]) -> str:

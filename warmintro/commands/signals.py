@@ -8,7 +8,7 @@ import typer
 
 from warmintro.commands.common import Steps, emit_json, out, parse_when, progress_wanted, use_context
 from warmintro.commands.layout import Cell, Column, person, print_lines, print_records
-from warmintro.engines.timeutil import human_moment
+from warmintro.engines.timeutil import human_moment, time_left
 
 
 def register(app: typer.Typer) -> None:
@@ -130,9 +130,9 @@ def print_queue(result: object, *, show_skipped: bool = False, details: dict[str
     assert isinstance(result, ScanResult)
     rows: list[list[Cell]] = []
     for a in result.asks:
-        hours = (a.expires_at - result.as_of).total_seconds() / 3600
         rows.append([person(a.contact_name, a.contact_email), a.account_name, a.persona.replace("_", " "),
-                     a.trigger.type, f"{hours:.0f} h", f"{a.priority:.0f}", a.reasons[0]])
+                     a.trigger.type, time_left(a.expires_at, result.as_of) or "closed", f"{a.priority:.0f}",
+                     a.reasons[0]])
     print_records(out, [Column("champion", "key"), Column("account"), Column("persona"), Column("trigger"),
                         Column("closes in"), Column("priority", justify="right"), Column("why", "text")],
                   rows, title=f"Asks due {human_moment(result.as_of)} ({len(result.asks)})", numbered=True,

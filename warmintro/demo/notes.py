@@ -95,7 +95,7 @@ EXPANSION: tuple[str, ...] = (
     "Upgraded to the Scale plan with workflow automation.",
 )
 RENEWAL: tuple[str, ...] = (
-    "Renewed for {years} years with a {uplift}% uplift.",
+    "Renewed for {years} with a {uplift}% uplift.",
     "Renewal signed early, no discount requested.",
     "Renewed and added the analytics package.",
 )
@@ -142,6 +142,10 @@ DOWNGRADE: tuple[str, ...] = (
 TEAM_NAMES: tuple[str, ...] = ("support", "dispatch", "finance", "billing", "onboarding", "logistics", "sales ops", "returns")
 
 
+def _years(n: int) -> str:
+    return f"{n} year" if n == 1 else f"{n} years"
+
+
 def fill(template: str, r: random.Random, *, story: str = "", buyer: str = "", first: str = "",
          company: str = "") -> str:
     a = r.choice((40, 60, 80, 120, 150, 200))
@@ -149,7 +153,7 @@ def fill(template: str, r: random.Random, *, story: str = "", buyer: str = "", f
         story=story, buyer=buyer or "the sponsor",
         first=first or "The champion", company=company, pct=r.randint(82, 97), drop=r.randint(25, 60),
         low=r.randint(18, 40), n=r.randint(25, 400), teams=r.randint(2, 6), a=a, b=a + r.choice((20, 40, 60, 100)),
-        plus=r.choice((15, 25, 40, 60)), dept=r.choice(TEAM_NAMES), years=r.choice((1, 2, 3)),
+        plus=r.choice((15, 25, 40, 60)), dept=r.choice(TEAM_NAMES), years=_years(r.choice((1, 2, 3))),
         uplift=r.choice((3, 5, 7, 8, 10)), k=r.randint(5, 40),
     )
 
