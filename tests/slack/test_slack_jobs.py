@@ -209,3 +209,34 @@ def test_an_ack_landing_right_after_the_give_back_still_gets_its_answer(slack: H
     with slack.deps.store.session() as s:
         assert sorted(j.status for j in s.scalars(select(m.SlackJob))) == ["done", "failed"]
     assert asks(slack)[0].outcome == "accepted"
+
+
+def test_a_click_that_waits_for_another_answer_to_finish_is_told_it_was_answered(slack: Harness,
+                                                                                 monkeypatch: pytest.MonkeyPatch):
+    import threading
+
+    waiting = threading.Event()
+    real_lease_or_wait = jobs.lease_or_wait
+
+    def lease_or_wait(*args, **kwargs):
+        waiting.set()
+        return real_lease_or_wait(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "lease_or_wait", lease_or_wait)
+    blocks = sent_dm(slack)
+    priya = Identity(role="champion", slack_user_id=PRIYA, email="priya@northwind.example", name="Priya Natarajan")
+    body = {"container": {"type": "message", "message_ts": "1764061200.000500", "channel_id": "D0PRIYA"},
+            "user": {"id": PRIYA}}
+    # "Not now" was clicked first: its job is written and held by the listener still finishing it
+    assert start_champion_answer(slack.deps, body, priya, "not_now", _approve_value(blocks)) == "new"
+    with slack.deps.store.session() as s:
+        [job_id] = s.scalars(select(m.SlackJob.job_id)).all()
+    assert jobs.lease(slack.deps.store, job_id, NOW) is not None
+    # "Approve" comes while it finishes: this click waits for it, then says the ask was answered
+    champion_click(slack, blocks, b.CHAMPION_APPROVE)
+    assert waiting.wait(timeout=30)  # the click's lazy half is waiting on the held job
+    jobs.finish(slack.deps.store, job_id, NOW)
+    reply = slack.mock.wait_for("response_url")[-1]
+    assert "already answered" in reply.body["text"]
+    slack.drain()
+    assert slack.mock.calls_to("chat.update") == []  # the click changed nothing of the first answer's

@@ -179,6 +179,10 @@ def champion_answer(deps: Deps, client: WebClient, body: dict[str, Any], who: Id
         if kind == "approve":  # drafting the notes takes a moment: the buttons give way to that, then to the notes
             show_in_progress(client, body, "Drafting your note…")
         run_champion_job(deps, client, job)
+    elif jobs.status(deps.store, job_id) == "done":
+        # Another click's answer was still being finished when this one came (a second button, or a double
+        # click): it is recorded now, and this click says so rather than nothing.
+        tell(deps, client, body, who, "You already answered this one. Thank you!")
 
 
 def register(app: App, deps: Deps) -> None:
