@@ -14,6 +14,7 @@ tie to them — or nobody when no team member knows them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -235,13 +236,7 @@ def who_knows(session: Session, query: str, limit: int = 10, *, as_of: datetime 
     best = best[np.lexsort((t_all2[best], c_all[best], h_fin[best], -np.round(w_fin[best], 9)))]
     ranked = zip(c_all[best].tolist(), t_all2[best].tolist(), w_fin[best].tolist(), h_fin[best].tolist(),
                  v_fin[best].tolist(), strict=True)
-    hop_evidence: dict[tuple[int, int], list[Evidence]] = {}
-
-    def evidence_of(x: int, y: int) -> list[Evidence]:  # each hop's evidence read once: texts and words
-        if (x, y) not in hop_evidence:
-            hop_evidence[(x, y)] = graph.evidence(x, y)
-        return hop_evidence[(x, y)]
-
+    evidence_of = functools.cache(graph.evidence)  # each hop's evidence read once: for its texts and its words
     for c, t, strength, hops, via in _diverse(ranked, limit):
         evidence = ([_hop_text(graph, c, t, evidence_of)] if hops == 1
                     else [_hop_text(graph, c, via, evidence_of), _hop_text(graph, via, t, evidence_of)])
